@@ -1,0 +1,135 @@
+// Scaled integer vectors and matrices: exact rationals sharing one positive denominator.
+// A multiply-add is then one bigint multiply and one add (~40 ns) instead of a
+// gcd-normalised rational operation (~4 µs); see docs/PERFORMANCE.md. Normalisation
+// (dividing out a common factor) happens once per vector, never per operation.
+import { gcd, lcm } from './bigint.ts';
+import { Rational } from './rational.ts';
+
+/** An exact vector `nums[i] / den`, den > 0. Not necessarily in lowest terms. */
+export interface ScaledVector {
+  readonly nums: bigint[];
+  readonly den: bigint;
+}
+
+/** An exact row-major matrix `nums[r * cols + c] / den`. */
+export interface ScaledMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly nums: bigint[];
+  readonly den: bigint;
+}
+
+/** Common-denominator form of a list of rationals. */
+export function scaledFromRationals(xs: readonly Rational[]): ScaledVector {
+  let den = 1n;
+  for (const x of xs) den = lcm(den, x.den);
+  return { nums: xs.map((x) => x.num * (den / x.den)), den };
+}
+
+/** Back to canonical rationals (one gcd per entry: for output, not hot loops). */
+export function scaledToRationals(v: ScaledVector): Rational[] {
+  return v.nums.map((n) => Rational.of(n, v.den));
+}
+
+/** Entry i as a canonical rational. */
+export function scaledAt(v: ScaledVector, i: number): Rational {
+  return Rational.of(v.nums[i], v.den);
+}
+
+/** Divides out the common factor of all numerators and the denominator (keeps bigints short). */
+export function normalizeScaled(v: ScaledVector): ScaledVector {
+  let g = v.den;
+  for (const n of v.nums) {
+    if (g === 1n) return v;
+    if (n !== 0n) g = gcd(g, n);
+  }
+  if (g === 1n) return v;
+  return { nums: v.nums.map((n) => n / g), den: v.den / g };
+}
+
+/** Rescales v to denominator `den`, which must be a multiple of v.den. */
+export function rescale(v: ScaledVector, den: bigint): bigint[] {
+  if (den === v.den) return v.nums;
+  const k = den / v.den;
+  return v.nums.map((n) => n * k);
+}
+
+/** a + b exactly. */
+export function addScaled(a: ScaledVector, b: ScaledVector): ScaledVector {
+  const den = lcm(a.den, b.den);
+  const x = rescale(a, den);
+  const y = rescale(b, den);
+  return { nums: x.map((n, i) => n + y[i]), den };
+}
+
+/** a − b exactly. */
+export function subScaled(a: ScaledVector, b: ScaledVector): ScaledVector {
+  const den = lcm(a.den, b.den);
+  const x = rescale(a, den);
+  const y = rescale(b, den);
+  return { nums: x.map((n, i) => n - y[i]), den };
+}
+
+/** Matrix from rows of rationals (one common denominator for the whole matrix). */
+export function matrixFromRationals(rows: readonly (readonly Rational[])[], cols: number): ScaledMatrix {
+  const flat = scaledFromRationals(rows.flat());
+  return { rows: rows.length, cols, nums: flat.nums, den: flat.den };
+}
+
+/** Row r of a matrix as rationals. */
+export function matrixRow(m: ScaledMatrix, r: number): Rational[] {
+  return m.nums.slice(r * m.cols, (r + 1) * m.cols).map((n) => Rational.of(n, m.den));
+}
+
+/** M·x (column vector), exact. */
+export function matVec(m: ScaledMatrix, x: ScaledVector): ScaledVector {
+  const out = new Array<bigint>(m.rows);
+  const xs = x.nums;
+  const cols = m.cols;
+  // Skip zero inputs once (zero pixels and dead units are common).
+  const nz: number[] = [];
+  for (let j = 0; j < cols; j++) if (xs[j] !== 0n) nz.push(j);
+  for (let r = 0; r < m.rows; r++) {
+    let acc = 0n;
+    const base = r * cols;
+    for (const j of nz) {
+      const w = m.nums[base + j];
+      if (w !== 0n) acc += w * xs[j];
+    }
+    out[r] = acc;
+  }
+  return { nums: out, den: m.den * x.den };
+}
+
+/** uᵀ·M (row vector times matrix), exact; rows where u is 0 cost nothing. */
+export function vecMat(u: ScaledVector, m: ScaledMatrix): ScaledVector {
+  const cols = m.cols;
+  const acc = new Array<bigint>(cols).fill(0n);
+  for (let r = 0; r < m.rows; r++) {
+    const ur = u.nums[r];
+    if (ur === 0n) continue;
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const w = m.nums[base + c];
+      if (w !== 0n) acc[c] += ur * w;
+    }
+  }
+  return { nums: acc, den: u.den * m.den };
+}
+
+/** Exact dot product u·v as a rational. */
+export function dotScaled(u: ScaledVector, v: ScaledVector): Rational {
+  let acc = 0n;
+  for (let i = 0; i < u.nums.length; i++) acc += u.nums[i] * v.nums[i];
+  return Rational.of(acc, u.den * v.den);
+}
+
+/** Elementwise |M|. */
+export function absMatrix(m: ScaledMatrix): ScaledMatrix {
+  return { ...m, nums: m.nums.map((n) => (n < 0n ? -n : n)) };
+}
+
+/** Elementwise max(−M, 0) (the W⁻ of MATH.md §2). */
+export function negPartMatrix(m: ScaledMatrix): ScaledMatrix {
+  return { ...m, nums: m.nums.map((n) => (n < 0n ? -n : 0n)) };
+}
