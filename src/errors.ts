@@ -45,7 +45,8 @@ export class InputError extends Error {
 function formatWhere(p: ErrorPath): string {
   const parts: string[] = [];
   if (p.file !== undefined) parts.push(p.file);
-  if (p.line !== undefined) parts.push(p.column !== undefined ? `line ${p.line}:${p.column}` : `line ${p.line}`);
+  if (p.line !== undefined)
+    parts.push(p.column !== undefined ? `line ${p.line}:${p.column}` : `line ${p.line}`);
   if (p.layer !== undefined) parts.push(`layer ${p.layer}`);
   if (p.node !== undefined) parts.push(`node ${p.node}`);
   if (p.field !== undefined) parts.push(`field ${p.field}`);

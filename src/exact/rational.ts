@@ -50,7 +50,9 @@ export class Rational {
       mant |= 1n << 52n;
       exp = expBits - 1075;
     }
-    return exp >= 0 ? Rational.of(sign * (mant << BigInt(exp))) : Rational.of(sign * mant, 1n << BigInt(-exp));
+    return exp >= 0
+      ? Rational.of(sign * (mant << BigInt(exp)))
+      : Rational.of(sign * mant, 1n << BigInt(-exp));
   }
 
   /** The exact value of a float32 given as a JS number already rounded to float32 (e.g. read from a Float32Array). */

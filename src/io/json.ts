@@ -30,7 +30,11 @@ class Parser {
   ) {}
 
   fail(msg: string): never {
-    throw new InputError('syntax', { file: this.file, line: this.line, column: this.pos - this.lineStart + 1 }, msg);
+    throw new InputError(
+      'syntax',
+      { file: this.file, line: this.line, column: this.pos - this.lineStart + 1 },
+      msg,
+    );
   }
 
   ws(): void {

@@ -75,5 +75,12 @@ export function summarize(net: Network, rationalParams: (layer: DenseLayer) => R
     inputSize = outputSize;
     return row;
   });
-  return { inputShape: net.inputShape, outputSize: net.outputSize, layers, parameters, reluUnits, maxDenominatorBits: maxBits };
+  return {
+    inputShape: net.inputShape,
+    outputSize: net.outputSize,
+    layers,
+    parameters,
+    reluUnits,
+    maxDenominatorBits: maxBits,
+  };
 }

@@ -31,9 +31,14 @@ export function exactNumber(v: JsonValue | undefined, where: () => string, path:
 
 function field(obj: JsonValue, key: string, where: string, file?: string): JsonValue {
   if (obj.kind !== 'object')
-    throw new InputError('type', { file, line: obj.line }, `${where} is ${describeJson(obj)}, expected an object`);
+    throw new InputError(
+      'type',
+      { file, line: obj.line },
+      `${where} is ${describeJson(obj)}, expected an object`,
+    );
   const v = obj.entries.get(key);
-  if (v === undefined) throw new InputError('format', { file, line: obj.line }, `${where} has no field "${key}"`);
+  if (v === undefined)
+    throw new InputError('format', { file, line: obj.line }, `${where} has no field "${key}"`);
   return v;
 }
 
@@ -45,7 +50,11 @@ function array(v: JsonValue, where: string, file?: string): JsonValue[] {
 
 function positiveInt(v: JsonValue, where: string, file?: string): number {
   if (v.kind !== 'number' || !/^[1-9]\d*$/.test(v.text) || Number(v.text) > 2 ** 31)
-    throw new InputError('type', { file, line: v.line }, `${where} is ${describeJson(v)}, expected a positive integer`);
+    throw new InputError(
+      'type',
+      { file, line: v.line },
+      `${where} is ${describeJson(v)}, expected a positive integer`,
+    );
   return Number(v.text);
 }
 
@@ -54,13 +63,20 @@ export function parseNativeNetwork(text: string, file?: string): Network {
   const root = parseJsonExact(text, file);
   const fmt = field(root, 'format', 'the document', file);
   if (fmt.kind !== 'string' || fmt.value !== FORMAT)
-    throw new InputError('format', { file, line: fmt.line }, `"format" is ${describeJson(fmt)}, expected "${FORMAT}"`);
+    throw new InputError(
+      'format',
+      { file, line: fmt.line },
+      `"format" is ${describeJson(fmt)}, expected "${FORMAT}"`,
+    );
   const ver = field(root, 'version', 'the document', file);
   if (ver.kind !== 'number' || ver.text !== '1')
     throw new InputError('format', { file, line: ver.line }, `"version" is ${describeJson(ver)}, expected 1`);
   const shapeV = field(field(root, 'input', 'the document', file), 'shape', '"input"', file);
-  const inputShape = array(shapeV, '"input.shape"', file).map((d, i) => positiveInt(d, `input.shape[${i}]`, file));
-  if (inputShape.length === 0) throw new InputError('shape', { file, line: shapeV.line }, 'input.shape is empty');
+  const inputShape = array(shapeV, '"input.shape"', file).map((d, i) =>
+    positiveInt(d, `input.shape[${i}]`, file),
+  );
+  if (inputShape.length === 0)
+    throw new InputError('shape', { file, line: shapeV.line }, 'input.shape is empty');
   const inputSize = inputShape.reduce((a, b) => a * b, 1);
   const layersV = array(field(root, 'layers', 'the document', file), '"layers"', file);
   const layers: Layer[] = [];
@@ -68,7 +84,8 @@ export function parseNativeNetwork(text: string, file?: string): Network {
   layersV.forEach((lv, index) => {
     const at = { file, layer: index, line: lv.line };
     const typeV = field(lv, 'type', `layer ${index}`, file);
-    if (typeV.kind !== 'string') throw new InputError('type', at, `"type" is ${describeJson(typeV)}, expected a string`);
+    if (typeV.kind !== 'string')
+      throw new InputError('type', at, `"type" is ${describeJson(typeV)}, expected a string`);
     switch (typeV.value) {
       case 'dense': {
         const rowsV = array(field(lv, 'weights', `layer ${index}`, file), `weights of layer ${index}`, file);
@@ -95,7 +112,11 @@ export function parseNativeNetwork(text: string, file?: string): Network {
         layers.push({ type: 'relu', size });
         break;
       case 'leaky_relu': {
-        const alpha = exactNumber(lv.kind === 'object' ? lv.entries.get('alpha') : undefined, () => '"alpha"', at);
+        const alpha = exactNumber(
+          lv.kind === 'object' ? lv.entries.get('alpha') : undefined,
+          () => '"alpha"',
+          at,
+        );
         if (alpha.sign() < 0 || alpha.cmp(Rational.ONE) > 0)
           throw new InputError('number', at, `alpha is ${alpha}, expected 0 ≤ alpha ≤ 1`);
         layers.push({ type: 'leaky_relu', size, alpha });
@@ -126,7 +147,8 @@ export function denseLayer(rows: readonly (readonly Rational[])[], bias: readonl
 
 /** Structural checks every loader ends with: at least one layer, the last one affine. */
 export function validateNetwork(net: Network, file?: string): Network {
-  if (net.layers.length === 0) throw new InputError('shape', { file, field: 'layers' }, 'the network has no layers');
+  if (net.layers.length === 0)
+    throw new InputError('shape', { file, field: 'layers' }, 'the network has no layers');
   const last = net.layers[net.layers.length - 1];
   if (last.type !== 'dense')
     throw new InputError(

@@ -1,0 +1,186 @@
+// Command handlers: read files, call the pure core, print and write results.
+import { type Dataset, parseDataset } from '../src/data/dataset.ts';
+import { InputError } from '../src/errors.ts';
+import { scaledToRationals } from '../src/exact/scaled.ts';
+import { argmaxScaled, forward } from '../src/network/evaluate.ts';
+import { parseNetwork } from '../src/network/load.ts';
+import { type Network, summarize } from '../src/network/model.ts';
+import { denseParameters, networkHash } from '../src/network/native.ts';
+import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
+import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
+import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';
+import { AtomicOutput, readBytes, readText } from './io.ts';
+
+export interface Printer {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export function loadNetwork(file: string): Network {
+  return parseNetwork(readBytes(file), file);
+}
+
+export function loadData(file: string, net: Network): Dataset {
+  return parseDataset(readText(file), file, net.inputSize);
+}
+
+/** Checks every label names one of the network's classes. */
+function checkLabels(d: Dataset, net: Network, file: string): void {
+  d.labels.forEach((l, index) => {
+    if (l !== null && l >= net.outputSize)
+      throw new InputError(
+        'shape',
+        { file, index, field: 'label' },
+        `label ${l} is not a class (the network has ${net.outputSize})`,
+      );
+  });
+}
+
+export function infoCommand(p: Printer, args: { network: string; json?: boolean }): void {
+  const net = loadNetwork(args.network);
+  const s = summarize(net, denseParameters);
+  const sha256 = networkHash(net);
+  if (args.json) {
+    p.out(JSON.stringify({ file: args.network, sha256, ...s }));
+    return;
+  }
+  p.out(`network   ${args.network}`);
+  p.out(`sha256    ${sha256}`);
+  p.out(`input     shape [${s.inputShape.join(', ')}]`);
+  p.out(`classes   ${s.outputSize}`);
+  p.out('layers');
+  for (const l of s.layers)
+    p.out(
+      `  ${String(l.index).padStart(3)}  ${l.type.padEnd(11)} ${String(l.inputSize).padStart(6)} → ${String(l.outputSize).padEnd(6)} ${l.parameters ? `${l.parameters} parameters` : ''}`.trimEnd(),
+    );
+  p.out(`parameters ${s.parameters}`);
+  p.out(`ReLU units ${s.reluUnits}`);
+  p.out(`largest denominator ${s.maxDenominatorBits} bits`);
+}
+
+export function evalCommand(p: Printer, args: { network: string; data: string; out?: string }): void {
+  const net = loadNetwork(args.network);
+  const data = loadData(args.data, net);
+  const out = args.out ? new AtomicOutput(args.out) : undefined;
+  let labelled = 0;
+  let correct = 0;
+  try {
+    data.inputs.forEach((x, index) => {
+      const logits = forward(net, x).logits;
+      const prediction = argmaxScaled(logits);
+      const exact = scaledToRationals(logits).map(String);
+      const label = data.labels[index];
+      if (label !== null) {
+        labelled++;
+        if (label === prediction) correct++;
+      }
+      if (out) out.write(`${JSON.stringify({ index, logits: exact, prediction })}\n`);
+      else
+        p.out(
+          `${index}\tprediction ${prediction}${label === null ? '' : `\tlabel ${label}`}\tlogits [${exact.join(', ')}]`,
+        );
+    });
+    out?.commit();
+  } catch (e) {
+    out?.abort();
+    throw e;
+  }
+  p.err(
+    `${data.inputs.length} points${labelled ? `, accuracy ${correct}/${labelled} (${((100 * correct) / labelled).toFixed(2)}%)` : ''}${out ? `; wrote ${args.out}` : ''}`,
+  );
+}
+
+export interface ExtractArgs {
+  network: string;
+  data: string;
+  out: string;
+  groupBy: GroupBy;
+  allClasses: boolean;
+}
+
+export function extractCommand(p: Printer, args: ExtractArgs): void {
+  const net = loadNetwork(args.network);
+  const data = loadData(args.data, net);
+  checkLabels(data, net, args.data);
+  if (args.groupBy === 'label' && !args.allClasses) {
+    const missing = data.labels.findIndex((l) => l === null);
+    if (missing >= 0)
+      throw new InputError(
+        'usage',
+        { file: args.data, index: missing },
+        '--group-by label needs a label on every point',
+      );
+  }
+  const plan = planExtraction(net);
+  const out = new AtomicOutput(args.out);
+  let ties = 0;
+  const patterns = new Set<string>();
+  try {
+    out.write(`${JSON.stringify(termsHeader(networkHash(net), args.groupBy, args.allClasses))}\n`);
+    const every = [...Array(net.outputSize).keys()];
+    data.inputs.forEach((x, index) => {
+      const label = data.labels[index];
+      const e = extractPoint(plan, x, (prediction) =>
+        args.allClasses ? every : [args.groupBy === 'label' ? label! : prediction],
+      );
+      ties += e.ties.length;
+      patterns.add(e.pattern);
+      out.write(`${termsLine(index, label, x, e)}\n`);
+    });
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+  p.err(
+    `extracted ${data.inputs.length} points (${patterns.size} distinct activation patterns, ${ties} ties met); wrote ${args.out}`,
+  );
+}
+
+export function tropicalCommand(
+  p: Printer,
+  args: { terms: string; network: string; data: string; json?: boolean },
+): TropicalReport {
+  const net = loadNetwork(args.network);
+  const { header, records } = parseTerms(readText(args.terms), args.terms, networkHash(net), net.inputSize);
+  const test = loadData(args.data, net);
+  checkLabels(test, net, args.data);
+  const r = scoreTropical(net, records, test, header.groupBy);
+  if (args.json) {
+    p.out(JSON.stringify(tropicalJson(r)));
+    return r;
+  }
+  const pct = (x: { exact: string; percent: number } | null) =>
+    x ? `${x.percent.toFixed(2)}% (${x.exact})` : 'n/a (no labels)';
+  p.out(`tropical function from ${args.terms} (terms grouped by ${r.groupBy})`);
+  p.out(`                       train (terms' points)      test`);
+  p.out(`points                 ${String(r.train.points).padEnd(27)}${r.test.points}`);
+  p.out(`agreement with network ${pct(r.train.agreement).padEnd(27)}${pct(r.test.agreement)}`);
+  p.out(`accuracy (true labels) ${pct(r.train.accuracy).padEnd(27)}${pct(r.test.accuracy)}`);
+  p.out(`network accuracy       ${pct(r.train.networkAccuracy).padEnd(27)}${pct(r.test.networkAccuracy)}`);
+  p.out(
+    `distinct terms per class ${r.distinctTerms.join(' ')} (total ${r.distinctTerms.reduce((a, b) => a + b, 0)})`,
+  );
+  p.out(`distinct activation patterns ${r.distinctPatterns}`);
+  return r;
+}
+
+/** The `--json` shape of `tropical` (exact "p/q" strings for the ratios). */
+export function tropicalJson(r: TropicalReport): object {
+  const split = (s: TropicalReport['train']) => ({
+    points: s.points,
+    agreement: s.agreement.exact,
+    accuracy: s.accuracy?.exact ?? null,
+    networkAccuracy: s.networkAccuracy?.exact ?? null,
+    agreementPercent: s.agreement.percent,
+    accuracyPercent: s.accuracy?.percent ?? null,
+  });
+  return {
+    points: r.points,
+    groupBy: r.groupBy,
+    train: split(r.train),
+    test: split(r.test),
+    distinctTerms: r.distinctTerms,
+    distinctPatterns: r.distinctPatterns,
+  };
+}

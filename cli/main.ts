@@ -1,0 +1,115 @@
+// The `tropcert` command: argument parsing, exit codes, and one-line errors.
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { InputError } from '../src/errors.ts';
+import { evalCommand, extractCommand, infoCommand, type Printer, tropicalCommand } from './commands.ts';
+import { demoCommand } from './demo.ts';
+import { abortAllOutputs } from './io.ts';
+
+const printer: Printer = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Exit 2 with one line for bad input; exit 1 for a defect of ours (stack only with TROPCERT_DEBUG). */
+function fail(e: unknown): never {
+  abortAllOutputs();
+  if (e instanceof InputError) {
+    process.stderr.write(`tropcert: ${e.message}\n`);
+    process.exit(2);
+  }
+  if (process.env.TROPCERT_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
+  else
+    process.stderr.write(
+      `tropcert: internal error: ${(e as Error)?.message ?? e} (set TROPCERT_DEBUG=1 for details)\n`,
+    );
+  process.exit(1);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    abortAllOutputs();
+    process.exit(130);
+  });
+
+const run =
+  <A>(f: (p: Printer, a: A) => unknown) =>
+  async (a: A) => {
+    try {
+      await f(printer, a);
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+await yargs(hideBin(process.argv))
+  .scriptName('tropcert')
+  .usage(
+    '$0 <command> [options]\n\nExact-arithmetic audits of ReLU networks (TropEx extraction, tropical functions).',
+  )
+  .command(
+    'info <network>',
+    'layers, shapes, parameter and ReLU counts, largest denominator',
+    (y) =>
+      y
+        .positional('network', { type: 'string', demandOption: true })
+        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+    run(infoCommand),
+  )
+  .command(
+    'eval <network>',
+    'exact logits and predicted class of every point',
+    (y) =>
+      y
+        .positional('network', { type: 'string', demandOption: true })
+        .option('data', { type: 'string', demandOption: true, describe: 'data set (.csv or .json)' })
+        .option('out', { type: 'string', describe: 'write JSON Lines {"index","logits","prediction"} here' }),
+    run(evalCommand),
+  )
+  .command(
+    'extract <network>',
+    'TropEx: the active terms of F_c and G at every point (JSON Lines)',
+    (y) =>
+      y
+        .positional('network', { type: 'string', demandOption: true })
+        .option('data', { type: 'string', demandOption: true, describe: 'training data (.csv or .json)' })
+        .option('out', { type: 'string', demandOption: true, describe: 'TERMS file to write' })
+        .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
+        .option('all-classes', {
+          type: 'boolean',
+          default: false,
+          describe: 'extract the term of every class',
+        }),
+    run(extractCommand),
+  )
+  .command(
+    'tropical <terms>',
+    'build the tropical function from TERMS and score it against the network and the labels',
+    (y) =>
+      y
+        .positional('terms', { type: 'string', demandOption: true })
+        .option('network', { type: 'string', demandOption: true })
+        .option('data', { type: 'string', demandOption: true, describe: 'test data (.csv or .json)' })
+        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+    run(tropicalCommand),
+  )
+  .command(
+    'demo',
+    'the bundled example end to end (what `npm start` runs)',
+    (y) =>
+      y.option('out-dir', { type: 'string', default: 'out', describe: 'where the demo writes its files' }),
+    run((p, a: { outDir: string }) => demoCommand(p, repoRoot, a.outDir)),
+  )
+  .demandCommand(1, 'name a command (tropcert --help lists them)')
+  .strict()
+  .fail((msg, err) => {
+    if (err) fail(err);
+    process.stderr.write(`tropcert: ${msg} (tropcert --help for usage)\n`);
+    process.exit(2);
+  })
+  .help()
+  .wrap(Math.min(110, process.stdout.columns ?? 110))
+  .parseAsync();

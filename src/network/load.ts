@@ -1,0 +1,15 @@
+// Picks the network reader by file name. Readers are pure: bytes in, a validated Network out.
+import { InputError } from '../errors.ts';
+import type { Network } from './model.ts';
+import { parseNativeNetwork } from './native.ts';
+
+/** Parses a network file's contents; `file` names it in errors and selects the format. */
+export function parseNetwork(bytes: Uint8Array, file: string): Network {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.json')) return parseNativeNetwork(new TextDecoder().decode(bytes), file);
+  throw new InputError(
+    'unsupported',
+    { file },
+    'unknown network format (expected a .json file in the tropcert-network format)',
+  );
+}

@@ -1,0 +1,159 @@
+// TropEx extraction in exact arithmetic (MATH.md §2–3, the shared-G form).
+//
+// The decomposition is Zhang et al.'s per-unit one (MATH.md §2 table), closed at the last
+// affine layer W (classes × features) by TropEx's shared G:
+//   A⁻ = Σ_i max(−W_i, 0),  B_i = W_i + A⁻ ≥ 0,  B_max = max_i B_i (elementwise),
+//   F_i = B_i·F_h + (A⁻ + B_max − B_i)·G_h + b_i,   G = B_max·G_h + A⁻·F_h,
+// so F_i − G = W_i·(F_h − G_h) + b_i = f_i and every class shares G.
+//
+// The active term at x is found backwards. Write the term as u_F·τF_l + u_G·τG_l + β at the
+// output of layer l and carry u = u_F and s = u_F + u_G. Then (with σ the pattern at x):
+//   dense (W, b):      u ← u·W + s·W⁻,   s ← s·|W|,     β ← β + u·b
+//   ReLU:              u ← u ∘ σ,        s unchanged
+//   leaky ReLU (α):    u ← u ∘ (σ + α(1−σ)),  s ← (1+α)s
+// s never depends on x or on the class, so s·W⁻ is a constant row per layer (TropEx's
+// "B_max·W⁻ correction"), and one pass costs one masked vector–matrix product: O(#weights).
+// At the input τF_0 = x and τG_0 = 0, so the term is u·x + β. Invariant: 0 ≤ u ≤ s.
+import { Rational } from '../exact/rational.ts';
+import {
+  absMatrix,
+  addScaled,
+  dotScaled,
+  negPartMatrix,
+  normalizeScaled,
+  rescale,
+  type ScaledVector,
+  vecMat,
+} from '../exact/scaled.ts';
+import { argmaxScaled, type ForwardResult, forward, patternId, type Tie } from '../network/evaluate.ts';
+import type { DenseLayer, Network } from '../network/model.ts';
+
+/** An exact affine function of the input, `coefficients · y + bias`. */
+export interface AffineTerm {
+  readonly coefficients: ScaledVector;
+  readonly bias: Rational;
+}
+
+/** What extraction precomputes once per network (all data-independent). */
+export interface ExtractionPlan {
+  readonly net: Network;
+  /** B_i rows (over the last hidden features), one per class. */
+  readonly top: readonly ScaledVector[];
+  /** A⁻, the G term's starting row. */
+  readonly aMinus: ScaledVector;
+  /** Per layer index below the top: for dense layers the constant row s·W⁻ added in the backward step. */
+  readonly corrections: ReadonlyMap<number, ScaledVector>;
+}
+
+/** Precomputes the shared-G split of the last layer and the per-layer corrections s·W⁻. */
+export function planExtraction(net: Network): ExtractionPlan {
+  const last = net.layers[net.layers.length - 1] as DenseLayer;
+  const W = last.weights;
+  const cols = W.cols;
+  const aMinusNums = new Array<bigint>(cols).fill(0n);
+  for (let r = 0; r < W.rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const w = W.nums[r * cols + c];
+      if (w < 0n) aMinusNums[c] -= w;
+    }
+  const aMinus: ScaledVector = { nums: aMinusNums, den: W.den };
+  const top: ScaledVector[] = [];
+  for (let r = 0; r < W.rows; r++)
+    top.push({ nums: aMinusNums.map((a, c) => a + W.nums[r * cols + c]), den: W.den });
+  const bMax = aMinusNums.map((_, c) => top.reduce((m, row) => (row.nums[c] > m ? row.nums[c] : m), 0n));
+  // s at the top = A⁻ + B_max (the same for F_i of every class and for G).
+  let s: ScaledVector = { nums: aMinusNums.map((a, c) => a + bMax[c]), den: W.den };
+  const corrections = new Map<number, ScaledVector>();
+  for (let index = net.layers.length - 2; index >= 0; index--) {
+    const layer = net.layers[index];
+    if (layer.type === 'dense') {
+      corrections.set(index, normalizeScaled(vecMat(s, negPartMatrix(layer.weights))));
+      s = normalizeScaled(vecMat(s, absMatrix(layer.weights)));
+    } else if (layer.type === 'leaky_relu') {
+      const a = layer.alpha;
+      s = { nums: s.nums.map((n) => n * (a.den + a.num)), den: s.den * a.den };
+    }
+  }
+  return { net, top, aMinus, corrections };
+}
+
+/** Runs the backward recursion from a starting row at the last hidden layer; returns the input-space term. */
+function backward(
+  plan: ExtractionPlan,
+  fw: ForwardResult,
+  start: ScaledVector,
+  startBias: Rational,
+): AffineTerm {
+  const layers = plan.net.layers;
+  let u = start;
+  let bias = startBias;
+  for (let index = layers.length - 2; index >= 0; index--) {
+    const layer = layers[index];
+    switch (layer.type) {
+      case 'dense': {
+        bias = bias.add(dotScaled(u, layer.bias));
+        u = normalizeScaled(addScaled(vecMat(u, layer.weights), plan.corrections.get(index)!));
+        break;
+      }
+      case 'relu': {
+        const act = fw.active.get(index)!;
+        u = { nums: u.nums.map((n, k) => (act[k] ? n : 0n)), den: u.den };
+        break;
+      }
+      case 'leaky_relu': {
+        const act = fw.active.get(index)!;
+        const { num: p, den: q } = layer.alpha;
+        u = { nums: u.nums.map((n, k) => (act[k] ? n * q : n * p)), den: u.den * q };
+        break;
+      }
+    }
+  }
+  return { coefficients: normalizeScaled(u), bias };
+}
+
+export interface PointExtraction {
+  readonly logits: ScaledVector;
+  readonly prediction: number;
+  readonly ties: readonly Tie[];
+  readonly pattern: string;
+  /** The active term of F_c for each requested class c. */
+  readonly F: ReadonlyMap<number, AffineTerm>;
+  /** The active term of the shared G. */
+  readonly G: AffineTerm;
+}
+
+/**
+ * Extracts at x the active terms of F_c for the given classes (default: the prediction) and of G.
+ * `classesFor` sees the prediction so callers can group by it.
+ */
+export function extractPoint(
+  plan: ExtractionPlan,
+  x: ScaledVector,
+  classesFor: (prediction: number) => readonly number[] = (p) => [p],
+): PointExtraction {
+  const fw = forward(plan.net, x);
+  const prediction = argmaxScaled(fw.logits);
+  const last = plan.net.layers[plan.net.layers.length - 1] as DenseLayer;
+  const F = new Map<number, AffineTerm>();
+  for (const c of classesFor(prediction)) {
+    F.set(c, backward(plan, fw, plan.top[c], Rational.of(last.bias.nums[c], last.bias.den)));
+  }
+  const G = backward(plan, fw, plan.aMinus, Rational.ZERO);
+  return { logits: fw.logits, prediction, ties: fw.ties, pattern: patternId(fw.active), F, G };
+}
+
+/** Exact value of an affine term at y. */
+export function evalTerm(t: AffineTerm, y: ScaledVector): Rational {
+  return dotScaled(t.coefficients, y).add(t.bias);
+}
+
+/** τ_F − τ_G: the affine piece of a logit on x's region (its gradient is the Jacobian row). */
+export function subtractTerms(a: AffineTerm, b: AffineTerm): AffineTerm {
+  const den = a.coefficients.den * b.coefficients.den;
+  const x = rescale(a.coefficients, den);
+  const y = rescale(b.coefficients, den);
+  return {
+    coefficients: normalizeScaled({ nums: x.map((n, i) => n - y[i]), den }),
+    bias: a.bias.sub(b.bias),
+  };
+}

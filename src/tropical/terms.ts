@@ -1,0 +1,180 @@
+// The TERMS file (JSON Lines, docs/FORMAT.md): a header line, then one line per extracted point.
+import { InputError } from '../errors.ts';
+import type { Rational } from '../exact/rational.ts';
+import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../exact/scaled.ts';
+import { describeJson, type JsonValue, parseJsonExact } from '../io/json.ts';
+import { TIE_RULE } from '../network/evaluate.ts';
+import { exactNumber } from '../network/native.ts';
+import type { AffineTerm, PointExtraction } from './extract.ts';
+
+export type GroupBy = 'prediction' | 'label';
+
+export interface TermsHeader {
+  readonly format: 'tropcert-terms';
+  readonly version: 1;
+  readonly network: { readonly sha256: string };
+  readonly decomposition: 'shared-g';
+  readonly groupBy: GroupBy;
+  readonly allClasses: boolean;
+  readonly tieRule: string;
+}
+
+export interface TermsRecord {
+  readonly index: number;
+  readonly label: number | null;
+  readonly prediction: number;
+  readonly logits: readonly Rational[];
+  readonly ties: number;
+  readonly pattern: string;
+  readonly F: ReadonlyMap<number, AffineTerm>;
+  readonly G: AffineTerm;
+  /** The point itself, so a TERMS file is enough to score the tropical function on its points. */
+  readonly input: ScaledVector;
+}
+
+export function termsHeader(sha256: string, groupBy: GroupBy, allClasses: boolean): TermsHeader {
+  return {
+    format: 'tropcert-terms',
+    version: 1,
+    network: { sha256 },
+    decomposition: 'shared-g',
+    groupBy,
+    allClasses,
+    tieRule: TIE_RULE,
+  };
+}
+
+function termJson(t: AffineTerm): { coefficients: string[]; bias: string } {
+  return { coefficients: scaledToRationals(t.coefficients).map(String), bias: t.bias.toString() };
+}
+
+/** One TERMS line for an extracted point. */
+export function termsLine(
+  index: number,
+  label: number | null,
+  input: ScaledVector,
+  e: PointExtraction,
+): string {
+  const F: Record<string, ReturnType<typeof termJson>> = {};
+  for (const [c, t] of [...e.F].sort((a, b) => a[0] - b[0])) F[String(c)] = termJson(t);
+  return JSON.stringify({
+    index,
+    label,
+    prediction: e.prediction,
+    logits: scaledToRationals(e.logits).map(String),
+    ties: e.ties.length,
+    pattern: e.pattern,
+    F,
+    G: termJson(e.G),
+    input: scaledToRationals(input).map(String),
+  });
+}
+
+function readTerm(
+  v: JsonValue | undefined,
+  width: number,
+  path: { file?: string; line: number; field: string },
+): AffineTerm {
+  if (v?.kind !== 'object')
+    throw new InputError('format', path, 'expected an object {"coefficients", "bias"}');
+  const cs = v.entries.get('coefficients');
+  if (cs?.kind !== 'array' || cs.items.length !== width)
+    throw new InputError('shape', path, `coefficients must be an array of ${width} numbers (the input size)`);
+  const coefficients: ScaledVector = scaledFromRationals(
+    cs.items.map((c, k) => exactNumber(c, () => `coefficient ${k}`, path)),
+  );
+  return { coefficients, bias: exactNumber(v.entries.get('bias'), () => 'bias', path) };
+}
+
+function readVector(
+  v: JsonValue | undefined,
+  width: number,
+  path: { file?: string; line: number; field: string },
+): ScaledVector {
+  if (v?.kind !== 'array' || v.items.length !== width)
+    throw new InputError('shape', path, `expected an array of ${width} numbers (the input size)`);
+  return scaledFromRationals(v.items.map((c, k) => exactNumber(c, () => `value ${k}`, path)));
+}
+
+function intField(
+  obj: Map<string, JsonValue>,
+  key: string,
+  path: { file?: string; line: number },
+  nullable = false,
+): number | null {
+  const v = obj.get(key);
+  if (nullable && (v === undefined || v.kind === 'null')) return null;
+  if (v?.kind !== 'number' || !/^\d+$/.test(v.text))
+    throw new InputError(
+      'type',
+      { ...path, field: key },
+      `${key} is ${v ? describeJson(v) : 'missing'}, expected an integer ≥ 0`,
+    );
+  return Number(v.text);
+}
+
+/** Reads a TERMS file, checking it belongs to the network with hash `sha256` and input size `width`. */
+export function parseTerms(
+  text: string,
+  file: string,
+  sha256: string,
+  width: number,
+): { header: TermsHeader; records: TermsRecord[] } {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0)
+    throw new InputError('format', { file, line: 1 }, 'empty file, expected a tropcert-terms header');
+  let header: TermsHeader;
+  try {
+    header = JSON.parse(lines[0]);
+  } catch {
+    throw new InputError('syntax', { file, line: 1 }, 'the header line is not JSON');
+  }
+  if (header.format !== 'tropcert-terms' || header.version !== 1)
+    throw new InputError(
+      'format',
+      { file, line: 1 },
+      'expected a header with "format":"tropcert-terms","version":1',
+    );
+  if (header.network?.sha256 !== sha256)
+    throw new InputError(
+      'mismatch',
+      { file, line: 1, field: 'network.sha256' },
+      `the terms were extracted from another network (sha256 ${String(header.network?.sha256).slice(0, 12)}…, this one is ${sha256.slice(0, 12)}…)`,
+    );
+  const records = lines.slice(1).map((line, i) => {
+    const path = { file, line: i + 2 };
+    const v = parseJsonExact(line, file);
+    if (v.kind !== 'object') throw new InputError('format', path, 'expected one JSON object per line');
+    const Fv = v.entries.get('F');
+    if (Fv?.kind !== 'object')
+      throw new InputError('format', { ...path, field: 'F' }, 'expected an object of class → term');
+    const F = new Map<number, AffineTerm>();
+    for (const [k, tv] of Fv.entries) {
+      if (!/^\d+$/.test(k))
+        throw new InputError(
+          'format',
+          { ...path, field: 'F' },
+          `key ${JSON.stringify(k)} is not a class index`,
+        );
+      F.set(Number(k), readTerm(tv, width, { ...path, field: `F.${k}` }));
+    }
+    const logitsV = v.entries.get('logits');
+    const logits =
+      logitsV?.kind === 'array'
+        ? logitsV.items.map((x, k) => exactNumber(x, () => `logit ${k}`, { ...path, field: 'logits' }))
+        : [];
+    const patternV = v.entries.get('pattern');
+    return {
+      index: intField(v.entries, 'index', path)!,
+      label: intField(v.entries, 'label', path, true),
+      prediction: intField(v.entries, 'prediction', path)!,
+      logits,
+      ties: intField(v.entries, 'ties', path)!,
+      pattern: patternV?.kind === 'string' ? patternV.value : '',
+      F,
+      G: readTerm(v.entries.get('G'), width, { ...path, field: 'G' }),
+      input: readVector(v.entries.get('input'), width, { ...path, field: 'input' }),
+    };
+  });
+  return { header, records };
+}
