@@ -3,6 +3,7 @@
 // gcd-normalised rational operation (~4 µs); see docs/PERFORMANCE.md. Normalisation
 // (dividing out a common factor) happens once per vector, never per operation.
 import { gcd, lcm } from './bigint.ts';
+import { limbsOf, transposeOf, vecMatLimbs } from './limbs.ts';
 import { Rational } from './rational.ts';
 
 /** An exact vector `nums[i] / den`, den > 0. Not necessarily in lowest terms. */
@@ -81,8 +82,19 @@ export function matrixRow(m: ScaledMatrix, r: number): Rational[] {
   return m.nums.slice(r * m.cols, (r + 1) * m.cols).map((n) => Rational.of(n, m.den));
 }
 
-/** M·x (column vector), exact. */
+/** M·x (column vector), exact: on float64 limbs when the numbers are short enough, else bigint. */
 export function matVec(m: ScaledMatrix, x: ScaledVector): ScaledVector {
+  const t = transposeOf(m);
+  return vecMatLimbs(x, limbsOf(t)) ?? matVecBig(m, x);
+}
+
+/** uᵀ·M (row vector times matrix), exact: limbs when short enough, else bigint. */
+export function vecMat(u: ScaledVector, m: ScaledMatrix): ScaledVector {
+  return vecMatLimbs(u, limbsOf(m)) ?? vecMatBig(u, m);
+}
+
+/** M·x on bigints (the reference kernel). */
+export function matVecBig(m: ScaledMatrix, x: ScaledVector): ScaledVector {
   const out = new Array<bigint>(m.rows);
   const xs = x.nums;
   const cols = m.cols;
@@ -101,8 +113,8 @@ export function matVec(m: ScaledMatrix, x: ScaledVector): ScaledVector {
   return { nums: out, den: m.den * x.den };
 }
 
-/** uᵀ·M (row vector times matrix), exact; rows where u is 0 cost nothing. */
-export function vecMat(u: ScaledVector, m: ScaledMatrix): ScaledVector {
+/** uᵀ·M on bigints (the reference kernel); rows where u is 0 cost nothing. */
+export function vecMatBig(u: ScaledVector, m: ScaledMatrix): ScaledVector {
   const cols = m.cols;
   const acc = new Array<bigint>(cols).fill(0n);
   for (let r = 0; r < m.rows; r++) {

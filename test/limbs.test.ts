@@ -1,0 +1,78 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { limbsOf, vecMatLimbs } from '../src/exact/limbs.ts';
+import {
+  matVec,
+  matVecBig,
+  type ScaledMatrix,
+  type ScaledVector,
+  vecMat,
+  vecMatBig,
+} from '../src/exact/scaled.ts';
+
+const big = (bits: number) => fc.bigInt({ min: -(1n << BigInt(bits)), max: 1n << BigInt(bits) });
+
+const case_ = (maxRows: number, bits: number) =>
+  fc
+    .record({ rows: fc.integer({ min: 1, max: maxRows }), cols: fc.integer({ min: 1, max: 6 }) })
+    .chain(({ rows, cols }) =>
+      fc.record({
+        m: fc.record({
+          rows: fc.constant(rows),
+          cols: fc.constant(cols),
+          nums: fc.array(fc.oneof(fc.constant(0n), big(bits)), {
+            minLength: rows * cols,
+            maxLength: rows * cols,
+          }),
+          den: fc.bigInt({ min: 1n, max: 1n << 40n }),
+        }),
+        u: fc.record({
+          nums: fc.array(fc.oneof(fc.constant(0n), big(bits)), { minLength: rows, maxLength: rows }),
+          den: fc.bigInt({ min: 1n, max: 1n << 40n }),
+        }),
+      }),
+    );
+
+test('limb product equals the bigint product (vecMat and matVec)', (t) => {
+  fc.assert(
+    fc.property(case_(8, 90), ({ m, u }) => {
+      const M = m as ScaledMatrix;
+      const U = u as ScaledVector;
+      const a = vecMat(U, M);
+      const b = vecMatBig(U, M);
+      t.deepEqual(a, b);
+      const x: ScaledVector = {
+        nums: U.nums.slice(0, 0).concat(Array.from({ length: M.cols }, (_, i) => U.nums[i % U.nums.length])),
+        den: U.den,
+      };
+      t.deepEqual(matVec(M, x), matVecBig(M, x));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('limb product flushes exactly past 1024 rows of maximal limbs', (t) => {
+  const rows = 3000;
+  const cols = 3;
+  const max = (1n << 63n) - 1n; // every limb at its largest magnitude
+  const m: ScaledMatrix = {
+    rows,
+    cols,
+    nums: Array.from({ length: rows * cols }, (_, k) => (k % 5 === 0 ? -max : max)),
+    den: 1n,
+  };
+  const u: ScaledVector = {
+    nums: Array.from({ length: rows }, (_, r) => (r % 3 === 0 ? -max : max)),
+    den: 7n,
+  };
+  const viaLimbs = vecMatLimbs(u, limbsOf(m));
+  t.truthy(viaLimbs, 'limbs should be used for 63-bit entries');
+  t.deepEqual(viaLimbs, vecMatBig(u, m));
+});
+
+test('very long entries fall back to bigint and stay exact', (t) => {
+  const m: ScaledMatrix = { rows: 2, cols: 2, nums: [1n << 500n, -3n, 5n, (1n << 400n) + 1n], den: 3n };
+  const u: ScaledVector = { nums: [(1n << 600n) - 1n, -7n], den: 1n };
+  t.is(vecMatLimbs(u, limbsOf(m)), undefined);
+  t.deepEqual(vecMat(u, m), vecMatBig(u, m));
+});
