@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../src/errors.ts';
+import { certifyCommand, checkCommand } from './certify.ts';
 import { evalCommand, extractCommand, infoCommand, type Printer, tropicalCommand } from './commands.ts';
 import { demoCommand } from './demo.ts';
 import { abortAllOutputs } from './io.ts';
@@ -95,6 +96,40 @@ await yargs(hideBin(process.argv))
         .option('data', { type: 'string', demandOption: true, describe: 'test data (.csv or .json)' })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
     run(tropicalCommand),
+  )
+  .command(
+    'certify <network>',
+    'exact certificates for every point: region, radius, tropical match, inscribed ball (REPORT JSON)',
+    (y) =>
+      y
+        .positional('network', { type: 'string', demandOption: true })
+        .option('data', { type: 'string', demandOption: true, describe: 'data set (.csv or .json)' })
+        .option('out', { type: 'string', demandOption: true, describe: 'REPORT file to write' })
+        .option('terms', { type: 'string', describe: 'TERMS file: also certify the tropical match' })
+        .option('domain', { type: 'string', describe: 'input box box:LO,HI intersected with every region' })
+        .option('insphere', {
+          type: 'boolean',
+          default: false,
+          describe: 'ℓ∞ inscribed ball of each region (LP)',
+        })
+        .option('solver', {
+          choices: ['glpk', 'jslp'] as const,
+          default: 'glpk' as const,
+          describe: 'LP oracle tried first',
+        }),
+    run(certifyCommand),
+  )
+  .command(
+    'check <report>',
+    're-verify every certificate of a REPORT with the independent checker (exit 0 iff all hold)',
+    (y) =>
+      y
+        .positional('report', { type: 'string', demandOption: true })
+        .option('network', { type: 'string', demandOption: true })
+        .option('data', { type: 'string', demandOption: true }),
+    run(async (p, a: { report: string; network: string; data: string }) => {
+      process.exitCode = await checkCommand(p, a);
+    }),
   )
   .command(
     'demo',

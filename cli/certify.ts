@@ -1,0 +1,143 @@
+// `certify` and `check`: certificates for every point, written as a REPORT; the independent re-check.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
+import {
+  pointJson,
+  type ReportContext,
+  reportHeader,
+  summaryJson,
+  termsJson,
+} from '../src/certify/report.ts';
+import type { Domain } from '../src/certify/types.ts';
+import { parseDataset } from '../src/data/dataset.ts';
+import { InputError } from '../src/errors.ts';
+import { Rational } from '../src/exact/rational.ts';
+import { createOracle, type SolverName } from '../src/lp/index.ts';
+import type { LpOracle } from '../src/lp/oracle.ts';
+import { networkHash } from '../src/network/native.ts';
+import { termsByClass } from '../src/tropical/evaluate.ts';
+import { planExtraction } from '../src/tropical/extract.ts';
+import { buildTropical } from '../src/tropical/function.ts';
+import { parseTerms } from '../src/tropical/terms.ts';
+import { loadNetwork, type Printer } from './commands.ts';
+import { AtomicOutput, readBytes } from './io.ts';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The package version, for the report's `tool` field. */
+function toolVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return String(pkg.version);
+}
+
+/** Parses `box:LO,HI` exactly. */
+export function parseDomain(text: string): Domain {
+  const m = /^box:([^,]+),([^,]+)$/.exec(text.trim());
+  const lower = m ? Rational.parse(m[1]) : undefined;
+  const upper = m ? Rational.parse(m[2]) : undefined;
+  if (!lower || !upper)
+    throw new InputError(
+      'usage',
+      { field: '--domain' },
+      `${JSON.stringify(text)} is not box:LO,HI with exact numbers LO and HI`,
+    );
+  if (upper.le(lower))
+    throw new InputError('usage', { field: '--domain' }, `box:${lower},${upper} is empty (expected LO < HI)`);
+  return { lower, upper };
+}
+
+export interface CertifyArgs {
+  network: string;
+  data: string;
+  out: string;
+  terms?: string;
+  domain?: string;
+  insphere: boolean;
+  solver: SolverName;
+}
+
+/** Oracles in the order they are tried: the chosen one, then the other as a second opinion. */
+async function oracles(solver: SolverName): Promise<LpOracle[]> {
+  const other: SolverName = solver === 'glpk' ? 'jslp' : 'glpk';
+  return [await createOracle(solver), await createOracle(other)];
+}
+
+export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<void> {
+  const net = loadNetwork(args.network);
+  const dataBytes = readBytes(args.data);
+  const data = parseDataset(new TextDecoder().decode(dataBytes), args.data, net.inputSize);
+  const domain = args.domain === undefined ? undefined : parseDomain(args.domain);
+  const netSha = networkHash(net);
+  let tropical: CertifyOptions['tropical'];
+  let termsCtx: ReportContext['terms'];
+  if (args.terms) {
+    const bytes = readBytes(args.terms);
+    const { header, records } = parseTerms(
+      new TextDecoder().decode(bytes),
+      args.terms,
+      netSha,
+      net.inputSize,
+    );
+    const f = buildTropical(net.outputSize, net.inputSize, termsByClass(net.outputSize, records));
+    tropical = { f, plan: planExtraction(net), groupBy: header.groupBy };
+    termsCtx = { file: args.terms, sha256: sha256(bytes), groupBy: header.groupBy, f };
+    if (header.groupBy === 'label' && data.labels.some((l) => l === null))
+      throw new InputError(
+        'usage',
+        { file: args.data },
+        'the terms are grouped by label, so every point needs a label',
+      );
+  }
+  const ctx: ReportContext = {
+    toolVersion: toolVersion(),
+    networkSha256: netSha,
+    data: { file: args.data, sha256: sha256(dataBytes) },
+    domain,
+    insphere: args.insphere,
+    solver: args.solver,
+    terms: termsCtx,
+  };
+  const lps = await oracles(args.solver);
+  const options: CertifyOptions = { domain, insphere: args.insphere, tropical };
+  const out = new AtomicOutput(args.out);
+  try {
+    const head = JSON.stringify(reportHeader(ctx));
+    out.write(head.slice(0, -1));
+    if (termsCtx) out.write(`,\n"terms":${JSON.stringify(termsJson(termsCtx.f))}`);
+    out.write(',\n"points":[\n');
+    const certs = data.inputs.map((x, index) => {
+      const c = certifyPoint(net, index, x, data.labels[index], options, lps);
+      out.write(`${index ? ',\n' : ''}${JSON.stringify(pointJson(c))}`);
+      return c;
+    });
+    const summary = summaryJson(certs, ctx);
+    out.write(`\n],\n"summary":${JSON.stringify(summary)}}\n`);
+    out.commit();
+    p.err(`certified ${data.inputs.length} points: ${JSON.stringify(summary)}; wrote ${args.out}`);
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
+/** Exit status of `check`: 0 iff every certificate holds. */
+export async function checkCommand(
+  p: Printer,
+  args: { report: string; network: string; data: string },
+): Promise<number> {
+  // The checker is loaded only here: it shares no code with certification beyond numbers and parsing.
+  const { checkReport } = await import('../proofs/checker.ts');
+  const net = loadNetwork(args.network);
+  const dataBytes = readBytes(args.data);
+  const data = parseDataset(new TextDecoder().decode(dataBytes), args.data, net.inputSize);
+  const reportText = new TextDecoder().decode(readBytes(args.report));
+  const r = checkReport(reportText, args.report, net, data, sha256(dataBytes));
+  for (const f of r.failures) p.out(`FAIL ${f.message}`);
+  if (r.failures.length === 0) {
+    p.out(`OK: ${r.points} points, every certificate in ${args.report} holds`);
+    return 0;
+  }
+  p.out(`${r.failures.length} certificate(s) failed in ${args.report}`);
+  return 1;
+}

@@ -1,0 +1,83 @@
+// Certification of one data point: its region, its certified radius, and optionally the
+// tropical match and the inscribed ball. Pure: the LP oracles are passed in.
+import { Rational } from '../exact/rational.ts';
+import type { ScaledVector } from '../exact/scaled.ts';
+import type { LpOracle } from '../lp/oracle.ts';
+import { argmaxScaled, patternId, type Tie } from '../network/evaluate.ts';
+import type { Network } from '../network/model.ts';
+import { regionOf } from '../region/region.ts';
+import { type ExtractionPlan, extractPoint } from '../tropical/extract.ts';
+import type { TropicalFunction } from '../tropical/function.ts';
+import type { GroupBy } from '../tropical/terms.ts';
+import { certifiedRadius, certifyInsphere } from './balls.ts';
+import { certifyRegion } from './region.ts';
+import { certifyTropicalMatch } from './tropical-match.ts';
+import type { Domain, InsphereVerdict, RegionVerdict, TropicalMatchVerdict } from './types.ts';
+
+export interface CertifyOptions {
+  readonly domain?: Domain;
+  readonly insphere: boolean;
+  /** With TERMS: the tropical function and how its classes were grouped. */
+  readonly tropical?: {
+    readonly f: TropicalFunction;
+    readonly plan: ExtractionPlan;
+    readonly groupBy: GroupBy;
+  };
+}
+
+export interface PointCertificate {
+  readonly index: number;
+  readonly label: number | null;
+  readonly prediction: number;
+  readonly logits: ScaledVector;
+  readonly pattern: string;
+  readonly ties: readonly Tie[];
+  readonly region: RegionVerdict;
+  /** Exact ℓ∞ radius ("0" on a boundary); undefined when no unit bounds it (affine everywhere). */
+  readonly radius: Rational | undefined;
+  readonly radiusUnit?: { readonly layer: number; readonly unit: number };
+  readonly tropicalMatch?: TropicalMatchVerdict;
+  readonly insphere?: InsphereVerdict;
+}
+
+/** Certifies everything the options ask for at one point. */
+export function certifyPoint(
+  net: Network,
+  index: number,
+  x: ScaledVector,
+  label: number | null,
+  options: CertifyOptions,
+  oracles: readonly LpOracle[],
+): PointCertificate {
+  const region = regionOf(net, x);
+  const fw = region.forward;
+  const prediction = argmaxScaled(fw.logits);
+  const verdict = certifyRegion(net, region, x, options.domain, oracles);
+  const { radius, unit } = certifiedRadius(region);
+  let tropicalMatch: TropicalMatchVerdict | undefined;
+  if (options.tropical) {
+    const c = options.tropical.groupBy === 'label' && label !== null ? label : prediction;
+    const own = extractPoint(options.tropical.plan, x, () => [c]).F.get(c)!;
+    // Affine everywhere (no bounding unit): the check at r = 0 still proves F̃_c(x) = τ_x(x).
+    tropicalMatch = certifyTropicalMatch(options.tropical.f, c, own, x, radius ?? Rational.ZERO);
+  }
+  let insphere: InsphereVerdict | undefined;
+  if (options.insphere)
+    insphere =
+      verdict.status === 'certified'
+        ? certifyInsphere(region, options.domain, oracles)
+        : { status: 'unresolved', reason: 'the region has no certified interior' };
+  return {
+    index,
+    label,
+    prediction,
+    logits: fw.logits,
+    pattern: patternId(fw.active),
+    ties: fw.ties,
+    region: verdict,
+    radius,
+    radiusUnit: unit,
+    tropicalMatch,
+    insphere,
+  };
+}
