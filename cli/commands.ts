@@ -103,7 +103,7 @@ export function extractCommand(p: Printer, args: ExtractArgs): void {
   const data = loadData(args.data, net);
   checkLabels(data, net, args.data);
   if (args.groupBy === 'label' && !args.allClasses) {
-    const missing = data.labels.findIndex((l) => l === null);
+    const missing = data.labels.indexOf(null);
     if (missing >= 0)
       throw new InputError(
         'usage',

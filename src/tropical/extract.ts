@@ -60,7 +60,11 @@ export function planExtraction(net: Network): ExtractionPlan {
   const top: ScaledVector[] = [];
   for (let r = 0; r < W.rows; r++)
     top.push({ nums: aMinusNums.map((a, c) => a + W.nums[r * cols + c]), den: W.den });
-  const bMax = aMinusNums.map((_, c) => top.reduce((m, row) => (row.nums[c] > m ? row.nums[c] : m), 0n));
+  const bMax = new Array<bigint>(cols).fill(0n);
+  for (const row of top)
+    row.nums.forEach((v, c) => {
+      if (v > bMax[c]) bMax[c] = v;
+    });
   // s at the top = A⁻ + B_max (the same for F_i of every class and for G).
   let s: ScaledVector = { nums: aMinusNums.map((a, c) => a + bMax[c]), den: W.den };
   const corrections = new Map<number, ScaledVector>();
