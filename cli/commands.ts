@@ -61,6 +61,7 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
 export function evalCommand(p: Printer, args: { network: string; data: string; out?: string }): void {
   const net = loadNetwork(args.network);
   const data = loadData(args.data, net);
+  checkLabels(data, net, args.data);
   const out = args.out ? new AtomicOutput(args.out) : undefined;
   let labelled = 0;
   let correct = 0;

@@ -4,10 +4,14 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writ
 import path from 'node:path';
 import { InputError } from '../src/errors.ts';
 
-/** The caller's directory: `npm run` changes to the package root but records the caller in INIT_CWD. */
+/**
+ * The caller's directory. `npm run tropcert` / `npm start` change to the package root but record
+ * the caller in INIT_CWD; any other process (even one started under another npm script, such as
+ * a test) keeps its own working directory.
+ */
 export function callerDir(): string {
-  const viaNpm = process.env.npm_lifecycle_event !== undefined && process.env.INIT_CWD;
-  return viaNpm ? process.env.INIT_CWD! : process.cwd();
+  const ours = process.env.npm_lifecycle_event === 'tropcert' || process.env.npm_lifecycle_event === 'start';
+  return ours && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
 }
 
 /** Resolves a user-given path against the caller's directory. */

@@ -34,10 +34,20 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.exit(130);
   });
 
+/** An option without a value arrives as '', a repeated one as an array: refuse both before they reach a file name. */
+function checkValues(a: Record<string, unknown>): void {
+  for (const [key, v] of Object.entries(a)) {
+    if (key === '_' || key === '$0' || /[A-Z]/.test(key)) continue;
+    if (v === '') throw new InputError('usage', { field: `--${key}` }, 'needs a value');
+    if (Array.isArray(v)) throw new InputError('usage', { field: `--${key}` }, 'given more than once');
+  }
+}
+
 const run =
   <A>(f: (p: Printer, a: A) => unknown) =>
   async (a: A) => {
     try {
+      checkValues(a as Record<string, unknown>);
       await f(printer, a);
     } catch (e) {
       fail(e);
@@ -142,7 +152,8 @@ await yargs(hideBin(process.argv))
   .strict()
   .fail((msg, err) => {
     if (err) fail(err);
-    process.stderr.write(`tropcert: ${msg} (tropcert --help for usage)\n`);
+    const oneLine = msg.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ');
+    process.stderr.write(`tropcert: ${oneLine} (tropcert --help for usage)\n`);
     process.exit(2);
   })
   .help()

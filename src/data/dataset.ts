@@ -44,6 +44,8 @@ export function parseCsvDataset(text: string, file?: string, width?: number): Da
   for (let i = 1; i < lines.length; i++) {
     const cells = lines[i].split(',');
     const path = { file, line: i + 1 };
+    if (lines[i].trim() === '')
+      throw new InputError('shape', path, `empty row, expected ${header.length} columns (as the header)`);
     if (cells.length !== header.length)
       throw new InputError(
         'shape',
@@ -51,15 +53,17 @@ export function parseCsvDataset(text: string, file?: string, width?: number): Da
         `row has ${cells.length} columns, expected ${header.length} (as the header)`,
       );
     const row: Rational[] = [];
+    let column = 1;
     cells.forEach((cell, k) => {
-      if (k === labelCol) return;
-      row.push(
-        exactNumber(
-          { kind: 'string', value: cell, line: i + 1, column: 1 },
-          () => `column ${header[k]}`,
-          path,
-        ),
-      );
+      if (k !== labelCol)
+        row.push(
+          exactNumber(
+            { kind: 'string', value: cell, line: i + 1, column },
+            () => `column ${header[k]}`,
+            path,
+          ),
+        );
+      column += cell.length + 1;
     });
     inputs.push(scaledFromRationals(row));
     labels.push(labelCol >= 0 ? parseLabel(cells[labelCol], path) : null);

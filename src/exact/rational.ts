@@ -141,12 +141,26 @@ export class Rational {
     return this.den === 1n ? this.num.toString() : `${this.num}/${this.den}`;
   }
 
-  /** A float estimate, for display and plots only: never for a claim. */
+  /**
+   * A float estimate, for display and plots only: never for a claim. The quotient is formed with
+   * 64 significant bits in bigint and scaled by powers of two in steps that cannot overflow.
+   */
   toNumberEstimate(): number {
-    const n = absBig(this.num);
-    const shift = Math.max(0, Math.max(n.toString(2).length, this.den.toString(2).length) - 1000);
-    const b = BigInt(shift);
-    const v = Number(n >> b) / Number(this.den >> b);
+    if (this.num === 0n) return 0;
+    const a = absBig(this.num);
+    const k = 64 - (a.toString(2).length - this.den.toString(2).length);
+    const q = k >= 0 ? (a << BigInt(k)) / this.den : a / (this.den << BigInt(-k));
+    let v = Number(q);
+    let e = -k;
+    while (e > 1000) {
+      v *= 2 ** 1000;
+      e -= 1000;
+    }
+    while (e < -1000) {
+      v *= 2 ** -1000;
+      e += 1000;
+    }
+    v *= 2 ** e;
     return this.num < 0n ? -v : v;
   }
 

@@ -129,6 +129,11 @@ export function vecMatBig(u: ScaledVector, m: ScaledMatrix): ScaledVector {
   return { nums: acc, den: u.den * m.den };
 }
 
+/** Elementwise product a ⊙ b. */
+export function hadamard(a: ScaledVector, b: ScaledVector): ScaledVector {
+  return { nums: a.nums.map((n, i) => n * b.nums[i]), den: a.den * b.den };
+}
+
 /** Exact dot product u·v as a rational. */
 export function dotScaled(u: ScaledVector, v: ScaledVector): Rational {
   let acc = 0n;

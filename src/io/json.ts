@@ -10,9 +10,13 @@ export type JsonValue =
   | { kind: 'array'; items: JsonValue[]; line: number; column: number }
   | { kind: 'object'; entries: Map<string, JsonValue>; line: number; column: number };
 
-/** Parses one JSON document; syntax errors are InputErrors with line and column. */
-export function parseJsonExact(text: string, file?: string): JsonValue {
+/**
+ * Parses one JSON document; syntax errors are InputErrors with line and column. `firstLine`
+ * numbers the text's first line (for one line of a JSON Lines file).
+ */
+export function parseJsonExact(text: string, file?: string, firstLine = 1): JsonValue {
   const p = new Parser(text, file);
+  p.line = firstLine;
   p.ws();
   const v = p.value();
   p.ws();

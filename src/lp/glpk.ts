@@ -87,7 +87,10 @@ export async function createGlpkOracle(options: { timeLimitSeconds?: number } = 
         // basis was still primal infeasible. Measured: a feasible 300×600 LP with tmlim 0.01 s
         // comes back as GLP_INFEAS. Likewise GLP_FEAS is a feasible point not proven optimal.
         case glpk.GLP_INFEAS:
-          return { status: 'failed', reason: 'GLPK stopped before finding a feasible point (time limit?)' };
+          return {
+            status: 'failed',
+            reason: 'GLPK stopped on a primal-infeasible basis without proving infeasibility (time limit?)',
+          };
         case glpk.GLP_FEAS:
           return { status: 'failed', reason: 'GLPK stopped before proving optimality (time limit?)' };
         default:

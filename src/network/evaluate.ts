@@ -1,5 +1,5 @@
 // Exact forward evaluation, with the activation pattern and every tie met on the way.
-import { addScaled, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
+import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
 import type { Network } from './model.ts';
 
 /**
@@ -36,6 +36,9 @@ export function forward(net: Network, x: ScaledVector): ForwardResult {
     switch (layer.type) {
       case 'dense':
         h = normalizeScaled(addScaled(matVec(layer.weights, h), layer.bias));
+        break;
+      case 'scale_shift':
+        h = normalizeScaled(addScaled(hadamard(layer.scale, h), layer.shift));
         break;
       case 'relu':
       case 'leaky_relu': {

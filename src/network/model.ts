@@ -1,7 +1,7 @@
 // The network model: a validated list of exact layers. After loading, the core trusts its shapes.
 import { bitLength } from '../exact/bigint.ts';
 import type { Rational } from '../exact/rational.ts';
-import type { ScaledMatrix, ScaledVector } from '../exact/scaled.ts';
+import { normalizeScaled, type ScaledMatrix, type ScaledVector } from '../exact/scaled.ts';
 
 /** Affine map `W h + b`; `weights` is outputs × inputs. */
 export interface DenseLayer {
@@ -10,6 +10,17 @@ export interface DenseLayer {
   readonly outputSize: number;
   readonly weights: ScaledMatrix;
   readonly bias: ScaledVector;
+}
+
+/**
+ * Elementwise affine map `scale ⊙ h + shift`: input normalisation `(x − mean)/range`, batch norm at
+ * inference (scales of either sign). Kept apart from `dense` so that it costs O(n), not O(n²).
+ */
+export interface ScaleShiftLayer {
+  readonly type: 'scale_shift';
+  readonly size: number;
+  readonly scale: ScaledVector;
+  readonly shift: ScaledVector;
 }
 
 /** ReLU `max(z, 0)`, elementwise. */
@@ -25,7 +36,8 @@ export interface LeakyReluLayer {
   readonly alpha: Rational;
 }
 
-export type Layer = DenseLayer | ReluLayer | LeakyReluLayer;
+export type Layer = DenseLayer | ScaleShiftLayer | ReluLayer | LeakyReluLayer;
+export type AffineLayer = DenseLayer | ScaleShiftLayer;
 export type ActivationLayer = ReluLayer | LeakyReluLayer;
 
 export interface Network {
@@ -39,6 +51,10 @@ export interface Network {
 /** Size of a layer's output. */
 export function layerOutputSize(layer: Layer): number {
   return layer.type === 'dense' ? layer.outputSize : layer.size;
+}
+
+export function isAffine(layer: Layer): layer is AffineLayer {
+  return layer.type === 'dense' || layer.type === 'scale_shift';
 }
 
 export function isActivation(layer: Layer): layer is ActivationLayer {
@@ -67,6 +83,10 @@ export function summarize(net: Network, rationalParams: (layer: DenseLayer) => R
     if (layer.type === 'dense') {
       p = layer.inputSize * layer.outputSize + layer.outputSize;
       for (const r of rationalParams(layer)) maxBits = Math.max(maxBits, bitLength(r.den));
+    } else if (layer.type === 'scale_shift') {
+      p = 2 * layer.size;
+      for (const v of [layer.scale, layer.shift])
+        maxBits = Math.max(maxBits, bitLength(normalizeScaled(v).den));
     } else {
       reluUnits += layer.size;
     }

@@ -4,6 +4,7 @@
 import { Rational } from '../exact/rational.ts';
 import {
   addScaled,
+  hadamard,
   matVec,
   normalizeScaled,
   type ScaledMatrix,
@@ -78,6 +79,11 @@ export function regionOf(net: Network, x: ScaledVector): Region {
       case 'dense': {
         J = normalizeMatrix(matMul(layer.weights, J));
         c = normalizeScaled(addScaled(matVec(layer.weights, c), layer.bias));
+        break;
+      }
+      case 'scale_shift': {
+        J = normalizeMatrix(scaleRows(J, layer.scale.nums, layer.scale.den));
+        c = normalizeScaled(addScaled(hadamard(layer.scale, c), layer.shift));
         break;
       }
       case 'relu':

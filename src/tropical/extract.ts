@@ -9,6 +9,7 @@
 // The active term at x is found backwards. Write the term as u_F·τF_l + u_G·τG_l + β at the
 // output of layer l and carry u = u_F and s = u_F + u_G. Then (with σ the pattern at x):
 //   dense (W, b):      u ← u·W + s·W⁻,   s ← s·|W|,     β ← β + u·b
+//   scale_shift (a,t): the same with W = diag(a):  u ← u∘a + s∘a⁻,  s ← s∘|a|,  β ← β + u·t
 //   ReLU:              u ← u ∘ σ,        s unchanged
 //   leaky ReLU (α):    u ← u ∘ (σ + α(1−σ)),  s ← (1+α)s
 // s never depends on x or on the class, so s·W⁻ is a constant row per layer (TropEx's
@@ -19,6 +20,7 @@ import {
   absMatrix,
   addScaled,
   dotScaled,
+  hadamard,
   negPartMatrix,
   normalizeScaled,
   rescale,
@@ -73,6 +75,19 @@ export function planExtraction(net: Network): ExtractionPlan {
     if (layer.type === 'dense') {
       corrections.set(index, normalizeScaled(vecMat(s, negPartMatrix(layer.weights))));
       s = normalizeScaled(vecMat(s, absMatrix(layer.weights)));
+    } else if (layer.type === 'scale_shift') {
+      const a = layer.scale;
+      corrections.set(
+        index,
+        normalizeScaled({
+          nums: s.nums.map((v, i) => (a.nums[i] < 0n ? -v * a.nums[i] : 0n)),
+          den: s.den * a.den,
+        }),
+      );
+      s = normalizeScaled({
+        nums: s.nums.map((v, i) => (a.nums[i] < 0n ? -v : v) * a.nums[i]),
+        den: s.den * a.den,
+      });
     } else if (layer.type === 'leaky_relu') {
       const a = layer.alpha;
       s = { nums: s.nums.map((n) => n * (a.den + a.num)), den: s.den * a.den };
@@ -97,6 +112,11 @@ function backward(
       case 'dense': {
         bias = bias.add(dotScaled(u, layer.bias));
         u = normalizeScaled(addScaled(vecMat(u, layer.weights), plan.corrections.get(index)!));
+        break;
+      }
+      case 'scale_shift': {
+        bias = bias.add(dotScaled(u, layer.shift));
+        u = normalizeScaled(addScaled(hadamard(u, layer.scale), plan.corrections.get(index)!));
         break;
       }
       case 'relu': {

@@ -120,16 +120,24 @@ export function parseTerms(
   sha256: string,
   width: number,
 ): { header: TermsHeader; records: TermsRecord[] } {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const lines = text
+    .split('\n')
+    .map((t, i) => ({ text: t, line: i + 1 }))
+    .filter((l) => l.text.trim() !== '');
   if (lines.length === 0)
     throw new InputError('format', { file, line: 1 }, 'empty file, expected a tropcert-terms header');
   let header: TermsHeader;
   try {
-    header = JSON.parse(lines[0]);
+    header = JSON.parse(lines[0].text);
   } catch {
     throw new InputError('syntax', { file, line: 1 }, 'the header line is not JSON');
   }
-  if (header.format !== 'tropcert-terms' || header.version !== 1)
+  if (
+    typeof header !== 'object' ||
+    header === null ||
+    header.format !== 'tropcert-terms' ||
+    header.version !== 1
+  )
     throw new InputError(
       'format',
       { file, line: 1 },
@@ -141,9 +149,9 @@ export function parseTerms(
       { file, line: 1, field: 'network.sha256' },
       `the terms were extracted from another network (sha256 ${String(header.network?.sha256).slice(0, 12)}…, this one is ${sha256.slice(0, 12)}…)`,
     );
-  const records = lines.slice(1).map((line, i) => {
-    const path = { file, line: i + 2 };
-    const v = parseJsonExact(line, file);
+  const records = lines.slice(1).map(({ text: line, line: lineNo }) => {
+    const path = { file, line: lineNo };
+    const v = parseJsonExact(line, file, lineNo);
     if (v.kind !== 'object') throw new InputError('format', path, 'expected one JSON object per line');
     const Fv = v.entries.get('F');
     if (Fv?.kind !== 'object')

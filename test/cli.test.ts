@@ -1,0 +1,461 @@
+// The `tropcert` command end to end: real processes, each in a fresh temp directory so that
+// relative paths resolve there. Good runs check exact output; bad input must give one located
+// line on stderr, exit 2, no stack trace and no (partial) output file.
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test, { type ExecutionContext } from 'ava';
+import { networkHash, parseNativeNetwork } from '../src/network/native.ts';
+
+const BIN = fileURLToPath(new URL('../cli/tropcert.js', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const NET_TEXT = readFileSync(path.join(FIXTURES, 'tiny-net.json'), 'utf8');
+const SHA = networkHash(parseNativeNetwork(NET_TEXT));
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The environment of a plain shell: under `npm test` the children would inherit
+ * npm_lifecycle_event and INIT_CWD and resolve paths against INIT_CWD (see the failing test below).
+ */
+function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!('npm_lifecycle_event' in extra)) delete env.npm_lifecycle_event;
+  if (!('INIT_CWD' in extra)) delete env.INIT_CWD;
+  delete env.TROPCERT_DEBUG;
+  return env;
+}
+
+// Each spawn costs ~0.7 s of CPU (tsx): run a few at a time rather than all at once.
+const MAX_PARALLEL = Math.max(2, Math.min(8, availableParallelism() * 2));
+let running = 0;
+const waiting: (() => void)[] = [];
+async function slot<T>(f: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PARALLEL) await new Promise<void>((go) => waiting.push(go));
+  running++;
+  try {
+    return await f();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** Runs the CLI asynchronously (so tests overlap, a few processes at a time) in `cwd`. */
+function tropcert(cwd: string, args: string[], env: NodeJS.ProcessEnv = plainEnv()): Promise<Run> {
+  return slot(() => spawnRun(cwd, args, env));
+}
+
+function spawnRun(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** A fresh directory holding net.json and data.csv (the fixtures) plus `files`. */
+function workdir(t: ExecutionContext, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tropcert-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  copyFileSync(path.join(FIXTURES, 'tiny-net.json'), path.join(dir, 'net.json'));
+  copyFileSync(path.join(FIXTURES, 'tiny-data.csv'), path.join(dir, 'data.csv'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const listing = (dir: string): string[] => readdirSync(dir).sort();
+
+// ---------------------------------------------------------------------------------------------
+// Good runs
+
+test('info prints the layer table', async (t) => {
+  const dir = workdir(t);
+  const r = await tropcert(dir, ['info', 'net.json']);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, '');
+  t.deepEqual(r.stdout.split('\n'), [
+    'network   net.json',
+    `sha256    ${SHA}`,
+    'input     shape [2]',
+    'classes   2',
+    'layers',
+    '    0  dense            2 → 3      9 parameters',
+    '    1  relu             3 → 3',
+    '    2  dense            3 → 2      8 parameters',
+    'parameters 17',
+    'ReLU units 3',
+    'largest denominator 4 bits',
+    '',
+  ]);
+});
+
+test('eval --out writes JSON Lines with the exact logits', async (t) => {
+  const dir = workdir(t);
+  const r = await tropcert(dir, ['eval', 'net.json', '--data', 'data.csv', '--out', 'logits.jsonl']);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, '');
+  t.is(r.stderr, '3 points, accuracy 2/3 (66.67%); wrote logits.jsonl\n');
+  const text = readFileSync(path.join(dir, 'logits.jsonl'), 'utf8');
+  t.true(text.endsWith('\n'));
+  // By hand (W1 = [[1,−1],[1/2,1/4],[−1/3,1]], b1 = [0,1/10,1/2], ReLU, W2 = [[1,0,2],[−1,3,1/2]], b2 = [0,−1/10]):
+  //   (1, 2):    h = relu(−1, 11/10, 13/6)  → [13/3, 257/60]
+  //   (1/2, −1): h = relu(3/2, 1/10, −2/3)  → [3/2, −13/10]
+  //   (4, 3):    h = relu(1, 57/20, 13/6)   → [16/3, 128/15]
+  t.deepEqual(
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+    [
+      { index: 0, logits: ['13/3', '257/60'], prediction: 0 },
+      { index: 1, logits: ['3/2', '-13/10'], prediction: 0 },
+      { index: 2, logits: ['16/3', '128/15'], prediction: 1 },
+    ],
+  );
+  t.deepEqual(listing(dir), ['data.csv', 'logits.jsonl', 'net.json']);
+});
+
+test('extract --out writes a TERMS file; tropical --json scores it with agreement 1', async (t) => {
+  const dir = workdir(t);
+  const ex = await tropcert(dir, ['extract', 'net.json', '--data', 'data.csv', '--out', 'terms.jsonl']);
+  t.is(ex.status, 0, ex.stderr);
+  t.is(ex.stderr, 'extracted 3 points (3 distinct activation patterns, 0 ties met); wrote terms.jsonl\n');
+  t.deepEqual(listing(dir), ['data.csv', 'net.json', 'terms.jsonl']);
+  const lines = readFileSync(path.join(dir, 'terms.jsonl'), 'utf8').trimEnd().split('\n');
+  t.is(lines.length, 4, 'a header and one line per point');
+  t.deepEqual(JSON.parse(lines[0]), {
+    format: 'tropcert-terms',
+    version: 1,
+    network: { sha256: SHA },
+    decomposition: 'shared-g',
+    groupBy: 'prediction',
+    allClasses: false,
+    tieRule: 'zero-preactivation-inactive',
+  });
+  const records = lines.slice(1).map((l) => JSON.parse(l));
+  t.deepEqual(
+    records.map((r) => [r.index, r.label, r.prediction, r.ties, Object.keys(r.F)]),
+    [
+      [0, 0, 0, 0, ['0']],
+      [1, 1, 0, 0, ['0']],
+      [2, 1, 1, 0, ['1']],
+    ],
+  );
+  t.deepEqual(
+    records.map((r) => r.input),
+    [
+      ['1', '2'],
+      ['1/2', '-1'],
+      ['4', '3'],
+    ],
+  );
+  t.deepEqual(records[0].F['0'], { coefficients: ['0', '5'], bias: '1' });
+  t.deepEqual(records[0].G, { coefficients: ['2/3', '3'], bias: '0' });
+
+  const tr = await tropcert(dir, [
+    'tropical',
+    'terms.jsonl',
+    '--network',
+    'net.json',
+    '--data',
+    'data.csv',
+    '--json',
+  ]);
+  t.is(tr.status, 0, tr.stderr);
+  t.is(tr.stderr, '');
+  const report = JSON.parse(tr.stdout);
+  t.is(tr.stdout.trimEnd().split('\n').length, 1, 'one JSON object on one line');
+  t.like(report, {
+    points: { train: 3, test: 3 },
+    groupBy: 'prediction',
+    train: { points: 3, agreement: '1', accuracy: '2/3', networkAccuracy: '2/3', agreementPercent: 100 },
+    test: { points: 3, agreement: '1', accuracy: '2/3', networkAccuracy: '2/3' },
+    distinctTerms: [2, 1],
+    distinctPatterns: 3,
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: one line, exit 2, nothing left behind
+
+const NET_HEAD =
+  '{\n  "format": "tropcert-network",\n  "version": 1,\n  "input": { "shape": [2] },\n  "layers": [\n';
+const NET_L0 =
+  '    {"type": "dense", "weights": [[1, -1], [0.5, "0.25"], ["-1/3", 1]], "bias": [0, "0.1", 0.5]},\n';
+const NET_TAIL = '    {"type": "dense", "weights": [[1, 0, 2], [-1, 3, "1/2"]], "bias": [0, -0.1]}\n  ]\n}\n';
+const net = (middle: string, l0 = NET_L0): string => `${NET_HEAD}${l0}${middle}${NET_TAIL}`;
+const NAN_L0 = NET_L0.replace('[[1, -1]', '[[1, NaN]');
+const NUM = 'expected a finite exact number like -3, 0.125, 1.5e-3 or -7/12';
+
+interface ErrorRow {
+  title: string;
+  files?: Record<string, string>;
+  args: string[];
+  /** The whole stderr line (without the newline). */
+  line: string;
+  /** The file the message must name (null: none, e.g. a bad option). */
+  file: string | null;
+  /** The place (line / layer / row / field) the message must name. */
+  place: RegExp | null;
+  /** An output file that must not exist afterwards. */
+  out?: string;
+  /** Output files that existed before and must be left untouched. */
+  keep?: Record<string, string>;
+}
+
+const errorRows: ErrorRow[] = [
+  {
+    title: 'malformed network JSON',
+    files: { 'bad.json': net('    {"type": "relu"}\n').replace('"version": 1,', '"version": 1') },
+    args: ['eval', 'bad.json', '--data', 'data.csv', '--out', 'out.jsonl'],
+    line: `tropcert: bad.json, line 4:3: expected ',' or '}'`,
+    file: 'bad.json',
+    place: /line 4:3/,
+    out: 'out.jsonl',
+  },
+  {
+    title: 'a weights row of the wrong shape',
+    files: { 'shape.json': net('    {"type": "relu"},\n').replace('[-1, 3, "1/2"]', '[-1, 3]') },
+    args: ['extract', 'shape.json', '--data', 'data.csv', '--out', 'terms.jsonl'],
+    line: "tropcert: shape.json, line 8, layer 2: weights row 1 has length 2, expected 3 (the layer's input size)",
+    file: 'shape.json',
+    place: /line 8, layer 2/,
+    out: 'terms.jsonl',
+  },
+  {
+    title: 'a NaN weight',
+    files: { 'nan.json': net('    {"type": "relu"},\n', NAN_L0) },
+    args: ['eval', 'nan.json', '--data', 'data.csv', '--out', 'out.jsonl'],
+    line: `tropcert: nan.json, line 6:${NAN_L0.indexOf('NaN') + 1}: NaN and Infinity are not numbers (expected a finite exact number)`,
+    file: 'nan.json',
+    place: /line 6:\d+/,
+    out: 'out.jsonl',
+  },
+  {
+    title: 'an unknown layer type',
+    files: { 'conv.json': net('    {"type": "conv2d"},\n') },
+    args: ['info', 'conv.json'],
+    line: 'tropcert: conv.json, line 7, layer 1: unknown layer type "conv2d", expected one of dense, relu, leaky_relu',
+    file: 'conv.json',
+    place: /layer 1/,
+  },
+  {
+    title: 'a data row of the wrong width',
+    files: { 'wide.csv': 'x1,x2,label\n1,2,0\n0.5,-1,7,1\n' },
+    args: ['eval', 'net.json', '--data', 'wide.csv', '--out', 'out.jsonl'],
+    line: 'tropcert: wide.csv, line 3: row has 4 columns, expected 3 (as the header)',
+    file: 'wide.csv',
+    place: /line 3/,
+    out: 'out.jsonl',
+  },
+  {
+    title: 'a non-integer label',
+    files: { 'label.csv': 'x1,x2,label\n1,2,0\n0.5,-1,3.5\n' },
+    args: ['extract', 'net.json', '--data', 'label.csv', '--out', 'terms.jsonl'],
+    line: 'tropcert: label.csv, line 3, field label: label is "3.5", expected a class index (integer ≥ 0)',
+    file: 'label.csv',
+    place: /line 3, field label/,
+    out: 'terms.jsonl',
+  },
+  {
+    title: 'a label that is not a class of the network',
+    files: { 'class.csv': 'x1,x2,label\n1,2,0\n0.5,-1,5\n' },
+    args: ['extract', 'net.json', '--data', 'class.csv', '--out', 'terms.jsonl'],
+    line: 'tropcert: class.csv, field label, row 1: label 5 is not a class (the network has 2)',
+    file: 'class.csv',
+    place: /row 1/,
+    out: 'terms.jsonl',
+  },
+  {
+    title: 'a non-number data cell',
+    files: { 'cell.csv': 'x1,x2,label\n1,2,0\n0.5,abc,1\n' },
+    args: ['eval', 'net.json', '--data', 'cell.csv', '--out', 'out.jsonl'],
+    line: `tropcert: cell.csv, line 3:5: column x2 is "abc", ${NUM}`,
+    file: 'cell.csv',
+    place: /line 3/,
+    out: 'out.jsonl',
+  },
+  {
+    title: 'a bad row in a JSON data set',
+    files: { 'data.json': '{"inputs": [\n  [1, 2],\n  [3]\n]}\n' },
+    args: ['eval', 'net.json', '--data', 'data.json', '--out', 'out.jsonl'],
+    line: 'tropcert: data.json, line 3, field inputs[1]: row has 1 values, expected 2',
+    file: 'data.json',
+    place: /line 3, field inputs\[1\]/,
+    out: 'out.jsonl',
+  },
+  {
+    title: 'a failed run leaves an existing output file untouched',
+    files: { 'wide.csv': 'x1,x2,label\n1,2\n', 'out.jsonl': 'previous result\n' },
+    args: ['eval', 'net.json', '--data', 'wide.csv', '--out', 'out.jsonl'],
+    line: 'tropcert: wide.csv, line 2: row has 2 columns, expected 3 (as the header)',
+    file: 'wide.csv',
+    place: /line 2/,
+    keep: { 'out.jsonl': 'previous result\n' },
+  },
+  {
+    title: 'a missing file',
+    args: ['eval', 'net.json', '--data', 'missing.csv', '--out', 'out.jsonl'],
+    line: 'tropcert: missing.csv: cannot read: no such file',
+    file: 'missing.csv',
+    place: null,
+    out: 'out.jsonl',
+  },
+  {
+    title: 'terms of another network',
+    files: {
+      'other.jsonl': `${JSON.stringify({ format: 'tropcert-terms', version: 1, network: { sha256: 'f'.repeat(64) } })}\n`,
+    },
+    args: ['tropical', 'other.jsonl', '--network', 'net.json', '--data', 'data.csv'],
+    line: `tropcert: other.jsonl, line 1, field network.sha256: the terms were extracted from another network (sha256 ffffffffffff…, this one is ${SHA.slice(0, 12)}…)`,
+    file: 'other.jsonl',
+    place: /line 1, field network\.sha256/,
+  },
+  {
+    title: 'an unknown option',
+    args: ['eval', 'net.json', '--data', 'data.csv', '--out', 'out.jsonl', '--frobnicate'],
+    line: 'tropcert: Unknown argument: frobnicate (tropcert --help for usage)',
+    file: null,
+    place: /frobnicate/,
+    out: 'out.jsonl',
+  },
+  {
+    title: 'a missing required option',
+    args: ['extract', 'net.json', '--out', 'terms.jsonl'],
+    line: 'tropcert: Missing required argument: data (tropcert --help for usage)',
+    file: null,
+    place: /data/,
+    out: 'terms.jsonl',
+  },
+];
+
+/** The checks every bad-input run must pass. */
+function assertCleanFailure(t: ExecutionContext, r: Run, dir: string, before: string[], row: ErrorRow): void {
+  t.is(r.status, 2, r.stderr);
+  t.is(r.stdout, '');
+  t.true(r.stderr.endsWith('\n'), 'stderr ends with a newline');
+  const lines = r.stderr.slice(0, -1).split('\n');
+  t.is(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(r.stderr)}`);
+  t.true(lines[0].startsWith('tropcert: '));
+  t.is(lines[0], row.line);
+  if (row.file !== null) t.true(lines[0].includes(row.file), 'names the file');
+  if (row.place) t.regex(lines[0], row.place);
+  t.false(/\n\s+at /.test(r.stderr), 'no stack trace');
+  t.false(r.stderr.includes('internal error'));
+  if (row.out) t.false(existsSync(path.join(dir, row.out)), `${row.out} must not exist`);
+  for (const [name, text] of Object.entries(row.keep ?? {}))
+    t.is(readFileSync(path.join(dir, name), 'utf8'), text, `${name} is untouched`);
+  t.deepEqual(
+    listing(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary files left',
+  );
+  t.deepEqual(listing(dir), before, 'the directory is as it was');
+}
+
+for (const row of errorRows) {
+  test(`bad input: ${row.title} → exit 2, one line`, async (t) => {
+    const dir = workdir(t, row.files);
+    const before = listing(dir);
+    const r = await tropcert(dir, row.args);
+    assertCleanFailure(t, r, dir, before, row);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Known bugs (see the report): kept as failing tests so they flip when fixed.
+
+// A process started under some other npm script (`npm test`, a script doing `cd models && tropcert …`)
+// inherits npm_lifecycle_event and INIT_CWD; its relative paths must still mean its own cwd.
+test('relative paths resolve against the cwd even when run under an npm script', async (t) => {
+  const dir = workdir(t);
+  const elsewhere = mkdtempSync(path.join(tmpdir(), 'tropcert-elsewhere-'));
+  t.teardown(() => rmSync(elsewhere, { recursive: true, force: true }));
+  const r = await tropcert(
+    dir,
+    ['info', 'net.json'],
+    plainEnv({ npm_lifecycle_event: 'test', INIT_CWD: elsewhere }),
+  );
+  t.is(r.stderr, '');
+  t.is(r.status, 0);
+});
+
+// yargs' "Invalid values:" message contains a newline; it must still come out as one line.
+test('an invalid --group-by value gives one line on stderr', async (t) => {
+  const dir = workdir(t);
+  const before = listing(dir);
+  const r = await tropcert(dir, [
+    'extract',
+    'net.json',
+    '--data',
+    'data.csv',
+    '--out',
+    't.jsonl',
+    '--group-by',
+    'x',
+  ]);
+  assertCleanFailure(t, r, dir, before, {
+    title: '',
+    args: [],
+    line: 'tropcert: Invalid values: Argument: group-by, Given: "x", Choices: "prediction", "label" (tropcert --help for usage)',
+    file: null,
+    place: /group-by/,
+    out: 't.jsonl',
+  });
+});
+
+// A repeated string option would become an array: it is refused as a usage error.
+test('a repeated --out is a usage error (exit 2), not an internal error (exit 1)', async (t) => {
+  const dir = workdir(t);
+  const before = listing(dir);
+  const r = await tropcert(dir, [
+    'eval',
+    'net.json',
+    '--data',
+    'data.csv',
+    '--out',
+    'a.jsonl',
+    '--out',
+    'b.jsonl',
+  ]);
+  t.is(r.status, 2, r.stderr);
+  t.false(r.stderr.includes('internal error'));
+  t.regex(r.stderr, /^tropcert: .*out/);
+  t.deepEqual(listing(dir), before);
+});
+
+// `--data` with no value is the empty string: the error must name the option.
+test('--data with no value names the option instead of an empty file name', async (t) => {
+  const dir = workdir(t);
+  const r = await tropcert(dir, ['eval', 'net.json', '--data']);
+  t.is(r.status, 2);
+  t.false(r.stderr.startsWith('tropcert: : '));
+  t.regex(r.stderr, /data/);
+});
