@@ -38,7 +38,7 @@ function checkLabels(d: Dataset, net: Network, file: string): void {
 
 export function infoCommand(p: Printer, args: { network: string; json?: boolean }): void {
   const net = loadNetwork(args.network);
-  const s = summarize(net, denseParameters);
+  const s = summarize(net);
   const sha256 = networkHash(net);
   if (args.json) {
     p.out(JSON.stringify({ file: args.network, sha256, ...s }));

@@ -72,7 +72,7 @@ export function certifyPoint(
     label,
     prediction,
     logits: fw.logits,
-    pattern: patternId(fw.active),
+    pattern: patternId(fw.active, fw.poolChoice),
     ties: fw.ties,
     region: verdict,
     radius,

@@ -1,6 +1,7 @@
 // Exact forward evaluation, with the activation pattern and every tie met on the way.
 import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
-import type { Network } from './model.ts';
+import { conv2dForward, avgPoolForward, maxPoolForward } from './layers.ts';
+import { layerInput, type Network } from './model.ts';
 
 /**
  * The tie rule (MATH.md §3): a unit whose pre-activation is exactly 0 counts as *inactive*
@@ -23,22 +24,58 @@ export interface ForwardResult {
   readonly preactivations: ReadonlyMap<number, ScaledVector>;
   /** For each activation layer, `active[k]` is true iff unit k takes its z > 0 branch. */
   readonly active: ReadonlyMap<number, readonly boolean[]>;
+  /** For each max-pool layer, the flat input index chosen in each window (the first maximum). */
+  readonly poolChoice: ReadonlyMap<number, readonly number[]>;
+  /** Activation units whose pre-activation is exactly 0. */
   readonly ties: readonly Tie[];
+  /** Max-pool windows where more than one position attains the maximum: layer, output index, the other maxima. */
+  readonly poolTies: readonly { readonly layer: number; readonly unit: number; readonly others: readonly number[] }[];
+  /** Every layer's output (index → vector), for callers that need intermediate values. */
+  readonly outputs: readonly ScaledVector[];
 }
 
 /** Runs the network exactly on x; pre-activations, pattern and ties come for free. */
 export function forward(net: Network, x: ScaledVector): ForwardResult {
-  let h = x;
+  const outputs: ScaledVector[] = [];
   const preactivations = new Map<number, ScaledVector>();
   const active = new Map<number, boolean[]>();
+  const poolChoice = new Map<number, number[]>();
   const ties: Tie[] = [];
+  const poolTies: { layer: number; unit: number; others: number[] }[] = [];
   net.layers.forEach((layer, index) => {
+    const from = layerInput(net.layers, index);
+    const h = from < 0 ? x : outputs[from];
+    let out: ScaledVector;
     switch (layer.type) {
       case 'dense':
-        h = normalizeScaled(addScaled(matVec(layer.weights, h), layer.bias));
+        out = normalizeScaled(addScaled(matVec(layer.weights, h), layer.bias));
         break;
       case 'scale_shift':
-        h = normalizeScaled(addScaled(hadamard(layer.scale, h), layer.shift));
+        out = normalizeScaled(addScaled(hadamard(layer.scale, h), layer.shift));
+        break;
+      case 'conv2d':
+        out = normalizeScaled(conv2dForward(layer, h));
+        break;
+      case 'avgpool2d':
+        out = avgPoolForward(layer, h);
+        break;
+      case 'maxpool2d': {
+        const r = maxPoolForward(layer, h);
+        poolChoice.set(index, r.argmax);
+        r.ties.forEach((others, unit) => {
+          if (others.length) poolTies.push({ layer: index, unit, others });
+        });
+        out = r.out;
+        break;
+      }
+      case 'reshape':
+        out = h;
+        break;
+      case 'permute':
+        out = { nums: layer.perm.map((i) => h.nums[i]), den: h.den };
+        break;
+      case 'add':
+        out = normalizeScaled(addScaled(h, outputs[layer.other]));
         break;
       case 'relu':
       case 'leaky_relu': {
@@ -49,18 +86,26 @@ export function forward(net: Network, x: ScaledVector): ForwardResult {
         });
         active.set(index, act);
         if (layer.type === 'relu') {
-          h = { nums: h.nums.map((n) => (n > 0n ? n : 0n)), den: h.den };
+          out = { nums: h.nums.map((n) => (n > 0n ? n : 0n)), den: h.den };
         } else {
           // max(z, αz) with α = p/q: multiply everything by q to stay on one denominator.
           const p = layer.alpha.num;
           const q = layer.alpha.den;
-          h = { nums: h.nums.map((n) => (n > 0n ? n * q : n * p)), den: h.den * q };
+          out = { nums: h.nums.map((n) => (n > 0n ? n * q : n * p)), den: h.den * q };
         }
         break;
       }
+      default:
+        return unreachable(layer);
     }
+    outputs.push(out);
   });
-  return { logits: h, preactivations, active, ties };
+  return { logits: outputs[outputs.length - 1], preactivations, active, poolChoice, ties, poolTies, outputs };
+}
+
+/** Compile-time exhaustiveness: a new layer type must be handled wherever layers are switched on. */
+export function unreachable(x: never): never {
+  throw new Error(`unhandled layer ${JSON.stringify((x as { type?: string }).type)}`);
 }
 
 /** Index of the largest entry, the lowest index on ties (the tool's prediction rule). */
@@ -74,12 +119,19 @@ export function argmaxScaled(v: ScaledVector): number {
  * A compact id of the activation pattern: the pattern's bits, base64url-packed in layer order.
  * Equal ids ⇔ equal patterns (it is the pattern itself, not a hash).
  */
-export function patternId(active: ReadonlyMap<number, readonly boolean[]>): string {
+export function patternId(
+  active: ReadonlyMap<number, readonly boolean[]>,
+  poolChoice: ReadonlyMap<number, readonly number[]> = new Map(),
+): string {
   const bits: boolean[] = [];
   for (const key of [...active.keys()].sort((a, b) => a - b)) bits.push(...active.get(key)!);
   const bytes = Buffer.alloc(Math.ceil(bits.length / 8));
   bits.forEach((b, i) => {
     if (b) bytes[i >> 3] |= 1 << (i & 7);
   });
-  return bytes.toString('base64url');
+  const id = bytes.toString('base64url');
+  if (poolChoice.size === 0) return id;
+  // Max-pool choices follow the bits, as window-local positions.
+  const pools = [...poolChoice.keys()].sort((a, b) => a - b).map((k) => poolChoice.get(k)!.join('.'));
+  return `${id}~${pools.join('~')}`;
 }

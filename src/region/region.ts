@@ -12,7 +12,7 @@ import {
   vecMat,
 } from '../exact/scaled.ts';
 import { type ForwardResult, forward } from '../network/evaluate.ts';
-import type { Network } from '../network/model.ts';
+import { type Network, requireChain } from '../network/model.ts';
 
 /** One activation layer's constraints: z = J·y + c on the region, with the side chosen at x. */
 export interface RegionLayer {
@@ -69,6 +69,7 @@ function normalizeMatrix(m: ScaledMatrix): ScaledMatrix {
  * Cost: one exact matrix product per layer (O(#weights · input size)).
  */
 export function regionOf(net: Network, x: ScaledVector): Region {
+  requireChain(net, 'region computation');
   const fw = forward(net, x);
   const n = net.inputSize;
   let J = identity(n);
@@ -76,6 +77,8 @@ export function regionOf(net: Network, x: ScaledVector): Region {
   const layers: RegionLayer[] = [];
   net.layers.forEach((layer, index) => {
     switch (layer.type) {
+      case 'reshape':
+        break;
       case 'dense': {
         J = normalizeMatrix(matMul(layer.weights, J));
         c = normalizeScaled(addScaled(matVec(layer.weights, c), layer.bias));
@@ -98,6 +101,8 @@ export function regionOf(net: Network, x: ScaledVector): Region {
         c = { nums: c.nums.map((v, k) => v * factor[k]), den: c.den * q };
         break;
       }
+      default:
+        throw new Error(`region computation reached a ${layer.type} layer that requireChain should have refused`);
     }
   });
   return { inputSize: n, layers, forward: fw };

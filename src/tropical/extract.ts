@@ -28,7 +28,7 @@ import {
   vecMat,
 } from '../exact/scaled.ts';
 import { argmaxScaled, type ForwardResult, forward, patternId, type Tie } from '../network/evaluate.ts';
-import type { DenseLayer, Network } from '../network/model.ts';
+import { type DenseLayer, type Network, requireChain } from '../network/model.ts';
 
 /** An exact affine function of the input, `coefficients · y + bias`. */
 export interface AffineTerm {
@@ -49,6 +49,7 @@ export interface ExtractionPlan {
 
 /** Precomputes the shared-G split of the last layer and the per-layer corrections s·W⁻. */
 export function planExtraction(net: Network): ExtractionPlan {
+  requireChain(net, 'extraction');
   const last = net.layers[net.layers.length - 1] as DenseLayer;
   const W = last.weights;
   const cols = W.cols;
@@ -109,6 +110,8 @@ function backward(
   for (let index = layers.length - 2; index >= 0; index--) {
     const layer = layers[index];
     switch (layer.type) {
+      case 'reshape':
+        break;
       case 'dense': {
         bias = bias.add(dotScaled(u, layer.bias));
         u = normalizeScaled(addScaled(vecMat(u, layer.weights), plan.corrections.get(index)!));
@@ -130,6 +133,8 @@ function backward(
         u = { nums: u.nums.map((n, k) => (act[k] ? n * q : n * p)), den: u.den * q };
         break;
       }
+      default:
+        throw new Error(`extraction reached a ${layer.type} layer that planExtraction should have refused`);
     }
   }
   return { coefficients: normalizeScaled(u), bias };
@@ -163,7 +168,7 @@ export function extractPoint(
     F.set(c, backward(plan, fw, plan.top[c], Rational.of(last.bias.nums[c], last.bias.den)));
   }
   const G = backward(plan, fw, plan.aMinus, Rational.ZERO);
-  return { logits: fw.logits, prediction, ties: fw.ties, pattern: patternId(fw.active), F, G };
+  return { logits: fw.logits, prediction, ties: fw.ties, pattern: patternId(fw.active, fw.poolChoice), F, G };
 }
 
 /** Exact value of an affine term at y. */
