@@ -5,7 +5,7 @@ import { scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
-import { denseParameters, networkHash } from '../src/network/native.ts';
+import { networkHash } from '../src/network/native.ts';
 import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
 import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';

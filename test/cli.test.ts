@@ -260,9 +260,9 @@ const errorRows: ErrorRow[] = [
   },
   {
     title: 'an unknown layer type',
-    files: { 'conv.json': net('    {"type": "conv2d"},\n') },
+    files: { 'conv.json': net('    {"type": "sigmoid"},\n') },
     args: ['info', 'conv.json'],
-    line: 'tropcert: conv.json, line 7, layer 1: unknown layer type "conv2d", expected one of dense, relu, leaky_relu',
+    line: 'tropcert: conv.json, line 7, layer 1: unknown layer type "sigmoid", expected one of dense, scale_shift, conv2d, maxpool2d, avgpool2d, global_avgpool, flatten, reshape, transpose, permute, add, relu, leaky_relu',
     file: 'conv.json',
     place: /layer 1/,
   },

@@ -342,9 +342,10 @@ const badNetworkRows: { title: string; text: string; code: ErrorCode; message: s
   },
   {
     title: 'unknown layer type',
-    text: doc([L0, '    {"type": "conv2d"}', L2]),
+    text: doc([L0, '    {"type": "sigmoid"}', L2]),
     code: 'unsupported',
-    message: 'n.json, line 7, layer 1: unknown layer type "conv2d", expected one of dense, relu, leaky_relu',
+    message:
+      'n.json, line 7, layer 1: unknown layer type "sigmoid", expected one of dense, scale_shift, conv2d, maxpool2d, avgpool2d, global_avgpool, flatten, reshape, transpose, permute, add, relu, leaky_relu',
   },
   {
     title: 'layer type not a string',
@@ -371,11 +372,10 @@ const badNetworkRows: { title: string; text: string; code: ErrorCode; message: s
     message: 'n.json, line 7, layer 1: "alpha" is missing (expected a number)',
   },
   {
-    title: 'last layer relu',
-    text: doc([L0, RELU, L2, RELU]),
-    code: 'unsupported',
-    message:
-      'n.json, layer 3: the last layer is relu, expected an affine (dense) layer whose outputs are the class scores',
+    title: 'conv2d on a flat input',
+    text: doc([L0, '    {"type": "conv2d", "weights": [[[["1"]]]], "bias": ["0"]}', L2]),
+    code: 'shape',
+    message: /layer 1: conv2d needs a \[C, H, W\] input/,
   },
   {
     title: 'empty layers',

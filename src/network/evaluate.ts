@@ -1,6 +1,6 @@
 // Exact forward evaluation, with the activation pattern and every tie met on the way.
 import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
-import { conv2dForward, avgPoolForward, maxPoolForward } from './layers.ts';
+import { avgPoolForward, conv2dForward, maxPoolForward } from './layers.ts';
 import { layerInput, type Network } from './model.ts';
 
 /**
@@ -29,7 +29,11 @@ export interface ForwardResult {
   /** Activation units whose pre-activation is exactly 0. */
   readonly ties: readonly Tie[];
   /** Max-pool windows where more than one position attains the maximum: layer, output index, the other maxima. */
-  readonly poolTies: readonly { readonly layer: number; readonly unit: number; readonly others: readonly number[] }[];
+  readonly poolTies: readonly {
+    readonly layer: number;
+    readonly unit: number;
+    readonly others: readonly number[];
+  }[];
   /** Every layer's output (index → vector), for callers that need intermediate values. */
   readonly outputs: readonly ScaledVector[];
 }

@@ -1,6 +1,7 @@
 // Exact evaluation of the structured layers (convolution, pooling, permutation) on scaled vectors.
-import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
+
 import { Rational } from '../exact/rational.ts';
+import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
 import type { AvgPool2dLayer, Conv2dLayer, MaxPool2dLayer, Window2d } from './model.ts';
 
 /**
@@ -76,7 +77,10 @@ export function conv2dForward(l: Conv2dLayer, h: ScaledVector): ScaledVector {
 }
 
 /** Max pooling, exact; also returns the chosen input index per output (the first maximum in window order). */
-export function maxPoolForward(l: MaxPool2dLayer, h: ScaledVector): { out: ScaledVector; argmax: number[]; ties: number[][] } {
+export function maxPoolForward(
+  l: MaxPool2dLayer,
+  h: ScaledVector,
+): { out: ScaledVector; argmax: number[]; ties: number[][] } {
   const outSize = l.outShape[0] * l.outShape[1] * l.outShape[2];
   const nums = new Array<bigint>(outSize);
   const argmax = new Array<number>(outSize);

@@ -1,6 +1,7 @@
 // The network model: a validated list of exact layers. After loading, the core trusts its shapes.
-import { bitLength, gcd } from '../exact/bigint.ts';
+
 import { InputError } from '../errors.ts';
+import { bitLength, gcd } from '../exact/bigint.ts';
 import type { Rational } from '../exact/rational.ts';
 import type { ScaledMatrix, ScaledVector } from '../exact/scaled.ts';
 

@@ -102,7 +102,9 @@ export function regionOf(net: Network, x: ScaledVector): Region {
         break;
       }
       default:
-        throw new Error(`region computation reached a ${layer.type} layer that requireChain should have refused`);
+        throw new Error(
+          `region computation reached a ${layer.type} layer that requireChain should have refused`,
+        );
     }
   });
   return { inputSize: n, layers, forward: fw };

@@ -15,6 +15,8 @@
 // s never depends on x or on the class, so s·W⁻ is a constant row per layer (TropEx's
 // "B_max·W⁻ correction"), and one pass costs one masked vector–matrix product: O(#weights).
 // At the input τF_0 = x and τG_0 = 0, so the term is u·x + β. Invariant: 0 ≤ u ≤ s.
+
+import { InputError } from '../errors.ts';
 import { Rational } from '../exact/rational.ts';
 import {
   absMatrix,
@@ -28,7 +30,7 @@ import {
   vecMat,
 } from '../exact/scaled.ts';
 import { argmaxScaled, type ForwardResult, forward, patternId, type Tie } from '../network/evaluate.ts';
-import { type DenseLayer, type Network, requireChain } from '../network/model.ts';
+import { type DenseLayer, isActivation, type Network, requireChain } from '../network/model.ts';
 
 /** An exact affine function of the input, `coefficients · y + bias`. */
 export interface AffineTerm {
@@ -39,6 +41,8 @@ export interface AffineTerm {
 /** What extraction precomputes once per network (all data-independent). */
 export interface ExtractionPlan {
   readonly net: Network;
+  /** Index of the last dense layer (the class scores before any trailing activations). */
+  readonly topIndex: number;
   /** B_i rows (over the last hidden features), one per class. */
   readonly top: readonly ScaledVector[];
   /** A⁻, the G term's starting row. */
@@ -50,7 +54,15 @@ export interface ExtractionPlan {
 /** Precomputes the shared-G split of the last layer and the per-layer corrections s·W⁻. */
 export function planExtraction(net: Network): ExtractionPlan {
   requireChain(net, 'extraction');
-  const last = net.layers[net.layers.length - 1] as DenseLayer;
+  const topIndex = net.layers.findLastIndex((l) => l.type === 'dense');
+  const trailing = net.layers.slice(topIndex + 1).findIndex((l) => !isActivation(l) && l.type !== 'reshape');
+  if (topIndex < 0 || trailing >= 0)
+    throw new InputError(
+      'unsupported',
+      { layer: topIndex < 0 ? 0 : topIndex + 1 + trailing },
+      'extraction needs the class scores to come from a dense layer, followed by nothing but activations',
+    );
+  const last = net.layers[topIndex] as DenseLayer;
   const W = last.weights;
   const cols = W.cols;
   const aMinusNums = new Array<bigint>(cols).fill(0n);
@@ -71,7 +83,7 @@ export function planExtraction(net: Network): ExtractionPlan {
   // s at the top = A⁻ + B_max (the same for F_i of every class and for G).
   let s: ScaledVector = { nums: aMinusNums.map((a, c) => a + bMax[c]), den: W.den };
   const corrections = new Map<number, ScaledVector>();
-  for (let index = net.layers.length - 2; index >= 0; index--) {
+  for (let index = topIndex - 1; index >= 0; index--) {
     const layer = net.layers[index];
     if (layer.type === 'dense') {
       corrections.set(index, normalizeScaled(vecMat(s, negPartMatrix(layer.weights))));
@@ -94,7 +106,7 @@ export function planExtraction(net: Network): ExtractionPlan {
       s = { nums: s.nums.map((n) => n * (a.den + a.num)), den: s.den * a.den };
     }
   }
-  return { net, top, aMinus, corrections };
+  return { net, topIndex, top, aMinus, corrections };
 }
 
 /** Runs the backward recursion from a starting row at the last hidden layer; returns the input-space term. */
@@ -107,7 +119,7 @@ function backward(
   const layers = plan.net.layers;
   let u = start;
   let bias = startBias;
-  for (let index = layers.length - 2; index >= 0; index--) {
+  for (let index = plan.topIndex - 1; index >= 0; index--) {
     const layer = layers[index];
     switch (layer.type) {
       case 'reshape':
@@ -162,13 +174,59 @@ export function extractPoint(
 ): PointExtraction {
   const fw = forward(plan.net, x);
   const prediction = argmaxScaled(fw.logits);
-  const last = plan.net.layers[plan.net.layers.length - 1] as DenseLayer;
+  const last = plan.net.layers[plan.topIndex] as DenseLayer;
+  const G0 = backward(plan, fw, plan.aMinus, Rational.ZERO);
   const F = new Map<number, AffineTerm>();
   for (const c of classesFor(prediction)) {
-    F.set(c, backward(plan, fw, plan.top[c], Rational.of(last.bias.nums[c], last.bias.den)));
+    const F0 = backward(plan, fw, plan.top[c], Rational.of(last.bias.nums[c], last.bias.den));
+    const t = trailingCombination(plan, fw, c);
+    F.set(c, t.q.isZero() && t.p.eq(Rational.ONE) ? F0 : combineTerms(t.p, F0, t.q, G0));
   }
-  const G = backward(plan, fw, plan.aMinus, Rational.ZERO);
+  // r = Π(1 + α) over the trailing activations: the same for every class.
+  const r = trailingCombination(plan, fw, 0).r;
+  const G = r.eq(Rational.ONE) ? G0 : combineTerms(Rational.ZERO, G0, r, G0);
   return { logits: fw.logits, prediction, ties: fw.ties, pattern: patternId(fw.active, fw.poolChoice), F, G };
+}
+
+/**
+ * Activations after the last dense layer act on (F_c, G) with G shared (MATH.md §2 rules with
+ * one G): ReLU gives max(F_c, G) and G; leaky ReLU max(F_c + αG, αF_c + G) and (1+α)G. The
+ * active terms are then p·τF_c + q·τG and r·τG, with (p, q, r) following the choices at x.
+ */
+function trailingCombination(
+  plan: ExtractionPlan,
+  fw: ForwardResult,
+  c: number,
+): { p: Rational; q: Rational; r: Rational } {
+  let p = Rational.ONE;
+  let q = Rational.ZERO;
+  let r = Rational.ONE;
+  plan.net.layers.forEach((layer, index) => {
+    if (index <= plan.topIndex || !isActivation(layer)) return;
+    const active = fw.active.get(index)![c];
+    const alpha = layer.type === 'leaky_relu' ? layer.alpha : Rational.ZERO;
+    const [a, b] = active ? [Rational.ONE, alpha] : [alpha, Rational.ONE];
+    q = a.mul(q).add(b.mul(r));
+    p = a.mul(p);
+    r = r.mul(Rational.ONE.add(alpha));
+  });
+  return { p, q, r };
+}
+
+/** p·s + q·t for affine terms. */
+function combineTerms(p: Rational, s: AffineTerm, q: Rational, t: AffineTerm): AffineTerm {
+  const a = s.coefficients;
+  const b = t.coefficients;
+  const den = a.den * b.den * p.den * q.den;
+  const x = rescale(a, den / (p.den * q.den));
+  const y = rescale(b, den / (p.den * q.den));
+  return {
+    coefficients: normalizeScaled({
+      nums: x.map((n, i) => n * p.num * q.den + y[i] * q.num * p.den),
+      den,
+    }),
+    bias: p.mul(s.bias).add(q.mul(t.bias)),
+  };
 }
 
 /** Exact value of an affine term at y. */
