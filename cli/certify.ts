@@ -10,7 +10,7 @@ import {
   termsJson,
 } from '../src/certify/report.ts';
 import type { Domain } from '../src/certify/types.ts';
-import { parseDataset } from '../src/data/dataset.ts';
+import { parseVnnlibBox } from '../src/data/vnnlib.ts';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { createOracle, type SolverName } from '../src/lp/index.ts';
@@ -21,7 +21,8 @@ import { planExtraction } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
 import { loadNetwork, type Printer } from './commands.ts';
-import { AtomicOutput, readBytes } from './io.ts';
+import { type DataOptions, loadDataFile } from './data.ts';
+import { AtomicOutput, readBytes, readText } from './io.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -31,23 +32,36 @@ function toolVersion(): string {
   return String(pkg.version);
 }
 
-/** Parses `box:LO,HI` exactly. */
-export function parseDomain(text: string): Domain {
-  const m = /^box:([^,]+),([^,]+)$/.exec(text.trim());
+/** Parses `box:LO,HI` (every coordinate in [LO, HI]) or `vnnlib:FILE` (the file's input box), exactly. */
+export function parseDomain(text: string, inputSize: number): Domain {
+  const source = text.trim();
+  if (source.startsWith('vnnlib:')) {
+    const file = source.slice('vnnlib:'.length);
+    const box = parseVnnlibBox(readText(file), file, inputSize);
+    const empty = box.lower.findIndex((lo, i) => !lo.lt(box.upper[i]));
+    if (empty >= 0)
+      throw new InputError(
+        'usage',
+        { file, field: `X_${empty}` },
+        'the box has no interior in this coordinate (lo = hi)',
+      );
+    return { lower: box.lower, upper: box.upper, source };
+  }
+  const m = /^box:([^,]+),([^,]+)$/.exec(source);
   const lower = m ? Rational.parse(m[1]) : undefined;
   const upper = m ? Rational.parse(m[2]) : undefined;
   if (!lower || !upper)
     throw new InputError(
       'usage',
       { field: '--domain' },
-      `${JSON.stringify(text)} is not box:LO,HI with exact numbers LO and HI`,
+      `${JSON.stringify(text)} is not box:LO,HI (exact numbers LO < HI) or vnnlib:FILE`,
     );
   if (upper.le(lower))
     throw new InputError('usage', { field: '--domain' }, `box:${lower},${upper} is empty (expected LO < HI)`);
-  return { lower, upper };
+  return { lower: Array(inputSize).fill(lower), upper: Array(inputSize).fill(upper), source };
 }
 
-export interface CertifyArgs {
+export interface CertifyArgs extends DataOptions {
   network: string;
   data: string;
   out: string;
@@ -65,9 +79,8 @@ async function oracles(solver: SolverName): Promise<LpOracle[]> {
 
 export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<void> {
   const net = loadNetwork(args.network);
-  const dataBytes = readBytes(args.data);
-  const data = parseDataset(new TextDecoder().decode(dataBytes), args.data, net.inputSize);
-  const domain = args.domain === undefined ? undefined : parseDomain(args.domain);
+  const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
+  const domain = args.domain === undefined ? undefined : parseDomain(args.domain, net.inputSize);
   const netSha = networkHash(net);
   let tropical: CertifyOptions['tropical'];
   let termsCtx: ReportContext['terms'];
@@ -92,7 +105,7 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
   const ctx: ReportContext = {
     toolVersion: toolVersion(),
     networkSha256: netSha,
-    data: { file: args.data, sha256: sha256(dataBytes) },
+    data: { file: args.data, sha256: dataSha },
     domain,
     insphere: args.insphere,
     solver: args.solver,
@@ -124,15 +137,14 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
 /** Exit status of `check`: 0 iff every certificate holds. */
 export async function checkCommand(
   p: Printer,
-  args: { report: string; network: string; data: string },
+  args: { report: string; network: string; data: string } & DataOptions,
 ): Promise<number> {
   // The checker is loaded only here: it shares no code with certification beyond numbers and parsing.
   const { checkReport } = await import('../proofs/checker.ts');
   const net = loadNetwork(args.network);
-  const dataBytes = readBytes(args.data);
-  const data = parseDataset(new TextDecoder().decode(dataBytes), args.data, net.inputSize);
+  const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
   const reportText = new TextDecoder().decode(readBytes(args.report));
-  const r = checkReport(reportText, args.report, net, data, sha256(dataBytes));
+  const r = checkReport(reportText, args.report, net, data, dataSha);
   for (const f of r.failures) p.out(`FAIL ${f.message}`);
   if (r.failures.length === 0) {
     p.out(`OK: ${r.points} points, every certificate in ${args.report} holds`);

@@ -1,5 +1,5 @@
 // Command handlers: read files, call the pure core, print and write results.
-import { type Dataset, parseDataset } from '../src/data/dataset.ts';
+import type { Dataset } from '../src/data/dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
@@ -9,6 +9,7 @@ import { networkHash } from '../src/network/native.ts';
 import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
 import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';
+import { type DataOptions, loadDataFile } from './data.ts';
 import { AtomicOutput, readBytes, readText } from './io.ts';
 
 export interface Printer {
@@ -20,20 +21,9 @@ export function loadNetwork(file: string): Network {
   return parseNetwork(readBytes(file), file);
 }
 
-export function loadData(file: string, net: Network): Dataset {
-  return parseDataset(readText(file), file, net.inputSize);
-}
-
-/** Checks every label names one of the network's classes. */
-function checkLabels(d: Dataset, net: Network, file: string): void {
-  d.labels.forEach((l, index) => {
-    if (l !== null && l >= net.outputSize)
-      throw new InputError(
-        'shape',
-        { file, index, field: 'label' },
-        `label ${l} is not a class (the network has ${net.outputSize})`,
-      );
-  });
+/** Loads a data set for the network (any supported format; width and labels checked). */
+export function loadData(file: string, net: Network, opts: DataOptions = {}): Dataset {
+  return loadDataFile(file, net, opts).data;
 }
 
 export function infoCommand(p: Printer, args: { network: string; json?: boolean }): void {
@@ -58,10 +48,12 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
   p.out(`largest denominator ${s.maxDenominatorBits} bits`);
 }
 
-export function evalCommand(p: Printer, args: { network: string; data: string; out?: string }): void {
+export function evalCommand(
+  p: Printer,
+  args: { network: string; data: string; out?: string } & DataOptions,
+): void {
   const net = loadNetwork(args.network);
-  const data = loadData(args.data, net);
-  checkLabels(data, net, args.data);
+  const data = loadData(args.data, net, args);
   const out = args.out ? new AtomicOutput(args.out) : undefined;
   let labelled = 0;
   let correct = 0;
@@ -91,7 +83,7 @@ export function evalCommand(p: Printer, args: { network: string; data: string; o
   );
 }
 
-export interface ExtractArgs {
+export interface ExtractArgs extends DataOptions {
   network: string;
   data: string;
   out: string;
@@ -101,8 +93,7 @@ export interface ExtractArgs {
 
 export function extractCommand(p: Printer, args: ExtractArgs): void {
   const net = loadNetwork(args.network);
-  const data = loadData(args.data, net);
-  checkLabels(data, net, args.data);
+  const data = loadData(args.data, net, args);
   if (args.groupBy === 'label' && !args.allClasses) {
     const missing = data.labels.indexOf(null);
     if (missing >= 0)
@@ -140,12 +131,11 @@ export function extractCommand(p: Printer, args: ExtractArgs): void {
 
 export function tropicalCommand(
   p: Printer,
-  args: { terms: string; network: string; data: string; json?: boolean },
+  args: { terms: string; network: string; data: string; json?: boolean } & DataOptions,
 ): TropicalReport {
   const net = loadNetwork(args.network);
   const { header, records } = parseTerms(readText(args.terms), args.terms, networkHash(net), net.inputSize);
-  const test = loadData(args.data, net);
-  checkLabels(test, net, args.data);
+  const test = loadData(args.data, net, args);
   const r = scoreTropical(net, records, test, header.groupBy);
   if (args.json) {
     p.out(JSON.stringify(tropicalJson(r)));

@@ -1,11 +1,12 @@
 // `npm start`: the whole pipeline on the bundled digits example.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { certifyCommand, checkCommand } from './certify.ts';
 import { evalCommand, extractCommand, infoCommand, type Printer, tropicalCommand } from './commands.ts';
 import { userPath } from './io.ts';
 
-/** Runs info, eval, extract and tropical on examples/digits, writing into `outDir`. */
-export function demoCommand(p: Printer, repoRoot: string, outDir: string): void {
+/** Runs info, eval, extract, tropical, certify and check on examples/digits, writing into `outDir`. */
+export async function demoCommand(p: Printer, repoRoot: string, outDir: string): Promise<void> {
   const ex = (f: string) => path.relative(process.cwd(), path.join(repoRoot, 'examples', 'digits', f)) || '.';
   const network = ex('network.json');
   const train = ex('digits_train.csv');
@@ -21,4 +22,18 @@ export function demoCommand(p: Printer, repoRoot: string, outDir: string): void 
   extractCommand(p, { network, data: train, out: terms, groupBy: 'prediction', allClasses: false });
   step(`tropcert tropical ${terms} --network ${network} --data ${test}`);
   tropicalCommand(p, { terms, network, data: test });
+  const report = path.join(outDir, 'digits.report.json');
+  step(`tropcert certify ${network} --data ${train} --terms ${terms} --domain box:0,16 --out ${report}`);
+  await certifyCommand(p, {
+    network,
+    data: train,
+    terms,
+    domain: 'box:0,16',
+    out: report,
+    insphere: false,
+    solver: 'glpk',
+  });
+  step(`tropcert check ${report} --network ${network} --data ${train}`);
+  const status = await checkCommand(p, { report, network, data: train });
+  if (status !== 0) process.exitCode = status;
 }

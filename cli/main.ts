@@ -1,10 +1,11 @@
 // The `tropcert` command: argument parsing, exit codes, and one-line errors.
 import { fileURLToPath } from 'node:url';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../src/errors.ts';
 import { certifyCommand, checkCommand } from './certify.ts';
 import { evalCommand, extractCommand, infoCommand, type Printer, tropicalCommand } from './commands.ts';
+import type { DataOptions } from './data.ts';
 import { demoCommand } from './demo.ts';
 import { abortAllOutputs } from './io.ts';
 
@@ -56,6 +57,19 @@ const run =
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
+const DATA_HELP = 'data: .csv, .json, .vnnlib (a file, a directory, or a .txt list), IDX, .npy';
+
+/** The options every command that reads a data set shares. */
+const dataOptions = <T>(y: Argv<T>) =>
+  y
+    .option('labels', { type: 'string', describe: 'label file for IDX or .npy data' })
+    .option('scale', {
+      type: 'string',
+      describe: 'multiply every input value by this exact number (e.g. 1/255)',
+    })
+    .option('offset', { type: 'string', describe: 'then add this exact number' })
+    .option('limit', { type: 'number', describe: 'use only the first N points' });
+
 await yargs(hideBin(process.argv))
   .scriptName('tropcert')
   .usage(
@@ -74,9 +88,9 @@ await yargs(hideBin(process.argv))
     'eval <network>',
     'exact logits and predicted class of every point',
     (y) =>
-      y
+      dataOptions(y)
         .positional('network', { type: 'string', demandOption: true })
-        .option('data', { type: 'string', demandOption: true, describe: 'data set (.csv or .json)' })
+        .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
         .option('out', { type: 'string', describe: 'write JSON Lines {"index","logits","prediction"} here' }),
     run(evalCommand),
   )
@@ -84,9 +98,9 @@ await yargs(hideBin(process.argv))
     'extract <network>',
     'TropEx: the active terms of F_c and G at every point (JSON Lines)',
     (y) =>
-      y
+      dataOptions(y)
         .positional('network', { type: 'string', demandOption: true })
-        .option('data', { type: 'string', demandOption: true, describe: 'training data (.csv or .json)' })
+        .option('data', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
         .option('out', { type: 'string', demandOption: true, describe: 'TERMS file to write' })
         .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
         .option('all-classes', {
@@ -100,10 +114,10 @@ await yargs(hideBin(process.argv))
     'tropical <terms>',
     'build the tropical function from TERMS and score it against the network and the labels',
     (y) =>
-      y
+      dataOptions(y)
         .positional('terms', { type: 'string', demandOption: true })
         .option('network', { type: 'string', demandOption: true })
-        .option('data', { type: 'string', demandOption: true, describe: 'test data (.csv or .json)' })
+        .option('data', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
     run(tropicalCommand),
   )
@@ -111,9 +125,9 @@ await yargs(hideBin(process.argv))
     'certify <network>',
     'exact certificates for every point: region, radius, tropical match, inscribed ball (REPORT JSON)',
     (y) =>
-      y
+      dataOptions(y)
         .positional('network', { type: 'string', demandOption: true })
-        .option('data', { type: 'string', demandOption: true, describe: 'data set (.csv or .json)' })
+        .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
         .option('out', { type: 'string', demandOption: true, describe: 'REPORT file to write' })
         .option('terms', { type: 'string', describe: 'TERMS file: also certify the tropical match' })
         .option('domain', { type: 'string', describe: 'input box box:LO,HI intersected with every region' })
@@ -133,11 +147,15 @@ await yargs(hideBin(process.argv))
     'check <report>',
     're-verify every certificate of a REPORT with the independent checker (exit 0 iff all hold)',
     (y) =>
-      y
+      dataOptions(y)
         .positional('report', { type: 'string', demandOption: true })
         .option('network', { type: 'string', demandOption: true })
-        .option('data', { type: 'string', demandOption: true }),
-    run(async (p, a: { report: string; network: string; data: string }) => {
+        .option('data', {
+          type: 'string',
+          demandOption: true,
+          describe: `the report's ${DATA_HELP}, with the same options`,
+        }),
+    run(async (p, a: { report: string; network: string; data: string } & DataOptions) => {
       process.exitCode = await checkCommand(p, a);
     }),
   )

@@ -206,7 +206,7 @@ const weightsStrInf = L0.replace('[[1, -1]', '[[1, "Infinity"]');
 const weightsBool = L0.replace('[[1, -1]', '[[true, -1]');
 const NUM = 'expected a finite exact number like -3, 0.125, 1.5e-3 or -7/12';
 
-const badNetworkRows: { title: string; text: string; code: ErrorCode; message: string }[] = [
+const badNetworkRows: { title: string; text: string; code: ErrorCode; message: string | RegExp }[] = [
   {
     title: 'malformed JSON (missing comma)',
     text: doc([L0, RELU, L2], withHead(3, '  "version": 1')),

@@ -61,7 +61,7 @@ export function inscribedRadiusAt(
       take(slack.div(norm));
     }
   }
-  if (domain) for (const ci of c) take(Rational.min(ci.sub(domain.lower), domain.upper.sub(ci)));
+  if (domain) c.forEach((ci, i) => take(Rational.min(ci.sub(domain.lower[i]), domain.upper[i].sub(ci))));
   return best;
 }
 
@@ -104,15 +104,15 @@ export function certifyInsphere(
     }
   }
   const variables = [
-    ...Array.from({ length: n }, () =>
-      domain ? { lower: domain.lower.toNumberEstimate(), upper: domain.upper.toNumberEstimate() } : {},
+    ...Array.from({ length: n }, (_, i) =>
+      domain ? { lower: domain.lower[i].toNumberEstimate(), upper: domain.upper[i].toNumberEstimate() } : {},
     ),
     { lower: 0 },
   ];
   if (domain)
     for (let i = 0; i < n; i++) {
-      rows.push({ indices: [i, n], coefs: [1, -1], lower: domain.lower.toNumberEstimate() });
-      rows.push({ indices: [i, n], coefs: [1, 1], upper: domain.upper.toNumberEstimate() });
+      rows.push({ indices: [i, n], coefs: [1, -1], lower: domain.lower[i].toNumberEstimate() });
+      rows.push({ indices: [i, n], coefs: [1, 1], upper: domain.upper[i].toNumberEstimate() });
     }
   const objective = [...new Array<number>(n).fill(0), 1];
   const reasons: string[] = [];

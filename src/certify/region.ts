@@ -45,10 +45,10 @@ function tightConstraints(region: Region, x: readonly Rational[], domain: Domain
     x.forEach((xi, i) => {
       const e = (s: number) =>
         Array.from({ length: n }, (_, j) => (j === i ? Rational.fromInt(s) : Rational.ZERO));
-      if (xi.eq(domain.lower))
-        out.push({ ref: { kind: 'domain', input: i, bound: 'lower' }, a: e(1), b: domain.lower.neg() });
-      if (xi.eq(domain.upper))
-        out.push({ ref: { kind: 'domain', input: i, bound: 'upper' }, a: e(-1), b: domain.upper });
+      if (xi.eq(domain.lower[i]))
+        out.push({ ref: { kind: 'domain', input: i, bound: 'lower' }, a: e(1), b: domain.lower[i].neg() });
+      if (xi.eq(domain.upper[i]))
+        out.push({ ref: { kind: 'domain', input: i, bound: 'upper' }, a: e(-1), b: domain.upper[i] });
     });
   }
   return out;
@@ -61,7 +61,7 @@ export function isStrictWitness(
   w: readonly Rational[],
   domain: Domain | undefined,
 ): boolean {
-  if (domain && !w.every((v) => domain.lower.lt(v) && v.lt(domain.upper))) return false;
+  if (domain && !w.every((v, i) => domain.lower[i].lt(v) && v.lt(domain.upper[i]))) return false;
   const fw = forward(net, scaledFromRationals(w));
   for (const l of region.layers) {
     const z = fw.preactivations.get(l.layer)!;
@@ -139,8 +139,8 @@ function stepLength(
   }
   if (domain) {
     scaledToRationals(x).forEach((xi, i) => {
-      if (!xi.eq(domain.lower)) consider(xi.sub(domain.lower), d[i]);
-      if (!xi.eq(domain.upper)) consider(domain.upper.sub(xi), d[i].neg());
+      if (!xi.eq(domain.lower[i])) consider(xi.sub(domain.lower[i]), d[i]);
+      if (!xi.eq(domain.upper[i])) consider(domain.upper[i].sub(xi), d[i].neg());
     });
   }
   let delta = Rational.ONE;
@@ -157,7 +157,7 @@ export function certifyRegion(
   oracles: readonly LpOracle[],
 ): RegionVerdict {
   const xr = scaledToRationals(x);
-  if (domain && !xr.every((v) => domain.lower.le(v) && v.le(domain.upper)))
+  if (domain && !xr.every((v, i) => domain.lower[i].le(v) && v.le(domain.upper[i])))
     return { status: 'unresolved', reason: 'the point lies outside the domain box' };
   const rows = tightConstraints(region, xr, domain);
   if (rows.length === 0) return { status: 'certified', witness: xr };

@@ -116,7 +116,9 @@ export function reportHeader(ctx: ReportContext): Record<string, unknown> {
     network: { sha256: ctx.networkSha256 },
     data: ctx.data,
     options: {
-      domain: ctx.domain ? { lower: str(ctx.domain.lower), upper: str(ctx.domain.upper) } : null,
+      domain: ctx.domain
+        ? { source: ctx.domain.source, lower: ctx.domain.lower.map(str), upper: ctx.domain.upper.map(str) }
+        : null,
       insphere: ctx.insphere,
       solver: ctx.solver,
       tieRule: TIE_RULE,

@@ -44,8 +44,9 @@ export type TropicalMatchVerdict =
     }
   | { readonly status: 'unresolved'; readonly class: number; readonly reason: string };
 
-/** The input box of the domain option `box:LO,HI` (the same bounds on every coordinate). */
+/** An input box: per-coordinate bounds (from `box:LO,HI` or a VNN-LIB file), and where it came from. */
 export interface Domain {
-  readonly lower: Rational;
-  readonly upper: Rational;
+  readonly lower: readonly Rational[];
+  readonly upper: readonly Rational[];
+  readonly source: string;
 }

@@ -126,6 +126,8 @@ class BoxBuilder {
   readonly upper = new Map<number, Bound>();
   /** Declared inputs: index → line of the declaration. */
   readonly declared = new Map<number, number>();
+  /** Inputs seen in asserts, with the first constraint on each, to check them against the declarations. */
+  readonly uses = new Map<number, Sexp>();
 
   constructor(private readonly file: string) {}
 
@@ -179,11 +181,15 @@ class BoxBuilder {
     const ib = inputIndex(b);
     const ca = ia === undefined ? constant(a, this.file) : undefined;
     const cb = ib === undefined ? constant(b, this.file) : undefined;
-    if (ia !== undefined && cb !== undefined) return this.relation(ia, op, cb, whole);
+    if (ia !== undefined && cb !== undefined) {
+      this.relation(ia, op, cb, whole);
+      return;
+    }
     if (ib !== undefined && ca !== undefined) {
       // c op X_i is X_i op' c with the comparison mirrored.
       const mirror: Record<string, string> = { '<=': '>=', '>=': '<=', '<': '>', '>': '<', '=': '=' };
-      return this.relation(ib, mirror[op], ca, whole);
+      this.relation(ib, mirror[op], ca, whole);
+      return;
     }
     if (ca !== undefined && cb !== undefined) return; // constant against constant: no input involved
     const bad = ia === undefined && ca === undefined ? a : b;
@@ -203,13 +209,7 @@ class BoxBuilder {
   private relation(i: number, op: string, c: Rational, whole: Sexp): void {
     if (op === '<=' || op === '<' || op === '=') this.bound(i, 'upper', c, whole.line);
     if (op === '>=' || op === '>' || op === '=') this.bound(i, 'lower', c, whole.line);
-    this.used(i, whole);
-  }
-
-  /** Inputs seen in asserts, with the first line of each, to check them against the declarations. */
-  readonly uses = new Map<number, Sexp>();
-  private used(i: number, s: Sexp): void {
-    if (!this.uses.has(i)) this.uses.set(i, s);
+    if (!this.uses.has(i)) this.uses.set(i, whole);
   }
 }
 
@@ -252,6 +252,7 @@ export function parseVnnlibBox(
   readCommands(parseSexps(text, file), b, file);
   const declaredMax = Math.max(-1, ...b.declared.keys());
   const n = inputSize ?? declaredMax + 1;
+  if (n === 0) throw new InputError('format', { file }, 'the file declares no inputs X_i');
   for (const [i, line] of b.declared)
     if (i >= n)
       throw new InputError(
@@ -273,11 +274,18 @@ export function parseVnnlibBox(
         `X_${i} is used but never declared; expected (declare-const X_${i} Real)`,
       );
   }
-  if (n === 0) throw new InputError('format', { file }, 'the file declares no inputs X_i');
+  if (b.declared.size > 0 && declaredMax + 1 < n)
+    throw new InputError(
+      'shape',
+      { file, line: b.declared.get(declaredMax), field: `X_${declaredMax}` },
+      `the file declares inputs up to X_${declaredMax}, expected ${n} inputs (X_0 … X_${n - 1})`,
+    );
   const lower: Rational[] = [];
   const upper: Rational[] = [];
   for (let i = 0; i < n; i++) {
     const at = { file, line: b.declared.get(i), field: `X_${i}` };
+    if (at.line === undefined)
+      throw new InputError('format', at, `X_${i} is not declared; expected (declare-const X_${i} Real)`);
     const lo = b.lower.get(i);
     const hi = b.upper.get(i);
     if (lo === undefined || hi === undefined)

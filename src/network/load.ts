@@ -2,14 +2,16 @@
 import { InputError } from '../errors.ts';
 import type { Network } from './model.ts';
 import { parseNativeNetwork } from './native.ts';
+import { parseNnet } from './nnet.ts';
 
 /** Parses a network file's contents; `file` names it in errors and selects the format. */
 export function parseNetwork(bytes: Uint8Array, file: string): Network {
   const lower = file.toLowerCase();
   if (lower.endsWith('.json')) return parseNativeNetwork(new TextDecoder().decode(bytes), file);
+  if (lower.endsWith('.nnet')) return parseNnet(new TextDecoder().decode(bytes), file);
   throw new InputError(
     'unsupported',
     { file },
-    'unknown network format (expected a .json file in the tropcert-network format)',
+    'unknown network format (expected .json in the tropcert-network format, .onnx or .nnet)',
   );
 }

@@ -59,14 +59,14 @@ class NnetReader {
       throw new InputError(
         'format',
         { file: this.file, line: this.lastLine },
-        `the file ends here, expected a line with ${what} (${count} value${count === 1 ? '' : 's'})`,
+        `the file ends here; expected a line with ${count} value${count === 1 ? '' : 's'}: ${what}`,
       );
     this.next++;
     if (l.fields.length !== count)
       throw new InputError(
         'shape',
         { file: this.file, line: l.line },
-        `line has ${l.fields.length} value${l.fields.length === 1 ? '' : 's'}, expected ${count} (${what})`,
+        `line has ${l.fields.length} value${l.fields.length === 1 ? '' : 's'}, expected ${count}: ${what}`,
       );
     return l;
   }
@@ -136,7 +136,7 @@ function readHeader(r: NnetReader): Omit<NnetContents, 'layers'> {
   const outputSize = r.size(head, 2, 'outputSize');
   // maxLayerSize only helps writers allocate buffers; it adds nothing a check could use.
   r.size(head, 3, 'maxLayerSize');
-  const sizesLine = r.take(numLayers + 1, `the layer sizes (numLayers + 1 = ${numLayers + 1}, input first)`);
+  const sizesLine = r.take(numLayers + 1, `the layer sizes, input first (numLayers + 1 = ${numLayers + 1})`);
   const sizes = sizesLine.fields.map((_, k) => r.size(sizesLine, k, `layerSizes[${k}]`));
   if (sizes[0] !== inputSize)
     throw new InputError(
@@ -164,9 +164,9 @@ function readHeader(r: NnetReader): Omit<NnetContents, 'layers'> {
         `input ${k} has maximum ${upper[k]} below its minimum ${lo} (line ${minLine.line})`,
       );
   });
-  const meansLine = r.take(inputSize + 1, 'the means (one per input, then the output mean)');
+  const meansLine = r.take(inputSize + 1, 'the means, one per input, then the output mean');
   const means = r.numbers(meansLine, (k) => `means[${k}]`);
-  const rangesLine = r.take(inputSize + 1, 'the ranges (one per input, then the output range)');
+  const rangesLine = r.take(inputSize + 1, 'the ranges, one per input, then the output range');
   const ranges = r.numbers(rangesLine, (k) => `ranges[${k}]`);
   ranges.forEach((range, k) => {
     if (range.isZero())
@@ -187,12 +187,12 @@ function readContents(text: string, file: string): NnetContents {
   for (let k = 0; k + 1 < sizes.length; k++) {
     const rows: Rational[][] = [];
     for (let o = 0; o < sizes[k + 1]; o++) {
-      const l = r.take(sizes[k], `row ${o} of the weights of layer ${k} (one per input of the layer)`);
+      const l = r.take(sizes[k], `row ${o} of the weights of layer ${k}`);
       rows.push(r.numbers(l, (i) => `layer${k}.weights[${o}][${i}]`));
     }
     const bias: Rational[] = [];
     for (let o = 0; o < sizes[k + 1]; o++) {
-      const l = r.take(1, `bias ${o} of layer ${k} (one per line)`);
+      const l = r.take(1, `bias ${o} of layer ${k} (biases are one per line)`);
       bias.push(r.number(l, 0, `layer${k}.bias[${o}]`));
     }
     layers.push({ rows, bias });

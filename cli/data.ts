@@ -1,0 +1,121 @@
+// Loading data sets from files: the format is chosen by name (CSV, JSON, VNN-LIB file, directory
+// or list, IDX, .npy), then optional labels, a limit and an exact transform x·scale + offset.
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { type Dataset, parseDataset } from '../src/data/dataset.ts';
+import { idxDataset } from '../src/data/idx.ts';
+import { npyDataset } from '../src/data/npy.ts';
+import { transformDataset } from '../src/data/transform.ts';
+import { vnnlibDataset } from '../src/data/vnnlib.ts';
+import { InputError } from '../src/errors.ts';
+import { Rational } from '../src/exact/rational.ts';
+import type { Network } from '../src/network/model.ts';
+import { readBytes, userPath } from './io.ts';
+
+export interface DataOptions {
+  /** A separate label file (IDX or .npy). */
+  labels?: string;
+  /** Exact factor applied to every value (e.g. 1/255). */
+  scale?: string;
+  /** Exact offset added after scaling. */
+  offset?: string;
+  /** Keep only the first N points. */
+  limit?: number;
+}
+
+export interface LoadedData {
+  readonly data: Dataset;
+  /** SHA-256 over the bytes read (data, labels) and the transform: what a report refers to. */
+  readonly sha256: string;
+}
+
+const IDX = /(idx\d+-u?byte|\.idx\d?)(\.gz)?$/i;
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(userPath(file)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The VNN-LIB files a directory or a list file names, in a stable order. */
+function vnnlibFiles(file: string): string[] {
+  if (isDirectory(file)) {
+    const names = readdirSync(userPath(file))
+      .filter((f) => f.toLowerCase().endsWith('.vnnlib'))
+      .sort();
+    if (names.length === 0) throw new InputError('format', { file }, 'the directory holds no .vnnlib files');
+    return names.map((n) => path.join(file, n));
+  }
+  if (file.toLowerCase().endsWith('.vnnlib')) return [file];
+  const dir = path.dirname(file);
+  const lines = new TextDecoder()
+    .decode(readBytes(file))
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  if (lines.length === 0) throw new InputError('format', { file }, 'the list names no .vnnlib files');
+  return lines.map((l) => (path.isAbsolute(l) ? l : path.join(dir, l)));
+}
+
+function exactOption(text: string | undefined, name: string): Rational | undefined {
+  if (text === undefined) return undefined;
+  const r = Rational.parse(text);
+  if (!r)
+    throw new InputError(
+      'usage',
+      { field: `--${name}` },
+      `${JSON.stringify(text)} is not an exact number (e.g. 1/255)`,
+    );
+  return r;
+}
+
+/** Loads a data set for `net`: checks the width and every label against the network. */
+export function loadDataFile(file: string, net: Network, opts: DataOptions = {}): LoadedData {
+  const hash = createHash('sha256');
+  const read = (f: string) => {
+    const b = readBytes(f);
+    hash.update(b);
+    return b;
+  };
+  const lower = file.toLowerCase();
+  const labels = opts.labels === undefined ? undefined : { file: opts.labels, bytes: new Uint8Array() };
+  let data: Dataset;
+  if (isDirectory(file) || lower.endsWith('.vnnlib') || lower.endsWith('.txt') || lower.endsWith('.list')) {
+    const texts = vnnlibFiles(file).map((f) => ({ file: f, text: new TextDecoder().decode(read(f)) }));
+    data = vnnlibDataset(texts, net.inputSize);
+  } else if (lower.endsWith('.npy')) {
+    const bytes = read(file);
+    data = npyDataset(bytes, file, labels && { file: labels.file, bytes: read(labels.file) }, opts.limit);
+  } else if (IDX.test(lower)) {
+    const bytes = read(file);
+    data = idxDataset({ bytes, file }, labels && { file: labels.file, bytes: read(labels.file) }, opts.limit);
+  } else {
+    if (labels)
+      throw new InputError('usage', { field: '--labels' }, 'separate labels go with IDX or .npy data');
+    data = parseDataset(new TextDecoder().decode(read(file)), file, net.inputSize);
+  }
+  if (data.width !== net.inputSize)
+    throw new InputError(
+      'shape',
+      { file },
+      `points have ${data.width} values, expected ${net.inputSize} (the network's input size)`,
+    );
+  if (opts.limit !== undefined && data.inputs.length > opts.limit)
+    data = { ...data, inputs: data.inputs.slice(0, opts.limit), labels: data.labels.slice(0, opts.limit) };
+  const scale = exactOption(opts.scale, 'scale');
+  const offset = exactOption(opts.offset, 'offset');
+  if (scale || offset) data = transformDataset(data, scale, offset);
+  hash.update(`|scale=${scale ?? 1}|offset=${offset ?? 0}|limit=${opts.limit ?? ''}`);
+  data.labels.forEach((l, index) => {
+    if (l !== null && l >= net.outputSize)
+      throw new InputError(
+        'shape',
+        { file: opts.labels ?? file, index, field: 'label' },
+        `label ${l} is not a class (the network has ${net.outputSize})`,
+      );
+  });
+  return { data, sha256: hash.digest('hex') };
+}
