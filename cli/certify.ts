@@ -105,6 +105,7 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
   const ctx: ReportContext = {
     toolVersion: toolVersion(),
     networkSha256: netSha,
+    networkNotes: net.notes,
     data: { file: args.data, sha256: dataSha },
     domain,
     insphere: args.insphere,

@@ -31,7 +31,7 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
   const s = summarize(net);
   const sha256 = networkHash(net);
   if (args.json) {
-    p.out(JSON.stringify({ file: args.network, sha256, ...s }));
+    p.out(JSON.stringify({ file: args.network, sha256, ...s, notes: net.notes ?? [] }));
     return;
   }
   p.out(`network   ${args.network}`);
@@ -46,6 +46,7 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
   p.out(`parameters ${s.parameters}`);
   p.out(`ReLU units ${s.reluUnits}`);
   p.out(`largest denominator ${s.maxDenominatorBits} bits`);
+  for (const note of net.notes ?? []) p.out(`note: ${note}`);
 }
 
 export function evalCommand(

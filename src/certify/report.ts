@@ -10,6 +10,8 @@ import type { Domain, FarkasEntry } from './types.ts';
 export interface ReportContext {
   readonly toolVersion: string;
   readonly networkSha256: string;
+  /** The importer's notes (approximations such as a float32 batch-norm scale): the network certified. */
+  readonly networkNotes?: readonly string[];
   readonly data: { readonly file: string; readonly sha256: string };
   readonly domain?: Domain;
   readonly insphere: boolean;
@@ -113,7 +115,7 @@ export function reportHeader(ctx: ReportContext): Record<string, unknown> {
     format: 'tropcert-report',
     version: 1,
     tool: { name: 'tropcert', version: ctx.toolVersion },
-    network: { sha256: ctx.networkSha256 },
+    network: { sha256: ctx.networkSha256, notes: ctx.networkNotes ?? [] },
     data: ctx.data,
     options: {
       domain: ctx.domain

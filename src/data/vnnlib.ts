@@ -322,5 +322,17 @@ export function vnnlibDataset(texts: readonly { text: string; file: string }[], 
     width ??= box.lower.length;
     return scaledFromRationals(vnnlibCentre(box));
   });
-  return { inputs, labels: inputs.map(() => null), width: width! };
+  return { inputs, labels: texts.map(({ text }) => vnnlibExpectedClass(text)), width: width! };
+}
+
+/**
+ * The class a robustness property expects, or null. VNN-COMP writes "the prediction stays t"
+ * by asserting its negation, a disjunction of `Y_t ≤ Y_j` (as `(<= Y_t Y_j)` or `(>= Y_j Y_t)`);
+ * when every output-vs-output comparison in the file has the same smaller side t, that is it.
+ */
+export function vnnlibExpectedClass(text: string): number | null {
+  const smaller = new Set<number>();
+  for (const m of text.matchAll(/\(\s*(<=|>=)\s+Y_(\d+)\s+Y_(\d+)\s*\)/g))
+    smaller.add(Number(m[1] === '<=' ? m[2] : m[3]));
+  return smaller.size === 1 ? [...smaller][0] : null;
 }

@@ -523,10 +523,11 @@ function dropout(ctx: NodeCtx): void {
         'unsupported',
         'Dropout with a computed training_mode is not supported (it must be a constant false)',
       );
+    // Training-mode Dropout is random; the network a verifier audits is the inference one, where
+    // Dropout is the identity. Say so rather than certify something the file did not describe.
     if (mode.values.some((v) => !v.isZero()))
-      ctx.fail(
-        'unsupported',
-        'Dropout with training_mode = true is random and is not supported (export the model for inference)',
+      ctx.imp.notes.push(
+        `Dropout node ${ctx.where} has training_mode = true (random masks); it is evaluated as at inference, the identity`,
       );
   }
   passThrough(ctx);

@@ -13,6 +13,7 @@ export function parseOnnx(bytes: Uint8Array, file: string): Network {
     throw new InputError('format', { file }, 'not an ONNX model: the file has no graph');
   // The default-domain opset decides a few defaults (Softmax's axis); IR 3+ models always name it.
   const opsets = model.opsetImport.filter((o) => o.domain === '' || o.domain === 'ai.onnx');
-  const opset = opsets.length ? Number(opsets.reduce((a, o) => (o.version > a ? o.version : a), 0n)) : 1;
+  let opset = opsets.length ? 0 : 1;
+  for (const o of opsets) opset = Math.max(opset, Number(o.version));
   return importGraph(model.graph, opset, file);
 }
