@@ -1,7 +1,11 @@
 // Property tests of TropEx extraction (src/tropical/extract.ts) against independent references
 // (test/helpers/reference.ts: plain-Rational forward-mode Jacobian and MATH.md §2 recursion).
+// The random networks (EXT) include scale_shift layers anywhere in the chain (input
+// normalisation, batch norm with scales of either sign or zero) and activations after the last
+// dense layer (trailing ReLU / leaky ReLU on the class scores, with the shared G).
 import test from 'ava';
 import fc from 'fast-check';
+import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledToRationals } from '../src/exact/scaled.ts';
 import { forward } from '../src/network/evaluate.ts';
@@ -20,6 +24,7 @@ import {
   coordArb,
   countUnits,
   describeSpec,
+  type NetArbOptions,
   type NetSpec,
   netArb,
   netWithPointsArb,
@@ -27,7 +32,9 @@ import {
   randomNetSpec,
   randomPoint,
   rng,
+  type SpecLayer,
   toNetwork,
+  topDenseIndex,
   toScaled,
   withDeadUnit,
   withDuplicatedUnit,
@@ -46,6 +53,19 @@ import {
 const r = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
 const allClasses = (k: number) => () => Array.from({ length: k }, (_, c) => c);
 const show = (x: readonly Rational[]) => `[${x.map(String).join(', ')}]`;
+
+/** Random nets with scale_shift layers in every slot and up to two trailing activations. */
+const EXT: NetArbOptions = { scaleShift: true, trailing: 2 };
+
+/** FORMAT.md's pattern string: one bit per activation unit in layer order, little-endian, base64url. */
+function expectedPatternId(activations: readonly { active: readonly boolean[] }[]): string {
+  const bits = activations.flatMap((a) => a.active);
+  const bytes = new Uint8Array(Math.ceil(bits.length / 8));
+  bits.forEach((b, i) => {
+    if (b) bytes[i >> 3] |= 1 << (i & 7);
+  });
+  return Buffer.from(bytes).toString('base64url');
+}
 
 function termRationals(
   term: AffineTerm,
@@ -68,7 +88,8 @@ function checkTermEq(actual: AffineTerm, expected: RefAffine, d: number, what: (
 
 /**
  * Everything that must hold at one point x of a network, against the references:
- * logits, prediction, the exact tie list, F_c − G = logit_c (value, gradient = Jacobian row,
+ * logits (after any trailing activation), prediction, the exact tie list and pattern string
+ * (trailing units included), F_c − G = logit_c (value, gradient = Jacobian row,
  * bias = logit − grad·x), and well-formed F/G coefficient vectors within 0 ≤ u ≤ s.
  */
 function checkPoint(
@@ -96,6 +117,8 @@ function checkPoint(
     () => `ties [${gotTies.join(' ')}] ≠ expected [${wantTies.join(' ')}] (${ctx()})`,
   );
   check(e.F.size === k, () => `F has ${e.F.size} classes, expected ${k} (${ctx()})`);
+  const wantPattern = expectedPatternId(ref.activations);
+  check(e.pattern === wantPattern, () => `pattern ${e.pattern} ≠ expected ${wantPattern} (${ctx()})`);
 
   const bound = referenceCoefficientBound(spec);
   const G = termRationals(e.G, d, () => `G (${ctx()})`);
@@ -133,11 +156,15 @@ function checkPoint(
 test('F_c(x) − G(x) is the exact logit, and grad(F_c − G) is the exact Jacobian row (random nets)', (t) => {
   let ties = 0;
   let points = 0;
+  let norms = 0;
+  let trailing = 0;
   assertProperty(
     t,
-    netWithPointsArb({ min: 1, max: 6 }),
+    netWithPointsArb({ min: 1, max: 6 }, EXT),
     ({ spec, points: xs }) => {
       const plan = planExtraction(toNetwork(spec));
+      if (spec.layers.some((l) => l.type === 'scale_shift')) norms++;
+      if (topDenseIndex(spec) < spec.layers.length - 1) trailing++;
       for (const x of xs) {
         const e = checkPoint(spec, x, plan);
         points++;
@@ -146,7 +173,10 @@ test('F_c(x) − G(x) is the exact logit, and grad(F_c − G) is the exact Jacob
     },
     { numRuns: 250, seed: 0x7e57 },
   );
-  t.log(`${points} points, ${ties} with ties`);
+  t.log(
+    `${points} points, ${ties} with ties; ${norms} nets with scale_shift, ${trailing} with trailing activations`,
+  );
+  t.true(norms > 100 && trailing > 100, 'the generator covers scale_shift and trailing activations');
 });
 
 test('identities hold on nets with an extra dense layer and with stacked activations', (t) => {
@@ -154,13 +184,18 @@ test('identities hold on nets with an extra dense layer and with stacked activat
   assertProperty(
     t,
     fc
-      .record({ seed: fc.integer({ min: 0, max: 1e9 }), variant: fc.constantFrom('dense-dense', 'act-act') })
-      .map(({ seed, variant }) => {
-        const base = randomNetSpec(seed, {}, 0.5);
+      .record({
+        seed: fc.integer({ min: 0, max: 1e9 }),
+        variant: fc.constantFrom('dense-dense', 'act-act'),
+        extended: fc.boolean(),
+      })
+      .map(({ seed, variant, extended }) => {
+        const base = randomNetSpec(seed, {}, 0.5, extended ? { scaleShift: 0.5, trailing: 2 } : undefined);
         const next = rng(seed + 1);
         const layers = [...base.layers];
         if (variant === 'dense-dense') {
-          const first = layers[0];
+          const at = layers.findIndex((l) => l.type === 'dense');
+          const first = layers[at];
           if (first.type !== 'dense') throw new Error('unreachable');
           const w = first.rows.length;
           const extra = {
@@ -168,7 +203,7 @@ test('identities hold on nets with an extra dense layer and with stacked activat
             rows: Array.from({ length: w }, () => randomPoint(next, w)),
             bias: randomPoint(next, w),
           };
-          layers.splice(1, 0, extra);
+          layers.splice(at + 1, 0, extra);
         } else {
           layers.splice(2, 0, { type: 'leaky_relu', alpha: r(1, 3) });
         }
@@ -201,7 +236,7 @@ test('a net with no hidden layer: F_c − G = W_c·y + b_c, and brute force over
 test('network pattern at x agrees with the reference pattern (src forward vs reference)', (t) => {
   assertProperty(
     t,
-    netArb().chain((spec) => pointArb(spec.inputSize).map((x) => ({ spec, x }))),
+    netArb(EXT).chain((spec) => pointArb(spec.inputSize).map((x) => ({ spec, x }))),
     ({ spec, x }) => {
       const fw = forward(toNetwork(spec), toScaled(x));
       const ref = referenceForward(spec, x);
@@ -229,7 +264,7 @@ test('own-term maximality within each predicted class (default classesFor = pred
   let comparisons = 0;
   assertProperty(
     t,
-    netWithPointsArb({ min: 4, max: 14 }),
+    netWithPointsArb({ min: 4, max: 14 }, EXT),
     ({ spec, points }) => {
       const plan = planExtraction(toNetwork(spec));
       const xs = points.map(toScaled);
@@ -265,7 +300,7 @@ test('own-term maximality within each predicted class (default classesFor = pred
 test('own-term maximality for every class and for G (all-classes extraction)', (t) => {
   assertProperty(
     t,
-    netWithPointsArb({ min: 3, max: 10 }),
+    netWithPointsArb({ min: 3, max: 10 }, EXT),
     ({ spec, points }) => {
       const k = classCount(spec);
       const plan = planExtraction(toNetwork(spec));
@@ -295,7 +330,7 @@ test('own-term maximality for every class and for G (all-classes extraction)', (
 test('the prediction-only term equals the same class term of an all-classes extraction', (t) => {
   assertProperty(
     t,
-    netArb().chain((spec) => pointArb(spec.inputSize).map((x) => ({ spec, x }))),
+    netArb(EXT).chain((spec) => pointArb(spec.inputSize).map((x) => ({ spec, x }))),
     ({ spec, x }) => {
       const plan = planExtraction(toNetwork(spec));
       const xs = toScaled(x);
@@ -369,7 +404,7 @@ test('brute force: every pattern’s F_c term is ≤ the extracted term at x, eq
   let tiePoints = 0;
   assertProperty(
     t,
-    netWithPointsArb({ min: 1, max: 4 }, { maxUnits: 10 }),
+    netWithPointsArb({ min: 1, max: 4 }, { ...EXT, maxUnits: 10 }),
     ({ spec, points }) => {
       check(countUnits(spec) <= 10, () => 'too many units for brute force');
       const out = bruteForce(spec, points);
@@ -428,6 +463,153 @@ test('brute force on a hand-made net (2 → 2 relu → 2 leaky(1/2) → 3) at fi
   t.pass();
 });
 
+test('brute force on a hand-made net with normalisation, batch norms of both signs and zero, and trailing activations', (t) => {
+  // 2 → (x − 1)/2, (x + 4)/4 → dense 3 → BN (scales −2, 0, 3/2; the zero-scale unit has shift 0,
+  // a dead unit) → relu → BN (1, −1/2, 2) between ReLU layers → dense 2 → leaky(1/3) → dense 3
+  // classes → relu → leaky(1/2). 3 + 2 + 3 + 3 = 11 pattern units, the trailing 6 included.
+  const spec: NetSpec = {
+    inputSize: 2,
+    layers: [
+      { type: 'scale_shift', scale: [r(1, 2), r(1, 4)], shift: [r(-1, 2), r(1)] },
+      {
+        type: 'dense',
+        rows: [
+          [r(1), r(-1)],
+          [r(2), r(1, 2)],
+          [r(-1), r(1)],
+        ],
+        bias: [r(0), r(-1), r(1, 2)],
+      },
+      { type: 'scale_shift', scale: [r(-2), r(0), r(3, 2)], shift: [r(1), r(0), r(-1)] },
+      { type: 'relu' },
+      { type: 'scale_shift', scale: [r(1), r(-1, 2), r(2)], shift: [r(0), r(0), r(-1)] },
+      {
+        type: 'dense',
+        rows: [
+          [r(1), r(-1), r(1, 2)],
+          [r(-2), r(1), r(1)],
+        ],
+        bias: [r(0), r(1, 4)],
+      },
+      { type: 'leaky_relu', alpha: r(1, 3) },
+      {
+        type: 'dense',
+        rows: [
+          [r(1), r(2)],
+          [r(-1), r(1)],
+          [r(0), r(-3)],
+        ],
+        bias: [r(0), r(-1, 2), r(1)],
+      },
+      { type: 'relu' },
+      { type: 'leaky_relu', alpha: r(1, 2) },
+    ],
+  };
+  const points: Rational[][] = [];
+  for (let a = -2; a <= 2; a++) for (let b = -2; b <= 2; b++) points.push([r(a), r(b, 2)]);
+  const out = bruteForce(spec, points);
+  t.is(out.patterns, 2 ** 11);
+  t.is(out.tiePoints, points.length, 'the zero-scale, zero-shift unit is a tie everywhere');
+  const plan = planExtraction(toNetwork(spec));
+  let trailingActive = 0;
+  for (const x of points) {
+    const e = checkPoint(spec, x, plan);
+    trailingActive += forward(plan.net, toScaled(x)).active.get(8)!.filter(Boolean).length;
+    t.true(e.ties.some((tie) => tie.layer === 3 && tie.unit === 1));
+  }
+  t.log(`${trailingActive} of ${3 * points.length} trailing ReLU units active`);
+  t.true(trailingActive > 0 && trailingActive < 3 * points.length, 'both sides of the trailing ReLU are met');
+});
+
+test('no hidden layer, with normalisation and trailing activations: brute force over the trailing units', (t) => {
+  let units = 0;
+  assertProperty(
+    t,
+    netWithPointsArb({ min: 1, max: 4 }, { minHidden: 0, maxHidden: 0, scaleShift: true, trailing: 2 }),
+    ({ spec, points }) => {
+      const plan = planExtraction(toNetwork(spec));
+      for (const x of points) checkPoint(spec, x, plan);
+      const out = bruteForce(spec, points);
+      check(out.patterns === 2 ** countUnits(spec), () => `${out.patterns} patterns`);
+      units += countUnits(spec);
+    },
+    { numRuns: 60, seed: 0x7a11 },
+  );
+  t.true(units > 0);
+});
+
+test('trailing activations act on (F_c, G) of the net without them by the shared-G rules', (t) => {
+  // Cross-check inside src: strip the trailing layers, extract there, apply
+  //   ReLU:  F_c ← σ_c ? F_c : G,  G ← G;   leaky: F_c ← σ_c ? F_c + αG : αF_c + G,  G ← (1+α)G,
+  // with σ_c = (score_c > 0) layer by layer, and compare with the extraction on the full net.
+  let trailingNets = 0;
+  assertProperty(
+    t,
+    netWithPointsArb({ min: 1, max: 4 }, { trailing: 3 }),
+    ({ spec, points }) => {
+      const top = topDenseIndex(spec);
+      if (top === spec.layers.length - 1) return;
+      trailingNets++;
+      const base: NetSpec = { inputSize: spec.inputSize, layers: spec.layers.slice(0, top + 1) };
+      const k = classCount(spec);
+      const d = spec.inputSize;
+      const planFull = planExtraction(toNetwork(spec));
+      const planBase = planExtraction(toNetwork(base));
+      for (const x of points) {
+        const xs = toScaled(x);
+        const b = extractPoint(planBase, xs, allClasses(k));
+        let z = scaledToRationals(b.logits);
+        let F: RefAffine[] = Array.from({ length: k }, (_, c) =>
+          termRationals(b.F.get(c)!, d, () => `base F_${c}`),
+        );
+        let G: RefAffine = termRationals(b.G, d, () => 'base G');
+        const times = (a: Rational, u: RefAffine): RefAffine => ({
+          coef: u.coef.map((v) => v.mul(a)),
+          bias: u.bias.mul(a),
+        });
+        const plus = (u: RefAffine, v: RefAffine): RefAffine => ({
+          coef: u.coef.map((w, i) => w.add(v.coef[i])),
+          bias: u.bias.add(v.bias),
+        });
+        for (const l of spec.layers.slice(top + 1)) {
+          const alpha = l.type === 'leaky_relu' ? l.alpha : Rational.ZERO;
+          const g = G;
+          F = F.map((f, c) => (z[c].sign() > 0 ? plus(f, times(alpha, g)) : plus(times(alpha, f), g)));
+          G = times(Rational.ONE.add(alpha), g);
+          z = z.map((v) => (v.sign() > 0 ? v : v.mul(alpha)));
+        }
+        const e = extractPoint(planFull, xs, allClasses(k));
+        checkVecEq(
+          scaledToRationals(e.logits),
+          z,
+          () => `logits after the trailing layers (${describeSpec(spec)})`,
+        );
+        for (let c = 0; c < k; c++)
+          checkTermEq(e.F.get(c)!, F[c], d, () => `F_${c} at ${show(x)} (${describeSpec(spec)})`);
+        checkTermEq(e.G, G, d, () => `G at ${show(x)} (${describeSpec(spec)})`);
+      }
+    },
+    { numRuns: 120, seed: 0x7a12 },
+  );
+  t.true(trailingNets > 50, `${trailingNets} nets with trailing activations`);
+});
+
+test('planExtraction refuses anything but activations after the last dense layer (unsupported, naming it)', (t) => {
+  const dense: SpecLayer = { type: 'dense', rows: [[r(1)], [r(-1)]], bias: [r(0), r(1)] };
+  const ss: SpecLayer = { type: 'scale_shift', scale: [r(2), r(-1)], shift: [r(0), r(1)] };
+  for (const [layers, at] of [
+    [[dense, ss], 1],
+    [[dense, { type: 'relu' }, ss], 2],
+    [[dense, ss, { type: 'relu' }], 1],
+  ] as const) {
+    const net = toNetwork({ inputSize: 1, layers: [...layers] });
+    const e = t.throws(() => planExtraction(net), { instanceOf: InputError });
+    t.is(e?.code, 'unsupported');
+    t.is(e?.path.layer, at);
+    t.true(e?.message.includes(`layer ${at}`), e?.message);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // 4. Ties: dead units, zero inputs with zero biases, duplicated units.
 
@@ -435,7 +617,7 @@ test('a dead unit (zero row, zero bias) is a tie at every point, on the inactive
   let checked = 0;
   assertProperty(
     t,
-    netArb().chain((spec) => {
+    netArb(EXT).chain((spec) => {
       const hidden = spec.layers.filter((l) => l.type === 'dense').length - 1;
       return fc
         .record({
@@ -508,7 +690,7 @@ test('hand-made dead unit: exactly one tie, at the right layer and unit', (t) =>
 test('zero input to a net with zero biases: a tie at every first-layer unit (and every unit)', (t) => {
   assertProperty(
     t,
-    netArb(),
+    netArb(EXT),
     (base) => {
       const spec = withZeroBiases(base);
       const x = zeroPoint(spec.inputSize);
@@ -534,31 +716,38 @@ test('zero input to a net with zero biases: a tie at every first-layer unit (and
 });
 
 test('tie points on the boundary: identities hold on random points of a unit’s zero set', (t) => {
-  // Points constructed to lie exactly on the hyperplane of a first-layer unit.
+  // Points constructed to lie exactly on the hyperplane of a unit of the first activation layer.
+  // Before it the network is affine (scale_shift and dense layers), so its pre-activation is
+  // z(y) = a·y + c with c = z(0) and a_j = z(e_j) − z(0), read off the reference.
   let ties = 0;
   assertProperty(
     t,
-    netArb({ minInput: 2 }).chain((spec) =>
+    netArb({ ...EXT, minInput: 2 }).chain((spec) =>
       fc
         .record({ unitSeed: fc.nat(), x: pointArb(spec.inputSize), free: coordArb })
         .map(({ unitSeed, x, free }) => ({ spec, unitSeed, x, free })),
     ),
     ({ spec, unitSeed, x, free }) => {
-      const first = spec.layers[0];
-      if (first.type !== 'dense') throw new Error('unreachable');
-      const unit = unitSeed % first.rows.length;
-      const row = first.rows[unit];
-      const j = row.findIndex((w) => !w.isZero());
-      if (j < 0) return; // a zero row: covered by the dead-unit test
-      // Solve row·x + b = 0 for coordinate j.
+      const d = spec.inputSize;
+      const at0 = referenceForward(spec, zeroPoint(d)).activations[0];
+      const unit = unitSeed % at0.pre.length;
+      const c = at0.pre[unit];
+      const a = Array.from({ length: d }, (_, j) => {
+        const e = zeroPoint(d);
+        e[j] = Rational.ONE;
+        return referenceForward(spec, e).activations[0].pre[unit].sub(c);
+      });
+      const j = a.findIndex((w) => !w.isZero());
+      if (j < 0) return; // a constant unit: covered by the dead-unit test
+      // Solve a·y + c = 0 for coordinate j.
       const y = [...x];
       y[(j + 1) % y.length] = free;
-      const rest = row.reduce((acc, w, i) => (i === j ? acc : acc.add(w.mul(y[i]))), first.bias[unit]);
-      y[j] = rest.neg().div(row[j]);
+      const rest = a.reduce((acc, w, i) => (i === j ? acc : acc.add(w.mul(y[i]))), c);
+      y[j] = rest.neg().div(a[j]);
       const e = checkPoint(spec, y);
       check(
-        e.ties.some((tie) => tie.layer === 1 && tie.unit === unit),
-        () => `x = ${show(y)} should be a tie for unit ${unit}`,
+        e.ties.some((tie) => tie.layer === at0.index && tie.unit === unit),
+        () => `x = ${show(y)} should be a tie for unit ${unit} of layer ${at0.index} (${describeSpec(spec)})`,
       );
       ties++;
     },
@@ -570,7 +759,7 @@ test('tie points on the boundary: identities hold on random points of a unit’s
 test('duplicated units (outgoing weight split in half): same logits, same extracted gradient', (t) => {
   assertProperty(
     t,
-    netWithPointsArb({ min: 1, max: 4 }).chain(({ spec, points }) => {
+    netWithPointsArb({ min: 1, max: 4 }, EXT).chain(({ spec, points }) => {
       const hidden = spec.layers.filter((l) => l.type === 'dense').length - 1;
       return fc
         .record({ layer: fc.nat({ max: hidden - 1 }), unitSeed: fc.nat() })
@@ -611,19 +800,22 @@ test('duplicated units (outgoing weight split in half): same logits, same extrac
   );
 });
 
-test('leaky ReLU with α = 1 is linear: the extracted gradient is the product of the weights', (t) => {
+test('leaky ReLU with α = 1 is linear: the extracted gradient is the product of the weights and scales', (t) => {
   assertProperty(
     t,
-    netArb().map((spec) => ({
-      inputSize: spec.inputSize,
-      layers: spec.layers.map((l) =>
-        l.type === 'dense' ? l : { type: 'leaky_relu' as const, alpha: Rational.ONE },
-      ),
-    })),
+    netArb(EXT).map(
+      (spec): NetSpec => ({
+        inputSize: spec.inputSize,
+        layers: spec.layers.map(
+          (l): SpecLayer =>
+            l.type === 'dense' || l.type === 'scale_shift' ? l : { type: 'leaky_relu', alpha: Rational.ONE },
+        ),
+      }),
+    ),
     (spec) => {
       const k = classCount(spec);
       const plan = planExtraction(toNetwork(spec));
-      // The product of the weight matrices, computed directly.
+      // The product of the weight matrices and diag(scale)s, computed directly.
       let M: Rational[][] = Array.from({ length: spec.inputSize }, (_, i) =>
         Array.from({ length: spec.inputSize }, (_, j) => (i === j ? Rational.ONE : Rational.ZERO)),
       );
@@ -632,6 +824,7 @@ test('leaky ReLU with α = 1 is linear: the extracted gradient is the product of
           M = l.rows.map((row) =>
             M[0].map((_, j) => row.reduce((acc, w, i) => acc.add(w.mul(M[i][j])), Rational.ZERO)),
           );
+        else if (l.type === 'scale_shift') M = M.map((row, i) => row.map((v) => v.mul(l.scale[i])));
       for (const x of [zeroPoint(spec.inputSize), randomPoint(rng(k), spec.inputSize)]) {
         const e = extractPoint(plan, toScaled(x), allClasses(k));
         for (let c = 0; c < k; c++) {
@@ -639,7 +832,7 @@ test('leaky ReLU with α = 1 is linear: the extracted gradient is the product of
           checkVecEq(
             rationalsOf(g.coefficients, spec.inputSize, () => 'gradient'),
             M[c],
-            () => `class ${c} gradient of a linear net`,
+            () => `class ${c} gradient of a linear net (${describeSpec(spec)})`,
           );
         }
       }

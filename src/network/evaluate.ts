@@ -79,7 +79,7 @@ export function forward(net: Network, x: ScaledVector): ForwardResult {
         out = { nums: layer.perm.map((i) => h.nums[i]), den: h.den };
         break;
       case 'add':
-        out = normalizeScaled(addScaled(h, outputs[layer.other]));
+        out = normalizeScaled(addScaled(h, layer.other < 0 ? x : outputs[layer.other]));
         break;
       case 'relu':
       case 'leaky_relu': {
@@ -135,7 +135,7 @@ export function patternId(
   });
   const id = bytes.toString('base64url');
   if (poolChoice.size === 0) return id;
-  // Max-pool choices follow the bits, as window-local positions.
+  // Max-pool choices follow the bits, as the flat input index chosen in each window.
   const pools = [...poolChoice.keys()].sort((a, b) => a - b).map((k) => poolChoice.get(k)!.join('.'));
   return `${id}~${pools.join('~')}`;
 }

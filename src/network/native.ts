@@ -47,9 +47,15 @@ function field(obj: JsonValue, key: string, where: string, file?: string): JsonV
   return v;
 }
 
-function array(v: JsonValue, where: string, file?: string): JsonValue[] {
-  if (v.kind !== 'array')
-    throw new InputError('type', { file, line: v.line }, `${where} is ${describeJson(v)}, expected an array`);
+function array(v: JsonValue, where: string, at?: string | ErrorPath): JsonValue[] {
+  if (v.kind !== 'array') {
+    const path = typeof at === 'object' ? at : { file: at };
+    throw new InputError(
+      'type',
+      { ...path, line: v.line },
+      `${where} is ${describeJson(v)}, expected an array`,
+    );
+  }
   return v.items;
 }
 
@@ -81,7 +87,7 @@ class LayerReader {
   }
   /** A vector of exact numbers of the given length. */
   numbers(key: string, length: number): Rational[] {
-    const items = array(this.req(key), `${key} of layer ${this.index}`, this.file);
+    const items = array(this.req(key), `${key} of layer ${this.index}`, this.at);
     if (items.length !== length)
       throw new InputError('shape', this.at, `${key} has length ${items.length}, expected ${length}`);
     return items.map((c, k) => exactNumber(c, () => `${key}[${k}]`, this.at));
@@ -90,7 +96,7 @@ class LayerReader {
   ints(key: string, count: number, fallback: readonly number[], min = 1): number[] {
     const v = this.get(key);
     if (v === undefined) return [...fallback];
-    const items = array(v, `${key} of layer ${this.index}`, this.file);
+    const items = array(v, `${key} of layer ${this.index}`, this.at);
     if (items.length !== count)
       throw new InputError('shape', this.at, `${key} has ${items.length} entries, expected ${count}`);
     return items.map((d, i) => {
@@ -102,6 +108,14 @@ class LayerReader {
         );
       return Number(d.text);
     });
+  }
+  /** An optional positive integer, with a default. */
+  int(key: string, fallback: number): number {
+    const v = this.get(key);
+    if (v === undefined) return fallback;
+    if (v.kind !== 'number' || !/^[1-9]\d*$/.test(v.text) || Number(v.text) > 2 ** 31)
+      throw new InputError('type', this.at, `${key} is ${describeJson(v)}, expected a positive integer`);
+    return Number(v.text);
   }
   /** A layer index in −1 … index−1 (−1 is the network input). */
   layerRef(key: string): number | undefined {
@@ -132,11 +146,25 @@ function outExtent(n: number, k: number, s: number, p0: number, p1: number, d: n
   return Math.floor((n + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 }
 
+/** The first output position along one axis whose window covers no input position, if any. */
+function emptyWindow(out: number, n: number, k: number, s: number, p: number, d: number): number | undefined {
+  for (let o = 0; o < out; o++) {
+    let covered = false;
+    for (let j = 0; j < k && !covered; j++) {
+      const y = o * s - p + j * d;
+      covered = y >= 0 && y < n;
+    }
+    if (!covered) return o;
+  }
+  return undefined;
+}
+
 function window2d(
   r: LayerReader,
   inShape: readonly number[],
   outChannels: number,
   kernel?: number[],
+  requireCover = false,
 ): Window2d {
   if (inShape.length !== 3)
     throw new InputError(
@@ -159,8 +187,19 @@ function window2d(
   const OW = outExtent(W, k[1], stride[1], pad[1], pad[3], dilation[1]);
   if (OH < 1 || OW < 1)
     throw new InputError('shape', r.at, `a ${k[0]}×${k[1]} window does not fit a ${H}×${W} input`);
-  if (pad[0] >= k[0] * dilation[0] || pad[1] >= k[1] * dilation[1])
-    throw new InputError('shape', r.at, 'padding as large as the window leaves windows with no input');
+  if (k[0] < 1 || k[1] < 1) throw new InputError('shape', r.at, 'the window is empty');
+  // A max (or an average over in-bounds values) of nothing is undefined; a convolution or an
+  // average that counts padding is fine over pure padding (it gives the bias, or 0).
+  const empty = !requireCover
+    ? undefined
+    : (emptyWindow(OH, H, k[0], stride[0], pad[0], dilation[0]) ??
+      emptyWindow(OW, W, k[1], stride[1], pad[1], dilation[1]));
+  if (empty !== undefined)
+    throw new InputError(
+      'shape',
+      r.at,
+      `window ${empty} lies entirely in the padding (every window must cover an input)`,
+    );
   return {
     inShape: [C, H, W],
     outShape: [outChannels || C, OH, OW],
@@ -208,10 +247,10 @@ export function parseNativeNetwork(text: string, file?: string): Network {
     let outShape: readonly number[] = inShape;
     switch (typeV.value) {
       case 'dense': {
-        const rowsV = array(r.req('weights'), `weights of layer ${index}`, file);
+        const rowsV = array(r.req('weights'), `weights of layer ${index}`, at);
         if (rowsV.length === 0) throw new InputError('shape', at, 'weights has no rows');
         const rows = rowsV.map((rv, row) => {
-          const cells = array(rv, `weights row ${row} of layer ${index}`, file);
+          const cells = array(rv, `weights row ${row} of layer ${index}`, at);
           if (cells.length !== n)
             throw new InputError(
               'shape',
@@ -220,7 +259,7 @@ export function parseNativeNetwork(text: string, file?: string): Network {
             );
           return cells.map((c, k) => exactNumber(c, () => `weights[${row}][${k}]`, at));
         });
-        const biasV = array(r.req('bias'), `bias of layer ${index}`, file);
+        const biasV = array(r.req('bias'), `bias of layer ${index}`, at);
         if (biasV.length !== rows.length)
           throw new InputError('shape', at, `bias has length ${biasV.length}, expected ${rows.length}`);
         layer = { ...denseLayer(rows, r.numbers('bias', rows.length)), ...base };
@@ -237,8 +276,8 @@ export function parseNativeNetwork(text: string, file?: string): Network {
         };
         break;
       case 'conv2d': {
-        const groups = r.ints('groups', 1, [1])[0];
-        const wv = array(r.req('weights'), `weights of layer ${index}`, file);
+        const groups = r.int('groups', 1);
+        const wv = array(r.req('weights'), `weights of layer ${index}`, at);
         const O = wv.length;
         if (inShape.length !== 3 || O === 0 || O % groups !== 0 || inShape[0] % groups !== 0)
           throw new InputError(
@@ -247,20 +286,20 @@ export function parseNativeNetwork(text: string, file?: string): Network {
             `conv2d needs a [C, H, W] input and out/in channels divisible by groups (input [${inShape.join(', ')}], ${O} filters, ${groups} groups)`,
           );
         const cg = inShape[0] / groups;
-        const first = array(array(wv[0], 'weights[0]', file)[0] ?? wv[0], 'weights[0][0]', file);
+        const first = array(array(wv[0], 'weights[0]', at)[0] ?? wv[0], 'weights[0][0]', at);
         const kh = first.length;
-        const kw = kh ? array(first[0], 'weights[0][0][0]', file).length : 0;
+        const kw = kh ? array(first[0], 'weights[0][0][0]', at).length : 0;
         const flat: Rational[] = [];
         wv.forEach((ov, o) => {
-          const cs = array(ov, `weights[${o}]`, file);
+          const cs = array(ov, `weights[${o}]`, at);
           if (cs.length !== cg)
             throw new InputError('shape', at, `weights[${o}] has ${cs.length} channels, expected ${cg}`);
           cs.forEach((cv, c) => {
-            const ys = array(cv, `weights[${o}][${c}]`, file);
+            const ys = array(cv, `weights[${o}][${c}]`, at);
             if (ys.length !== kh)
               throw new InputError('shape', at, `weights[${o}][${c}] has ${ys.length} rows, expected ${kh}`);
             ys.forEach((yv, y) => {
-              const xs = array(yv, `weights[${o}][${c}][${y}]`, file);
+              const xs = array(yv, `weights[${o}][${c}][${y}]`, at);
               if (xs.length !== kw)
                 throw new InputError(
                   'shape',
@@ -285,18 +324,19 @@ export function parseNativeNetwork(text: string, file?: string): Network {
         break;
       }
       case 'maxpool2d': {
-        const w = window2d(r, inShape, 0);
+        const w = window2d(r, inShape, 0, undefined, true);
         layer = { type: 'maxpool2d', ...w, ...base };
         outShape = w.outShape;
         break;
       }
       case 'avgpool2d':
       case 'global_avgpool': {
+        const countIncludePad = r.bool('count_include_pad', false);
         const w =
           typeV.value === 'avgpool2d'
-            ? window2d(r, inShape, 0)
+            ? window2d(r, inShape, 0, undefined, !countIncludePad)
             : window2d(r, inShape, 0, inShape.length === 3 ? [inShape[1], inShape[2]] : undefined);
-        layer = { type: 'avgpool2d', ...w, countIncludePad: r.bool('count_include_pad', false), ...base };
+        layer = { type: 'avgpool2d', ...w, countIncludePad, ...base };
         outShape = w.outShape;
         break;
       }
@@ -305,7 +345,7 @@ export function parseNativeNetwork(text: string, file?: string): Network {
         const shape =
           typeV.value === 'flatten'
             ? [n]
-            : array(r.req('shape'), `shape of layer ${index}`, file).map((d, i) =>
+            : array(r.req('shape'), `shape of layer ${index}`, at).map((d, i) =>
                 positiveInt(d, `shape[${i}]`, file),
               );
         if (size(shape) !== n)
@@ -320,7 +360,7 @@ export function parseNativeNetwork(text: string, file?: string): Network {
       }
       case 'permute': {
         const perm = r.ints('perm', n, [], 0);
-        const shape = array(r.req('shape'), `shape of layer ${index}`, file).map((d, i) =>
+        const shape = array(r.req('shape'), `shape of layer ${index}`, at).map((d, i) =>
           positiveInt(d, `shape[${i}]`, file),
         );
         if (size(shape) !== n || new Set(perm).size !== n || perm.some((p) => p >= n))

@@ -2,10 +2,11 @@
 // NetSpec (never on src's scaled encodings, never calling src/network or src/tropical):
 //  - `referenceForward`: exact forward pass with forward-mode Jacobian, pattern and ties;
 //  - `referenceTerms`: the MATH.md §2 forward recursion (Zhang et al. per unit, closed by the
-//    TropEx shared G at the last layer) for an arbitrary activation pattern σ.
+//    TropEx shared G at the last dense layer, then the shared-G rules for activations after it)
+//    for an arbitrary activation pattern σ.
 // Tie rule (MATH.md §3 / src TIE_RULE): a pre-activation exactly 0 is inactive.
 import { Rational } from '../../src/exact/rational.ts';
-import type { NetSpec } from './nets.ts';
+import { isActivationSpec, type NetSpec, topDenseIndex } from './nets.ts';
 
 /** An affine function of the input: coef·y + bias. */
 export interface RefAffine {
@@ -48,7 +49,11 @@ export function argmaxLowest(v: readonly Rational[]): number {
   return best;
 }
 
-/** Exact forward pass with forward-mode Jacobian (J ← W J at dense, J ← diag(slope) J at activations). */
+/**
+ * Exact forward pass with forward-mode Jacobian (J ← W J at dense, J ← diag(s) J at scale_shift,
+ * J ← diag(slope) J at activations). The logits are the last layer's output (after any trailing
+ * activation).
+ */
 export function referenceForward(spec: NetSpec, x: readonly Rational[]): RefForward {
   const d = spec.inputSize;
   let h: Rational[] = [...x];
@@ -68,6 +73,11 @@ export function referenceForward(spec: NetSpec, x: readonly Rational[]): RefForw
           ),
         ),
       );
+      return;
+    }
+    if (l.type === 'scale_shift') {
+      h = h.map((v, k) => l.scale[k].mul(v).add(l.shift[k]));
+      J = J.map((row, k) => row.map((v) => l.scale[k].mul(v)));
       return;
     }
     const alpha = l.type === 'relu' ? ZERO : l.alpha;
@@ -113,14 +123,19 @@ export interface RefTerms {
 
 /**
  * The terms of F_c (every class) and of the shared G that the activation pattern `sigma`
- * (one boolean[] per activation layer, in order) selects in the MATH.md §2 recursion.
- * The recursion carries, for every unit, the affine terms (F, G) of the current layer:
+ * (one boolean[] per activation layer, in order, trailing ones included) selects in the
+ * MATH.md §2 recursion. The recursion carries, for every unit, the affine terms (F, G) of the
+ * current layer:
  *   input:        F_j = y_j, G_j = 0
  *   hidden dense: F = W⁺F + W⁻G + b, G = W⁺G + W⁻F
+ *   scale_shift:  the same with W = diag(s), b = t: F = s⁺F + s⁻G + t, G = s⁺G + s⁻F
  *   ReLU:         F = σ ? Fz : Gz,   G = Gz                   (F = max(Fz, Gz))
  *   leaky ReLU:   F = σ ? Fz + αGz : αFz + Gz,  G = (1+α)Gz    (F = max(Fz + αGz, αFz + Gz))
  *   last dense:   A⁻ = Σ_i max(−W_i, 0), B_i = W_i + A⁻, B_max = max_i B_i,
  *                 F_i = B_i·F + (A⁻ + B_max − B_i)·G + b_i,  G = B_max·G + A⁻·F.
+ * After the last dense layer every class shares the one G, and an activation (σ_c per class) gives
+ *   ReLU:         F_c = σ_c ? F_c : G,   G unchanged           (F_c = max(F_c, G))
+ *   leaky ReLU:   F_c = σ_c ? F_c + αG : αF_c + G,  G = (1+α)G  (F_c = max(F_c + αG, αF_c + G)).
  */
 export function referenceTerms(spec: NetSpec, sigma: readonly (readonly boolean[])[]): RefTerms {
   const d = spec.inputSize;
@@ -130,9 +145,16 @@ export function referenceTerms(spec: NetSpec, sigma: readonly (readonly boolean[
   }));
   let G: RefAffine[] = Array.from({ length: d }, () => zeroAffine(d));
   let act = 0;
-  const last = spec.layers.length - 1;
+  const last = topDenseIndex(spec);
   for (let index = 0; index < last; index++) {
     const l = spec.layers[index];
+    if (l.type === 'scale_shift') {
+      const nF = F.map((fz, k) => combine([pos(l.scale[k]), negPart(l.scale[k])], [fz, G[k]], l.shift[k], d));
+      const nG = G.map((gz, k) => combine([pos(l.scale[k]), negPart(l.scale[k])], [gz, F[k]], ZERO, d));
+      F = nF;
+      G = nG;
+      continue;
+    }
     if (l.type === 'dense') {
       const nF = l.rows.map((row, k) =>
         addAffine(combine(row.map(pos), F, l.bias[k], d), combine(row.map(negPart), G, ZERO, d)),
@@ -157,7 +179,6 @@ export function referenceTerms(spec: NetSpec, sigma: readonly (readonly boolean[
       G = G.map((gz) => scaleAffine(ONE.add(a), gz));
     }
   }
-  if (act !== sigma.length) throw new Error('pattern has too many layers');
   const top = spec.layers[last];
   if (top.type !== 'dense') throw new Error('last layer must be dense');
   const W = top.rows;
@@ -178,8 +199,27 @@ export function referenceTerms(spec: NetSpec, sigma: readonly (readonly boolean[
       ),
     ),
   );
-  const Gout = addAffine(combine(bMax, G, ZERO, d), combine(aMinus, F, ZERO, d));
-  return { F: Fout, G: Gout };
+  let Fc = Fout;
+  let Gs = addAffine(combine(bMax, G, ZERO, d), combine(aMinus, F, ZERO, d));
+  for (let index = last + 1; index < spec.layers.length; index++) {
+    const l = spec.layers[index];
+    if (!isActivationSpec(l)) throw new Error('only activations may follow the last dense layer');
+    const s = sigma[act++];
+    if (s === undefined || s.length !== Fc.length)
+      throw new Error(
+        `pattern layer ${act - 1} has the wrong length (a trailing layer has one unit per class)`,
+      );
+    if (l.type === 'relu') {
+      Fc = Fc.map((fc, c) => (s[c] ? fc : Gs));
+    } else {
+      const a = l.alpha;
+      const G0 = Gs;
+      Fc = Fc.map((fc, c) => (s[c] ? addAffine(fc, scaleAffine(a, G0)) : addAffine(scaleAffine(a, fc), G0)));
+      Gs = scaleAffine(ONE.add(a), G0);
+    }
+  }
+  if (act !== sigma.length) throw new Error('pattern has too many layers');
+  return { F: Fc, G: Gs };
 }
 
 export function evalAffine(t: RefAffine, y: readonly Rational[]): Rational {
@@ -188,11 +228,13 @@ export function evalAffine(t: RefAffine, y: readonly Rational[]): Rational {
 
 /**
  * The data-independent bound s at the input (MATH.md §2, TropEx's B_max chain):
- * s_top = A⁻ + B_max; dense: s ← s·|W|; leaky ReLU: s ← (1+α)s; ReLU: unchanged.
+ * s_top = A⁻ + B_max; dense: s ← s·|W|; scale_shift: s ← s ⊙ |scale|; leaky ReLU: s ← (1+α)s;
+ * ReLU: unchanged; then times Π(1 + α) over the trailing leaky ReLUs (F_c + αG and (1+α)G
+ * have coefficients up to (1+α)s when F_c and G have them up to s).
  * Every F and G term's coefficients u satisfy 0 ≤ u ≤ s at the input.
  */
 export function referenceCoefficientBound(spec: NetSpec): Rational[] {
-  const last = spec.layers.length - 1;
+  const last = topDenseIndex(spec);
   const top = spec.layers[last];
   if (top.type !== 'dense') throw new Error('last layer must be dense');
   const W = top.rows;
@@ -210,9 +252,15 @@ export function referenceCoefficientBound(spec: NetSpec): Rational[] {
       s = Array.from({ length: inputs }, (_, j) =>
         l.rows.reduce((acc, row, k) => acc.add(s[k].mul(row[j].abs())), ZERO),
       );
+    } else if (l.type === 'scale_shift') {
+      s = s.map((v, k) => v.mul(l.scale[k].abs()));
     } else if (l.type === 'leaky_relu') {
       s = s.map((v) => v.mul(ONE.add(l.alpha)));
     }
+  }
+  for (const l of spec.layers.slice(last + 1)) {
+    const alpha = l.type === 'leaky_relu' ? l.alpha : ZERO;
+    s = s.map((v) => v.mul(ONE.add(alpha)));
   }
   return s;
 }
