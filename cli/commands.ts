@@ -5,12 +5,12 @@ import { scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
-import { networkHash } from '../src/network/native.ts';
+import { formatNetwork, networkHash } from '../src/network/native.ts';
 import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
 import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';
 import { type DataOptions, loadDataFile } from './data.ts';
-import { AtomicOutput, readBytes, readText } from './io.ts';
+import { AtomicOutput, readBytes, readText, writeTextAtomic } from './io.ts';
 
 export interface Printer {
   out(line: string): void;
@@ -47,6 +47,13 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
   p.out(`ReLU units ${s.reluUnits}`);
   p.out(`largest denominator ${s.maxDenominatorBits} bits`);
   for (const note of net.notes ?? []) p.out(`note: ${note}`);
+}
+
+/** `convert`: any supported network as `tropcert-network` JSON (exact weights, notes kept). */
+export function convertCommand(p: Printer, args: { network: string; out: string }): void {
+  const net = loadNetwork(args.network);
+  writeTextAtomic(args.out, formatNetwork(net));
+  p.err(`wrote ${args.out} (sha256 ${networkHash(net)})`);
 }
 
 export function evalCommand(

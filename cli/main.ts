@@ -4,7 +4,14 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../src/errors.ts';
 import { certifyCommand, checkCommand } from './certify.ts';
-import { evalCommand, extractCommand, infoCommand, type Printer, tropicalCommand } from './commands.ts';
+import {
+  convertCommand,
+  evalCommand,
+  extractCommand,
+  infoCommand,
+  type Printer,
+  tropicalCommand,
+} from './commands.ts';
 import type { DataOptions } from './data.ts';
 import { demoCommand } from './demo.ts';
 import { abortAllOutputs } from './io.ts';
@@ -83,6 +90,15 @@ await yargs(hideBin(process.argv))
         .positional('network', { type: 'string', demandOption: true })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
     run(infoCommand),
+  )
+  .command(
+    'convert <network>',
+    'write any supported network (.json, .onnx, .nnet) as tropcert-network JSON',
+    (y) =>
+      y
+        .positional('network', { type: 'string', demandOption: true })
+        .option('out', { type: 'string', demandOption: true, describe: 'the .json file to write' }),
+    run(convertCommand),
   )
   .command(
     'eval <network>',

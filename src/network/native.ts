@@ -543,6 +543,32 @@ export function serializeNetwork(net: Network, withNotes = false): string {
   return `${JSON.stringify(doc)}\n`;
 }
 
+/**
+ * The same document laid out for people and diffs: one layer field per line, one weight row
+ * (or one conv filter row) per line. It parses back to the same network and hash.
+ */
+export function formatNetwork(net: Network): string {
+  const doc = JSON.parse(serializeNetwork(net, true));
+  const lines: string[] = ['{'];
+  lines.push(`  "format": ${JSON.stringify(doc.format)},`, `  "version": ${doc.version},`);
+  lines.push(`  "input": ${JSON.stringify(doc.input)},`);
+  if (doc.notes) lines.push(`  "notes": ${JSON.stringify(doc.notes, null, 4).replace(/\n/g, '\n  ')},`);
+  lines.push('  "layers": [');
+  doc.layers.forEach((layer: Record<string, unknown>, i: number) => {
+    const fields = Object.entries(layer).map(([k, v]) => {
+      // Nested number arrays: innermost arrays stay on one line, outer levels break.
+      const text = (x: unknown, indent: string): string =>
+        Array.isArray(x) && Array.isArray(x[0])
+          ? `[\n${x.map((y) => `${indent}  ${text(y, `${indent}  `)}`).join(',\n')}\n${indent}]`
+          : JSON.stringify(x);
+      return `      ${JSON.stringify(k)}: ${text(v, '      ')}`;
+    });
+    lines.push(`    {\n${fields.join(',\n')}\n    }${i < doc.layers.length - 1 ? ',' : ''}`);
+  });
+  lines.push('  ]', '}');
+  return `${lines.join('\n')}\n`;
+}
+
 /** SHA-256 of the canonical serialisation: the same network has the same hash whatever file it came from. */
 export function networkHash(net: Network): string {
   return createHash('sha256').update(serializeNetwork(net)).digest('hex');
