@@ -1,0 +1,41 @@
+// `npm run bench [-- name …]`: runs the named benchmarks (all when none is named).
+
+import { fileURLToPath } from 'node:url';
+import { benchExtract } from './extract.ts';
+import { benchNumbers } from './numbers.ts';
+import { machineLine, now, treeFingerprint } from './report.ts';
+
+const BENCHMARKS: Record<string, { about: string; run: () => void }> = {
+  extract: {
+    about: 'exact TropEx extraction vs its float64 twin (784-256-256-10, MNIST)',
+    run: benchExtract,
+  },
+  numbers: { about: 'one multiply-add: float64, bigint fixed point, Rational', run: benchNumbers },
+};
+
+function usage(): string {
+  const names = Object.entries(BENCHMARKS)
+    .map(([name, b]) => `  ${name.padEnd(10)} ${b.about}`)
+    .join('\n');
+  return `usage: npm run bench [-- name …]\n\nbenchmarks (all when none is named):\n${names}`;
+}
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(usage());
+  process.exit(0);
+}
+const unknown = args.filter((a) => !(a in BENCHMARKS));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')}\n\n${usage()}`);
+  process.exit(2);
+}
+const names = args.length > 0 ? args : Object.keys(BENCHMARKS);
+console.log(machineLine());
+console.log(`src/ fingerprint ${treeFingerprint(fileURLToPath(new URL('../src', import.meta.url)))}`);
+const t0 = now();
+for (const name of names) {
+  console.log('');
+  BENCHMARKS[name].run();
+}
+console.log(`\ntotal ${((now() - t0) / 1000).toFixed(1)} s`);
