@@ -121,3 +121,63 @@ export function avgPoolForward(l: AvgPool2dLayer, h: ScaledVector): ScaledVector
   );
   return scaledFromRationals(out);
 }
+
+/**
+ * Every window of a conv/pool layer, flattened once: output o covers taps[offsets[o] … offsets[o+1])
+ * (flat input indices, in bounds) at kernel positions pos[…] (index into a filter's weights).
+ */
+export interface WindowIndex {
+  readonly offsets: Int32Array;
+  readonly taps: Int32Array;
+  readonly pos: Int32Array;
+  /** Output channel of each output. */
+  readonly channel: Int32Array;
+}
+
+const windowCache = new WeakMap<Window2d, WindowIndex>();
+
+/** The (cached) window index of a conv or pool layer. */
+export function windowIndex(l: Conv2dLayer | MaxPool2dLayer | AvgPool2dLayer): WindowIndex {
+  let w = windowCache.get(l);
+  if (w) return w;
+  const outSize = l.outShape[0] * l.outShape[1] * l.outShape[2];
+  const offsets = new Int32Array(outSize + 1);
+  const channel = new Int32Array(outSize);
+  const taps: number[] = [];
+  const pos: number[] = [];
+  forEachWindow(
+    l,
+    (out, oc, t, p) => {
+      channel[out] = oc;
+      offsets[out] = taps.length;
+      taps.push(...t);
+      pos.push(...p);
+      offsets[out + 1] = taps.length;
+    },
+    l.type === 'conv2d' ? convChannels(l) : (oc) => [oc],
+  );
+  w = { offsets, taps: Int32Array.from(taps), pos: Int32Array.from(pos), channel };
+  windowCache.set(l, w);
+  return w;
+}
+
+/** Transposed convolution on numerators: out[tap] += u[o]·w[filter(o) + pos] (the adjoint of conv2d). */
+export function conv2dTransposeNums(
+  l: Conv2dLayer,
+  u: readonly bigint[],
+  weights: readonly bigint[],
+): bigint[] {
+  const w = windowIndex(l);
+  const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
+  const out = new Array<bigint>(l.inShape[0] * l.inShape[1] * l.inShape[2]).fill(0n);
+  for (let o = 0; o < u.length; o++) {
+    const uo = u[o];
+    if (uo === 0n) continue;
+    const base = w.channel[o] * per;
+    for (let t = w.offsets[o]; t < w.offsets[o + 1]; t++) {
+      const wt = weights[base + w.pos[t]];
+      if (wt !== 0n) out[w.taps[t]] += uo * wt;
+    }
+  }
+  return out;
+}

@@ -12,11 +12,20 @@
 //   scale_shift (a,t): the same with W = diag(a):  u ← u∘a + s∘a⁻,  s ← s∘|a|,  β ← β + u·t
 //   ReLU:              u ← u ∘ σ,        s unchanged
 //   leaky ReLU (α):    u ← u ∘ (σ + α(1−σ)),  s ← (1+α)s
-// s never depends on x or on the class, so s·W⁻ is a constant row per layer (TropEx's
-// "B_max·W⁻ correction"), and one pass costs one masked vector–matrix product: O(#weights).
-// At the input τF_0 = x and τG_0 = 0, so the term is u·x + β. Invariant: 0 ≤ u ≤ s.
+//   any affine A (conv2d: the adjoint is a transposed convolution; avgpool, permute: A ≥ 0):
+//                      u ← uᵀA + sᵀA⁻,   s ← sᵀ|A|,     β ← β + u·b
+//   max pool (MATH.md §2: F' = max_k(F_k + Σ_{j≠k} G_j), G' = Σ_j G_j), chosen k* at x:
+//                      u goes to k* only, s to every position of the window
+//   residual add:      u and s go down both branches, summed where they meet again
+// s never depends on x or on the class, so sᵀA⁻ is a constant row per layer (TropEx's
+// "B_max·W⁻ correction", which also keeps a negative batch-norm scale convex), and one pass
+// costs one masked application of each Aᵀ: O(#weights·positions), not O(#weights · input size).
+// Each layer's bias enters once, when the pass crosses that layer (at a residual join the
+// branches' biases are not counted twice). At the input τF_0 = x and τG_0 = 0, so the term is
+// u·x + β. Invariant: 0 ≤ u ≤ s.
 
 import { InputError } from '../errors.ts';
+import { lcm } from '../exact/bigint.ts';
 import { Rational } from '../exact/rational.ts';
 import {
   absMatrix,
@@ -30,7 +39,15 @@ import {
   vecMat,
 } from '../exact/scaled.ts';
 import { argmaxScaled, type ForwardResult, forward, patternId, type Tie } from '../network/evaluate.ts';
-import { type DenseLayer, isActivation, type Network, requireChain } from '../network/model.ts';
+import { conv2dTransposeNums, windowIndex } from '../network/layers.ts';
+import {
+  type DenseLayer,
+  isActivation,
+  type Layer,
+  layerInput,
+  layerOutputSize,
+  type Network,
+} from '../network/model.ts';
 
 /** An exact affine function of the input, `coefficients · y + bias`. */
 export interface AffineTerm {
@@ -47,19 +64,101 @@ export interface ExtractionPlan {
   readonly top: readonly ScaledVector[];
   /** A⁻, the G term's starting row. */
   readonly aMinus: ScaledVector;
-  /** Per layer index below the top: for dense layers the constant row s·W⁻ added in the backward step. */
+  /** Per affine layer with negative entries: the constant row s·A⁻ added in the backward step. */
   readonly corrections: ReadonlyMap<number, ScaledVector>;
 }
 
-/** Precomputes the shared-G split of the last layer and the per-layer corrections s·W⁻. */
+/** Adds v into acc[index] (creating it), on a common denominator. */
+function accumulate(acc: Map<number, ScaledVector>, index: number, v: ScaledVector): void {
+  const old = acc.get(index);
+  acc.set(index, old ? normalizeScaled(addScaled(old, v)) : v);
+}
+
+/** The numerators of aᵀ·v for each affine-like layer type, given the entries to use (A, |A| or A⁻). */
+type Entries = 'signed' | 'abs' | 'neg';
+const pick = (w: bigint, e: Entries) =>
+  e === 'signed' ? w : e === 'abs' ? (w < 0n ? -w : w) : w < 0n ? -w : 0n;
+
+/**
+ * uᵀ·A for the linear part A of a layer (with A replaced by |A| or A⁻ on request), as a vector
+ * over the layer's input. Max pool, relu and leaky are not linear and are handled by the caller.
+ */
+function transposeApply(layer: Layer, u: ScaledVector, e: Entries, inputSize: number): ScaledVector {
+  switch (layer.type) {
+    case 'dense':
+      return vecMat(
+        u,
+        e === 'signed'
+          ? layer.weights
+          : e === 'abs'
+            ? absMatrix(layer.weights)
+            : negPartMatrix(layer.weights),
+      );
+    case 'scale_shift':
+      return { nums: u.nums.map((v, i) => v * pick(layer.scale.nums[i], e)), den: u.den * layer.scale.den };
+    case 'conv2d': {
+      const w = e === 'signed' ? layer.weights.nums : layer.weights.nums.map((x) => pick(x, e));
+      return { nums: conv2dTransposeNums(layer, u.nums, w), den: u.den * layer.weights.den };
+    }
+    case 'avgpool2d': {
+      // Each output is (Σ taps)/count: its adjoint spreads u[o]/count over the taps (A ≥ 0).
+      if (e === 'neg') return { nums: new Array<bigint>(inputSize).fill(0n), den: 1n };
+      const w = windowIndex(layer);
+      const full = layer.kernel[0] * layer.kernel[1];
+      let den = 1n;
+      for (let o = 0; o + 1 < w.offsets.length; o++)
+        den = lcm(den, BigInt(layer.countIncludePad ? full : w.offsets[o + 1] - w.offsets[o]));
+      const nums = new Array<bigint>(inputSize).fill(0n);
+      for (let o = 0; o + 1 < w.offsets.length; o++) {
+        const uo = u.nums[o];
+        if (uo === 0n) continue;
+        const share = uo * (den / BigInt(layer.countIncludePad ? full : w.offsets[o + 1] - w.offsets[o]));
+        for (let t = w.offsets[o]; t < w.offsets[o + 1]; t++) nums[w.taps[t]] += share;
+      }
+      return { nums, den: u.den * den };
+    }
+    case 'permute': {
+      if (e === 'neg') return { nums: new Array<bigint>(inputSize).fill(0n), den: 1n };
+      const nums = new Array<bigint>(inputSize).fill(0n);
+      layer.perm.forEach((from, i) => {
+        nums[from] += u.nums[i];
+      });
+      return { nums, den: u.den };
+    }
+    case 'reshape':
+      return e === 'neg' ? { nums: new Array<bigint>(inputSize).fill(0n), den: 1n } : u;
+    default:
+      throw new Error(`transposeApply on a ${layer.type} layer`);
+  }
+}
+
+/** Whether a layer's linear part has negative entries (then it carries a correction s·A⁻). */
+function hasNegative(layer: Layer): boolean {
+  switch (layer.type) {
+    case 'dense':
+      return layer.weights.nums.some((w) => w < 0n);
+    case 'scale_shift':
+      return layer.scale.nums.some((w) => w < 0n);
+    case 'conv2d':
+      return layer.weights.nums.some((w) => w < 0n);
+    default:
+      return false;
+  }
+}
+
+/** Size of the output of layer `index` (−1: the network input). */
+function sizeOf(net: Network, index: number): number {
+  return index < 0 ? net.inputSize : layerOutputSize(net.layers[index]);
+}
+
+/** Precomputes the shared-G split of the last dense layer and the per-layer corrections s·A⁻. */
 export function planExtraction(net: Network): ExtractionPlan {
-  requireChain(net, 'extraction');
   const topIndex = net.layers.findLastIndex((l) => l.type === 'dense');
   const trailing = net.layers.slice(topIndex + 1).findIndex((l) => !isActivation(l) && l.type !== 'reshape');
-  if (topIndex < 0 || trailing >= 0)
+  if (topIndex < 0 || trailing >= 0 || net.layers.slice(topIndex + 1).some((l) => l.input !== undefined))
     throw new InputError(
       'unsupported',
-      { layer: topIndex < 0 ? 0 : topIndex + 1 + trailing },
+      { layer: topIndex < 0 ? 0 : topIndex + 1 + Math.max(trailing, 0) },
       'extraction needs the class scores to come from a dense layer, followed by nothing but activations',
     );
   const last = net.layers[topIndex] as DenseLayer;
@@ -80,76 +179,136 @@ export function planExtraction(net: Network): ExtractionPlan {
     row.nums.forEach((v, c) => {
       if (v > bMax[c]) bMax[c] = v;
     });
-  // s at the top = A⁻ + B_max (the same for F_i of every class and for G).
-  let s: ScaledVector = { nums: aMinusNums.map((a, c) => a + bMax[c]), den: W.den };
+  // s at the top's input = A⁻ + B_max (the same for F_i of every class and for G); then s flows
+  // backwards through the graph, summed where a layer output has several readers.
+  const sAt = new Map<number, ScaledVector>();
+  sAt.set(layerInput(net.layers, topIndex), { nums: aMinusNums.map((a, c) => a + bMax[c]), den: W.den });
   const corrections = new Map<number, ScaledVector>();
   for (let index = topIndex - 1; index >= 0; index--) {
+    const s = sAt.get(index);
+    if (!s) continue; // this layer's output does not reach the scores
     const layer = net.layers[index];
-    if (layer.type === 'dense') {
-      corrections.set(index, normalizeScaled(vecMat(s, negPartMatrix(layer.weights))));
-      s = normalizeScaled(vecMat(s, absMatrix(layer.weights)));
-    } else if (layer.type === 'scale_shift') {
-      const a = layer.scale;
-      corrections.set(
-        index,
-        normalizeScaled({
-          nums: s.nums.map((v, i) => (a.nums[i] < 0n ? -v * a.nums[i] : 0n)),
-          den: s.den * a.den,
-        }),
-      );
-      s = normalizeScaled({
-        nums: s.nums.map((v, i) => (a.nums[i] < 0n ? -v : v) * a.nums[i]),
-        den: s.den * a.den,
-      });
-    } else if (layer.type === 'leaky_relu') {
-      const a = layer.alpha;
-      s = { nums: s.nums.map((n) => n * (a.den + a.num)), den: s.den * a.den };
+    const from = layerInput(net.layers, index);
+    const inSize = sizeOf(net, from);
+    let sIn: ScaledVector;
+    switch (layer.type) {
+      case 'relu':
+        sIn = s;
+        break;
+      case 'leaky_relu': {
+        const a = layer.alpha;
+        sIn = { nums: s.nums.map((n) => n * (a.den + a.num)), den: s.den * a.den };
+        break;
+      }
+      case 'maxpool2d': {
+        // G' = Σ_j G_j over each window: every position receives the window's s.
+        const w = windowIndex(layer);
+        const nums = new Array<bigint>(inSize).fill(0n);
+        for (let o = 0; o < s.nums.length; o++)
+          for (let t = w.offsets[o]; t < w.offsets[o + 1]; t++) nums[w.taps[t]] += s.nums[o];
+        sIn = { nums, den: s.den };
+        break;
+      }
+      case 'add':
+        accumulate(sAt, layer.other, s);
+        sIn = s;
+        break;
+      default:
+        if (hasNegative(layer))
+          corrections.set(index, normalizeScaled(transposeApply(layer, s, 'neg', inSize)));
+        sIn = normalizeScaled(transposeApply(layer, s, 'abs', inSize));
     }
+    accumulate(sAt, from, sIn);
   }
   return { net, topIndex, top, aMinus, corrections };
 }
 
-/** Runs the backward recursion from a starting row at the last hidden layer; returns the input-space term. */
+/**
+ * Runs the backward recursion from a starting row at the top's input; returns the input-space
+ * term. Each layer's u is summed over its readers (a residual join sends u down both branches;
+ * the bias of a layer is counted once, where that layer is passed).
+ */
 function backward(
   plan: ExtractionPlan,
   fw: ForwardResult,
   start: ScaledVector,
   startBias: Rational,
 ): AffineTerm {
-  const layers = plan.net.layers;
-  let u = start;
+  const net = plan.net;
+  const layers = net.layers;
+  const uAt = new Map<number, ScaledVector>();
+  uAt.set(layerInput(layers, plan.topIndex), start);
   let bias = startBias;
   for (let index = plan.topIndex - 1; index >= 0; index--) {
+    const u = uAt.get(index);
+    if (!u) continue;
+    uAt.delete(index);
     const layer = layers[index];
+    const from = layerInput(layers, index);
+    const inSize = sizeOf(net, from);
+    let uIn: ScaledVector;
     switch (layer.type) {
-      case 'reshape':
-        break;
-      case 'dense': {
-        bias = bias.add(dotScaled(u, layer.bias));
-        u = normalizeScaled(addScaled(vecMat(u, layer.weights), plan.corrections.get(index)!));
-        break;
-      }
-      case 'scale_shift': {
-        bias = bias.add(dotScaled(u, layer.shift));
-        u = normalizeScaled(addScaled(hadamard(u, layer.scale), plan.corrections.get(index)!));
-        break;
-      }
       case 'relu': {
         const act = fw.active.get(index)!;
-        u = { nums: u.nums.map((n, k) => (act[k] ? n : 0n)), den: u.den };
+        uIn = { nums: u.nums.map((n, k) => (act[k] ? n : 0n)), den: u.den };
         break;
       }
       case 'leaky_relu': {
         const act = fw.active.get(index)!;
         const { num: p, den: q } = layer.alpha;
-        u = { nums: u.nums.map((n, k) => (act[k] ? n * q : n * p)), den: u.den * q };
+        uIn = { nums: u.nums.map((n, k) => (act[k] ? n * q : n * p)), den: u.den * q };
         break;
       }
-      default:
-        throw new Error(`extraction reached a ${layer.type} layer that planExtraction should have refused`);
+      case 'maxpool2d': {
+        // F' = F_{k*} + Σ_{j≠k*} G_j: u reaches only the chosen position (s carries the rest).
+        const choice = fw.poolChoice.get(index)!;
+        const nums = new Array<bigint>(inSize).fill(0n);
+        u.nums.forEach((n, o) => {
+          nums[choice[o]] += n;
+        });
+        uIn = { nums, den: u.den };
+        break;
+      }
+      case 'add':
+        accumulate(uAt, layer.other, u);
+        uIn = u;
+        break;
+      default: {
+        bias = bias.add(biasDot(layer, u));
+        uIn = transposeApply(layer, u, 'signed', inSize);
+        const corr = plan.corrections.get(index);
+        if (corr) uIn = addScaled(uIn, corr);
+        uIn = normalizeScaled(uIn);
+      }
     }
+    accumulate(uAt, from, uIn);
   }
-  return { coefficients: normalizeScaled(u), bias };
+  return {
+    coefficients: normalizeScaled(
+      uAt.get(-1) ?? { nums: new Array<bigint>(net.inputSize).fill(0n), den: 1n },
+    ),
+    bias,
+  };
+}
+
+/** u·b for an affine layer's constant part (conv: each output's channel bias). */
+function biasDot(layer: Layer, u: ScaledVector): Rational {
+  switch (layer.type) {
+    case 'dense':
+      return dotScaled(u, layer.bias);
+    case 'scale_shift':
+      return dotScaled(u, layer.shift);
+    case 'conv2d': {
+      const w = windowIndex(layer);
+      let acc = 0n;
+      u.nums.forEach((n, o) => {
+        if (n !== 0n) acc += n * layer.bias.nums[w.channel[o]];
+      });
+      return Rational.of(acc, u.den * layer.bias.den);
+    }
+    default:
+      return Rational.ZERO;
+  }
 }
 
 export interface PointExtraction {
