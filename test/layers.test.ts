@@ -9,7 +9,7 @@
 //          kh·kw (count_include_pad) or over the in-bounds count,
 //   extents: out = ⌊(n + p_begin + p_end − d·(k − 1) − 1) / s⌋ + 1.
 // Also: extraction and regions refuse these layers with a typed InputError for now.
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import fc from 'fast-check';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
