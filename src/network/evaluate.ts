@@ -1,7 +1,7 @@
 // Exact forward evaluation, with the activation pattern and every tie met on the way.
 import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
 import { avgPoolForward, conv2dForward, maxPoolForward } from './layers.ts';
-import { layerInput, type Network } from './model.ts';
+import { layerInput, type Network, unreachable } from './model.ts';
 
 /**
  * The tie rule (MATH.md §3): a unit whose pre-activation is exactly 0 counts as *inactive*
@@ -100,16 +100,11 @@ export function forward(net: Network, x: ScaledVector): ForwardResult {
         break;
       }
       default:
-        return unreachable(layer);
+        unreachable(layer);
     }
     outputs.push(out);
   });
   return { logits: outputs[outputs.length - 1], preactivations, active, poolChoice, ties, poolTies, outputs };
-}
-
-/** Compile-time exhaustiveness: a new layer type must be handled wherever layers are switched on. */
-export function unreachable(x: never): never {
-  throw new Error(`unhandled layer ${JSON.stringify((x as { type?: string }).type)}`);
 }
 
 /** Index of the largest entry, the lowest index on ties (the tool's prediction rule). */

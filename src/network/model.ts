@@ -147,6 +147,11 @@ export function layerInput(layers: readonly Layer[], index: number): number {
   return layers[index].input ?? index - 1;
 }
 
+/** Compile-time exhaustiveness: a new layer type must be handled wherever layers are switched on. */
+export function unreachable(x: never): never {
+  throw new Error(`unhandled layer ${JSON.stringify((x as { type?: string }).type)}`);
+}
+
 export function isAffine(layer: Layer): layer is AffineLayer {
   return layer.type === 'dense' || layer.type === 'scale_shift';
 }

@@ -10,7 +10,7 @@ import {
   scaledToRationals,
 } from '../exact/scaled.ts';
 import { describeJson, type JsonValue, parseJsonExact } from '../io/json.ts';
-import type { DenseLayer, Layer, Network, Window2d } from './model.ts';
+import { type DenseLayer, type Layer, type Network, unreachable, type Window2d } from './model.ts';
 
 const FORMAT = 'tropcert-network';
 
@@ -536,6 +536,8 @@ export function serializeNetwork(net: Network, withNotes = false): string {
         return { type: 'relu', ...input };
       case 'leaky_relu':
         return { type: 'leaky_relu', ...input, alpha: l.alpha.toString() };
+      default:
+        return unreachable(l);
     }
   });
   const notes = withNotes && net.notes?.length ? { notes: net.notes } : {};

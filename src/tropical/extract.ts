@@ -31,7 +31,6 @@ import {
   absMatrix,
   addScaled,
   dotScaled,
-  hadamard,
   negPartMatrix,
   normalizeScaled,
   rescale,
