@@ -3,6 +3,8 @@ import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from 
 import { avgPoolForward, conv2dForward, maxPoolForward } from './layers.ts';
 import { layerInput, type Network, unreachable } from './model.ts';
 
+export { unreachable };
+
 /**
  * The tie rule (MATH.md §3): a unit whose pre-activation is exactly 0 counts as *inactive*
  * (the side z ≤ 0, as in ReLU'(0) = 0). The value is the same either way; the chosen term is not.
