@@ -1,5 +1,5 @@
 // Readers of other tools' formats: .nnet networks, VNN-LIB boxes, IDX and .npy arrays. The real
-// files of /work/shared/data are read exactly and checked against independent float and hand
+// files of ../shared/data are read exactly and checked against independent float and hand
 // computations; binary fixtures are written here, byte by byte; every bad input is a located error.
 import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -14,8 +14,9 @@ import { scaledAt, scaledFromRationals, scaledToRationals } from '../src/exact/s
 import { forward } from '../src/network/evaluate.ts';
 import type { DenseLayer, Network } from '../src/network/model.ts';
 import { nnetInputBox, parseNnet } from '../src/network/nnet.ts';
+import { SHARED_DATA } from './helpers/paths.ts';
 
-const DATA = '/work/shared/data';
+const DATA = SHARED_DATA;
 const nnetText = (name: string): string => readFileSync(`${DATA}/nnet/${name}`, 'utf8');
 const q = (s: string): Rational => Rational.parse(s)!;
 const strs = (xs: readonly Rational[]): string[] => xs.map(String);

@@ -11,8 +11,9 @@ import { forward } from '../src/network/evaluate.ts';
 import type { Conv2dLayer, Network, PermuteLayer, ScaleShiftLayer } from '../src/network/model.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
 import { onnxModelType } from '../src/network/onnx/schema.ts';
+import { SHARED_DATA } from './helpers/paths.ts';
 
-const DATA = '/work/shared/data/onnx';
+const DATA = `${SHARED_DATA}/onnx`;
 const Model = onnxModelType();
 
 // ---------------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
 import { parseNnet } from '../src/network/nnet.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
+import { REPO_ROOT, SHARED_DATA } from './helpers/paths.ts';
 
-const NNET = '/work/shared/data/nnet/ACASXU_run2a_1_1_batch_2000.nnet';
-const ONNX = '/work/shared/data/onnx/ACASXU_run2a_1_1_batch_2000.onnx';
+const NNET = `${SHARED_DATA}/nnet/ACASXU_run2a_1_1_batch_2000.nnet`;
+const ONNX = `${SHARED_DATA}/onnx/ACASXU_run2a_1_1_batch_2000.onnx`;
 
 /** Lines 7 and 8 of the header (after comments): means and ranges, inputs then the output. */
 function header(text: string): { mean: Rational[]; range: Rational[] } {
@@ -59,7 +60,7 @@ test('ACAS Xu: the .nnet network equals its ONNX export once the normalisation i
 });
 
 test('MNIST: the ONNX network predicts the class each VNN-LIB property expects, at every box centre', (t) => {
-  const dir = 'examples/mnist';
+  const dir = `${REPO_ROOT}/examples/mnist`;
   const net = parseOnnx(readFileSync(`${dir}/mnist-net_256x2.onnx`), 'mnist-net_256x2.onnx');
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.vnnlib'))
