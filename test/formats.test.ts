@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { idxDataset, parseIdx } from '../src/data/idx.ts';
 import { npyDataset, parseNpy } from '../src/data/npy.ts';
 import { transformDataset } from '../src/data/transform.ts';
-import { parseVnnlibBox, vnnlibCentre, vnnlibDataset } from '../src/data/vnnlib.ts';
+import { parseVnnlibBox, vnnlibCentre, vnnlibDataset, vnnlibExpectedClass } from '../src/data/vnnlib.ts';
 import { type ErrorCode, InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledAt, scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
@@ -274,10 +274,8 @@ test('all VNN-LIB files: boxes parse, lo ≤ hi, sizes by benchmark; centres as 
   );
   t.is(d.width, 784);
   t.is(d.inputs.length, mnist.length);
-  t.deepEqual(
-    d.labels,
-    mnist.map(() => null),
-  );
+  // Each robustness property names the class it expects (every disjunct is Y_j ≥ Y_t).
+  t.deepEqual(d.labels, [8, 1, 0, 7, 2, 9, 3, 9]);
   // Pixel 0 of every image is 0, its box [0, 0.029999999329447746] clipped below: centre = hi/2.
   t.is(String(scaledAt(d.inputs[0], 0)), String(q('0.029999999329447746').div(q('2'))));
 });
@@ -668,3 +666,14 @@ for (const row of ERRORS)
     else t.regex(e.message, row.message);
     t.false(e.message.includes('\n'), 'the message is one line');
   });
+
+test('VNN-LIB expected class: one common smaller side among the output comparisons, else none', (t) => {
+  const rows: [string, number | null][] = [
+    ['(assert (or (and (>= Y_1 Y_0)) (and (>= Y_2 Y_0))))', 0],
+    ['(assert (or (and (<= Y_7 Y_1)) (and (<= Y_7 Y_2))))', 7],
+    ['(assert (or (and (>= Y_1 Y_0)) (and (<= Y_2 Y_1))))', null],
+    ['(assert (>= Y_0 3.99))', null],
+    ['', null],
+  ];
+  for (const [text, expected] of rows) t.is(vnnlibExpectedClass(text), expected, text);
+});
