@@ -61,7 +61,10 @@ export function inscribedRadiusAt(
       take(slack.div(norm));
     }
   }
-  if (domain) c.forEach((ci, i) => take(Rational.min(ci.sub(domain.lower[i]), domain.upper[i].sub(ci))));
+  if (domain)
+    c.forEach((ci, i) => {
+      take(Rational.min(ci.sub(domain.lower[i]), domain.upper[i].sub(ci)));
+    });
   return best;
 }
 
