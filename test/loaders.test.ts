@@ -290,7 +290,7 @@ const badNetworkRows: { title: string; text: string; code: ErrorCode; message: s
     title: 'weights not an array',
     text: doc(['    {"type": "dense", "weights": 5, "bias": [0]}']),
     code: 'type',
-    message: 'n.json, line 6: weights of layer 0 is the number 5, expected an array',
+    message: 'n.json, line 6, layer 0: weights of layer 0 is the number 5, expected an array',
   },
   {
     title: 'no bias field',
