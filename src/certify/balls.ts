@@ -1,43 +1,57 @@
 // Certified neighbourhoods (MATH.md §5): the exact ℓ∞ radius around x on which the network is
-// affine, and the ℓ∞ inscribed ball (Chebyshev centre) of the region, both exact in ℚ.
+// affine, and the ℓ∞ inscribed ball (Chebyshev centre) of the region, both exact in ℚ. Every
+// constraint of the region counts: ReLU/leaky units and max-pool comparisons alike.
 import { Rational } from '../exact/rational.ts';
-import { matVec, type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
-import type { LpOracle, LpRow } from '../lp/oracle.ts';
-import { type Region, rowL1 } from '../region/region.ts';
-import type { Domain, InsphereVerdict } from './types.ts';
+import { scaledFromRationals } from '../exact/scaled.ts';
+import { finitePrefix, type LpOracle, type LpRow } from '../lp/oracle.ts';
+import { ratioEstimate } from '../region/forms.ts';
+import {
+  constraintL1,
+  type Region,
+  type RegionRef,
+  regionConstraints,
+  rowL1,
+  slackAt,
+} from '../region/region.ts';
+import type { Domain, InsphereVerdict, RadiusRef } from './types.ts';
 
 export interface RadiusResult {
-  /** r = min_k |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0; undefined when no unit bounds it. */
+  /** r = min |h(x)| / ‖g‖₁ over constraints with g ≠ 0; undefined when none bounds it. */
   readonly radius: Rational | undefined;
-  /** The unit attaining the minimum. */
-  readonly unit?: { readonly layer: number; readonly unit: number };
+  /** The constraint attaining the minimum (the first in region order): a unit, or a pool comparison. */
+  readonly unit?: RadiusRef;
+}
+
+function radiusRef(ref: RegionRef): RadiusRef {
+  return ref.kind === 'unit'
+    ? { layer: ref.layer, unit: ref.unit }
+    : { layer: ref.layer, unit: ref.unit, against: ref.against };
 }
 
 /**
- * The exact certified radius: on ‖y − x‖∞ < r, |g_k·(y − x)| ≤ ‖g_k‖₁‖y − x‖∞ < |z_k(x)|, so no
- * unit changes side (layer by layer, since each layer's g_k are valid while the earlier
- * layers keep their sides) and the network equals its affine piece. Units with g_k = 0 are
- * constant on the region and never bound it; a tie with g_k ≠ 0 gives r = 0.
+ * The exact certified radius: on ‖y − x‖∞ < r, |g·(y − x)| ≤ ‖g‖₁‖y − x‖∞ < |h(x)| for every
+ * constraint h = σ_k z_k or h_{k*} − h_j, so none changes side (layer by layer, since each
+ * layer's forms are valid while the earlier constraints hold) and the network equals its
+ * affine piece. Constraints with g = 0 are constant on the region and never bound it; a tie
+ * with g ≠ 0 gives r = 0.
  */
 export function certifiedRadius(region: Region): RadiusResult {
   let best: Rational | undefined;
-  let unit: RadiusResult['unit'];
-  for (const l of region.layers) {
-    for (let k = 0; k < l.values.nums.length; k++) {
-      const norm = rowL1(l.jacobian, k);
-      if (norm.isZero()) continue;
-      const z = l.values.nums[k];
-      const r = Rational.of(z < 0n ? -z : z, l.values.den).div(norm);
-      if (!best || r.lt(best)) {
-        best = r;
-        unit = { layer: l.layer, unit: k };
-      }
+  let unit: RadiusRef | undefined;
+  for (const c of regionConstraints(region)) {
+    const l1 = rowL1(c.row);
+    if (l1 === 0n) continue;
+    // |value| / (l1 / den)
+    const r = c.value.abs().mul(Rational.of(c.den, l1));
+    if (!best || r.lt(best)) {
+      best = r;
+      unit = radiusRef(c.ref);
     }
   }
   return { radius: best, unit };
 }
 
-/** min_k σ_k(g_k·c + c_k)/‖g_k‖₁ and the box distances at c: the largest ℓ∞ ball around c inside the region. */
+/** min over constraints of slack(c)/‖g‖₁, and the box distances at c: the largest ℓ∞ ball around c inside the region. */
 export function inscribedRadiusAt(
   region: Region,
   c: readonly Rational[],
@@ -47,19 +61,15 @@ export function inscribedRadiusAt(
   const take = (r: Rational) => {
     if (!best || r.lt(best)) best = r;
   };
-  const cs: ScaledVector = scaledFromRationals(c);
-  for (const l of region.layers) {
-    const gc = matVec(l.jacobian, cs);
-    for (let k = 0; k < gc.nums.length; k++) {
-      const norm = rowL1(l.jacobian, k);
-      const z = Rational.of(gc.nums[k], gc.den).add(Rational.of(l.offset.nums[k], l.offset.den));
-      const slack = l.active[k] ? z : z.neg();
-      if (norm.isZero()) {
-        if (slack.sign() <= 0) take(Rational.ZERO);
-        continue;
-      }
-      take(slack.div(norm));
+  const cs = scaledFromRationals(c);
+  for (const con of regionConstraints(region)) {
+    const slack = slackAt(con, cs);
+    const norm = constraintL1(con);
+    if (norm.isZero()) {
+      if (slack.sign() <= 0) take(Rational.ZERO);
+      continue;
     }
+    take(slack.div(norm));
   }
   if (domain)
     c.forEach((ci, i) => {
@@ -71,7 +81,9 @@ export function inscribedRadiusAt(
 /**
  * The ℓ∞ Chebyshev ball of P_x ∩ D (Zhang & Wu 2020): an LP proposes the centre, the radius is
  * then computed exactly at the exact centre, so the ball is certified by construction
- * (its optimality is not claimed: the LP optimum is reported as an estimate).
+ * (its optimality is not claimed: the LP optimum is reported as an estimate). One LP row per
+ * constraint with g ≠ 0 (units and pool comparisons), so for a CNN the LP has as many rows as
+ * units and as many non-zeros as Σ receptive fields.
  */
 export function certifyInsphere(
   region: Region,
@@ -80,31 +92,17 @@ export function certifyInsphere(
 ): InsphereVerdict {
   const n = region.inputSize;
   const rows: LpRow[] = [];
-  for (const l of region.layers) {
-    const cols = l.jacobian.cols;
-    for (let k = 0; k < l.values.nums.length; k++) {
-      const norm = rowL1(l.jacobian, k);
-      if (norm.isZero()) continue;
-      // σ(g·c + c0) − r‖g‖₁ ≥ 0, divided by ‖g‖₁ so every row has unit scale.
-      const s = l.active[k] ? 1 : -1;
-      const nf = norm.toNumberEstimate();
-      const indices: number[] = [];
-      const coefs: number[] = [];
-      for (let i = 0; i < cols; i++) {
-        const v = l.jacobian.nums[k * cols + i];
-        if (v !== 0n) {
-          indices.push(i);
-          coefs.push((s * Rational.of(v, l.jacobian.den).toNumberEstimate()) / nf);
-        }
-      }
-      indices.push(n);
-      coefs.push(-1);
-      rows.push({
-        indices,
-        coefs,
-        lower: (-s * Rational.of(l.offset.nums[k], l.offset.den).toNumberEstimate()) / nf,
-      });
-    }
+  for (const con of regionConstraints(region)) {
+    const l1 = rowL1(con.row);
+    if (l1 === 0n) continue;
+    // σ(g·c + c0) − r‖g‖₁ ≥ 0, divided by ‖g‖₁ so every row has unit scale.
+    const s = con.sign === 1n ? 1 : -1;
+    const indices: number[] = Array.from(con.row.idx);
+    const coefs: number[] = con.row.val.map((v) => s * ratioEstimate(v, l1));
+    indices.push(n);
+    coefs.push(-1);
+    const off = con.offset.mul(Rational.of(con.den, l1)).toNumberEstimate();
+    rows.push({ indices, coefs, lower: -s * off });
   }
   const variables = [
     ...Array.from({ length: n }, (_, i) =>
@@ -121,16 +119,18 @@ export function certifyInsphere(
   const reasons: string[] = [];
   for (const oracle of oracles) {
     const ans = oracle.solve({ sense: 'max', objective, variables, rows });
-    if (ans.status === 'unbounded')
+    // Without a domain an unbounded answer is expected (a region may be unbounded); with one the
+    // LP is bounded (r ≤ (HI − LO)/2), so the answer is a wrong hint and the next oracle is asked.
+    if (ans.status === 'unbounded' && !domain)
       return { status: 'unresolved', reason: 'the region holds arbitrarily large balls (give --domain)' };
     if (ans.status !== 'optimal') {
       reasons.push(`${oracle.name}: ${ans.status}`);
       continue;
     }
-    const centre = ans.x.slice(0, n).map((v) => Rational.fromFloat64Exact(v));
-    const radius = inscribedRadiusAt(region, centre, domain);
+    const centre = finitePrefix(ans.x, n);
+    const radius = centre && inscribedRadiusAt(region, centre, domain);
     if (radius && radius.sign() > 0)
-      return { status: 'certified', centre, radius, optimumEstimate: ans.value };
+      return { status: 'certified', centre: centre!, radius, optimumEstimate: ans.value };
     reasons.push(`${oracle.name}: proposed centre is not interior in exact arithmetic`);
   }
   return { status: 'unresolved', reason: reasons.join('; ') || 'no LP oracle' };

@@ -3,7 +3,7 @@
 import { Rational } from '../exact/rational.ts';
 import type { ScaledVector } from '../exact/scaled.ts';
 import type { LpOracle } from '../lp/oracle.ts';
-import { argmaxScaled, patternId, type Tie } from '../network/evaluate.ts';
+import { argmaxScaled, type ForwardResult, patternId, type Tie } from '../network/evaluate.ts';
 import type { Network } from '../network/model.ts';
 import { regionOf } from '../region/region.ts';
 import { type ExtractionPlan, extractPoint } from '../tropical/extract.ts';
@@ -12,7 +12,14 @@ import type { GroupBy } from '../tropical/terms.ts';
 import { certifiedRadius, certifyInsphere } from './balls.ts';
 import { certifyRegion } from './region.ts';
 import { certifyTropicalMatch } from './tropical-match.ts';
-import type { Domain, InsphereVerdict, RegionVerdict, TropicalMatchVerdict } from './types.ts';
+import type {
+  Domain,
+  InsphereVerdict,
+  PoolTie,
+  RadiusRef,
+  RegionVerdict,
+  TropicalMatchVerdict,
+} from './types.ts';
 
 export interface CertifyOptions {
   readonly domain?: Domain;
@@ -31,16 +38,31 @@ export interface PointCertificate {
   readonly prediction: number;
   readonly logits: ScaledVector;
   readonly pattern: string;
+  /** ReLU/leaky units whose pre-activation is exactly 0. */
   readonly ties: readonly Tie[];
+  /** Max-pool windows whose maximum is attained again at `against` (one entry per such position). */
+  readonly poolTies: readonly PoolTie[];
   readonly region: RegionVerdict;
-  /** Exact ℓ∞ radius ("0" on a boundary); undefined when no unit bounds it (affine everywhere). */
+  /** Exact ℓ∞ radius ("0" on a boundary); undefined when no constraint bounds it (affine everywhere). */
   readonly radius: Rational | undefined;
-  readonly radiusUnit?: { readonly layer: number; readonly unit: number };
+  readonly radiusUnit?: RadiusRef;
   readonly tropicalMatch?: TropicalMatchVerdict;
   readonly insphere?: InsphereVerdict;
 }
 
-/** Certifies everything the options ask for at one point. */
+/** The forward pass's pool ties, one entry per (window, other maximal position), in layer then window order. */
+export function poolTiesOf(fw: ForwardResult): PoolTie[] {
+  return fw.poolTies.flatMap((t) =>
+    t.others.map((against) => ({
+      layer: t.layer,
+      unit: t.unit,
+      choice: fw.poolChoice.get(t.layer)![t.unit],
+      against,
+    })),
+  );
+}
+
+/** Certifies everything the options ask for at one point (any layer graph; the tropical match needs extraction). */
 export function certifyPoint(
   net: Network,
   index: number,
@@ -74,6 +96,7 @@ export function certifyPoint(
     logits: fw.logits,
     pattern: patternId(fw.active, fw.poolChoice),
     ties: fw.ties,
+    poolTies: poolTiesOf(fw),
     region: verdict,
     radius,
     radiusUnit: unit,

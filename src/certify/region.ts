@@ -3,58 +3,71 @@
 // oracle proposes either; only the exact check decides.
 //
 // Only the constraints tight at x matter: all others hold strictly at x. Writing the tight ones
-// as a_k·(y − x) ≥ 0 (a_k = σ_k g_k for a tied unit, ±e_i for a box face through x), the strict
-// system is feasible iff some direction d has a_k·d > 0 for every tight k (Gordan), and then
-// w = x + δd is a witness for small enough δ > 0.
+// as a_k·(y − x) ≥ 0 (a_k = σ_k g_k for a tied unit, g_{k*} − g_j for a tied max-pool position j,
+// ±e_i for a box face through x), the strict system is feasible iff some direction d has
+// a_k·d > 0 for every tight k (Gordan), and then w = x + δd is a witness for small enough δ > 0.
 
 import { solveExact } from '../exact/linsolve.ts';
 import { Rational } from '../exact/rational.ts';
-import { matVec, type ScaledVector, scaledFromRationals, scaledToRationals } from '../exact/scaled.ts';
-import type { LinearProgram, LpOracle } from '../lp/oracle.ts';
+import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../exact/scaled.ts';
+import { finitePrefix, type LinearProgram, type LpOracle } from '../lp/oracle.ts';
 import { forward } from '../network/evaluate.ts';
 import type { Network } from '../network/model.ts';
-import type { Region } from '../region/region.ts';
+import { ratioEstimate } from '../region/forms.ts';
+import { type Region, regionConstraints, rowDot } from '../region/region.ts';
 import type { ConstraintRef, Domain, FarkasEntry, RegionVerdict } from './types.ts';
 
-/** A constraint tight at x: a_k·(y − x) ≥ 0 with a_k exact; `constant` is a_k's b_k (a_k·y + b_k ≥ 0). */
+/**
+ * A constraint tight at x, a·y + b ≥ 0 with a(x) + b = 0: `a` is sparse, `nums[e] / den` at
+ * input `idx[e]` (no zero entries), exact.
+ */
 interface Tight {
   readonly ref: ConstraintRef;
-  readonly a: readonly Rational[];
+  readonly idx: Int32Array;
+  readonly nums: readonly bigint[];
+  readonly den: bigint;
   readonly b: Rational;
 }
 
 function tightConstraints(region: Region, x: readonly Rational[], domain: Domain | undefined): Tight[] {
   const out: Tight[] = [];
-  for (const l of region.layers) {
-    const cols = l.jacobian.cols;
-    l.values.nums.forEach((z, k) => {
-      if (z !== 0n) return;
-      const sign = l.active[k] ? 1n : -1n;
-      const a = l.jacobian.nums
-        .slice(k * cols, (k + 1) * cols)
-        .map((v) => Rational.of(sign * v, l.jacobian.den));
-      out.push({
-        ref: { kind: 'unit', layer: l.layer, unit: k },
-        a,
-        b: Rational.of(sign * l.offset.nums[k], l.offset.den),
-      });
+  for (const c of regionConstraints(region)) {
+    if (!c.value.isZero()) continue;
+    out.push({
+      ref: c.ref,
+      idx: c.row.idx,
+      nums: c.sign === 1n ? c.row.val : c.row.val.map((v) => -v),
+      den: c.den,
+      b: c.sign === 1n ? c.offset : c.offset.neg(),
     });
   }
   if (domain) {
-    const n = x.length;
     x.forEach((xi, i) => {
-      const e = (s: number) =>
-        Array.from({ length: n }, (_, j) => (j === i ? Rational.fromInt(s) : Rational.ZERO));
       if (xi.eq(domain.lower[i]))
-        out.push({ ref: { kind: 'domain', input: i, bound: 'lower' }, a: e(1), b: domain.lower[i].neg() });
+        out.push({
+          ref: { kind: 'domain', input: i, bound: 'lower' },
+          idx: Int32Array.of(i),
+          nums: [1n],
+          den: 1n,
+          b: domain.lower[i].neg(),
+        });
       if (xi.eq(domain.upper[i]))
-        out.push({ ref: { kind: 'domain', input: i, bound: 'upper' }, a: e(-1), b: domain.upper[i] });
+        out.push({
+          ref: { kind: 'domain', input: i, bound: 'upper' },
+          idx: Int32Array.of(i),
+          nums: [-1n],
+          den: 1n,
+          b: domain.upper[i],
+        });
     });
   }
   return out;
 }
 
-/** Does the exact forward pass at w take every unit strictly on the side σ chosen at x, inside the open box? */
+/**
+ * Does the exact forward pass at w take every unit strictly on the side σ chosen at x, make
+ * every max-pool window's maximum unique and at x's position, and stay inside the open box?
+ */
 export function isStrictWitness(
   net: Network,
   region: Region,
@@ -70,20 +83,27 @@ export function isStrictWitness(
       if (v === 0n || v > 0n !== l.active[k]) return false;
     }
   }
+  if (fw.poolTies.length > 0) return false;
+  for (const p of region.pools) {
+    const choice = fw.poolChoice.get(p.layer)!;
+    for (let o = 0; o < p.choice.length; o++) if (choice[o] !== p.choice[o]) return false;
+  }
   return true;
 }
 
 /** Checks Farkas multipliers exactly: λ ≥ 0, λ ≠ 0, Σλ_k a_k = 0 and Σλ_k b_k ≤ 0. */
 function farkasHolds(rows: readonly Tight[], lambda: readonly Rational[]): boolean {
   if (lambda.some((l) => l.sign() < 0) || lambda.every((l) => l.isZero())) return false;
-  const n = rows[0].a.length;
-  for (let i = 0; i < n; i++) {
-    let s = Rational.ZERO;
-    rows.forEach((r, k) => {
-      if (!lambda[k].isZero() && !r.a[i].isZero()) s = s.add(lambda[k].mul(r.a[i]));
-    });
-    if (!s.isZero()) return false;
-  }
+  const sum = new Map<number, Rational>();
+  rows.forEach((r, k) => {
+    if (lambda[k].isZero()) return;
+    const f = lambda[k].div(Rational.of(r.den));
+    for (let e = 0; e < r.idx.length; e++) {
+      const i = r.idx[e];
+      sum.set(i, (sum.get(i) ?? Rational.ZERO).add(f.mul(Rational.of(r.nums[e]))));
+    }
+  });
+  for (const s of sum.values()) if (!s.isZero()) return false;
   let c = Rational.ZERO;
   rows.forEach((r, k) => {
     c = c.add(lambda[k].mul(r.b));
@@ -98,21 +118,25 @@ function slackLp(rows: readonly Tight[], n: number): LinearProgram {
     objective: [...new Array<number>(n).fill(0), 1],
     variables: [...Array.from({ length: n }, () => ({})), { upper: 1 }],
     rows: rows.map((r) => {
-      const f = r.a.map((v) => v.toNumberEstimate());
-      const scale = Math.max(...f.map(Math.abs)) || 1;
-      const indices: number[] = [];
-      const coefs: number[] = [];
-      f.forEach((v, i) => {
-        if (v !== 0) {
-          indices.push(i);
-          coefs.push(v / scale);
-        }
-      });
+      let top = 0n;
+      for (const v of r.nums) {
+        const a = v < 0n ? -v : v;
+        if (a > top) top = a;
+      }
+      const indices: number[] = Array.from(r.idx);
+      const coefs: number[] = r.nums.map((v) => ratioEstimate(v, top));
       indices.push(n);
       coefs.push(-1);
       return { indices, coefs, lower: 0 };
     }),
   };
+}
+
+/** Sign of a·d for a tight row and a direction d (exact). */
+function rateSign(r: Tight, d: ScaledVector): number {
+  let s = 0n;
+  for (let e = 0; e < r.idx.length; e++) s += r.nums[e] * d.nums[r.idx[e]];
+  return s > 0n ? 1 : s < 0n ? -1 : 0;
 }
 
 /** Step length δ = 2^-k small enough that every constraint slack at x stays positive along d. */
@@ -129,13 +153,11 @@ function stepLength(
     if (!bound || limit.lt(bound)) bound = limit;
   };
   const dScaled = scaledFromRationals(d);
-  for (const l of region.layers) {
-    const rates = matVec(l.jacobian, dScaled);
-    l.values.nums.forEach((z, k) => {
-      if (z === 0n) return;
-      const sign = l.active[k] ? 1n : -1n;
-      consider(Rational.of(sign * z, l.values.den), Rational.of(sign * rates.nums[k], rates.den));
-    });
+  for (const c of regionConstraints(region)) {
+    if (c.value.isZero()) continue;
+    const rate = Rational.of(rowDot(c.row, dScaled), c.den * dScaled.den);
+    if (c.sign === 1n) consider(c.value, rate);
+    else consider(c.value.neg(), rate.neg());
   }
   if (domain) {
     scaledToRationals(x).forEach((xi, i) => {
@@ -148,7 +170,7 @@ function stepLength(
   return delta;
 }
 
-/** Decides whether the point's region (with the tie rule's sides) is full-dimensional, with a certificate. */
+/** Decides whether the point's region (with the tie rule's sides and pool choices) is full-dimensional, with a certificate. */
 export function certifyRegion(
   net: Network,
   region: Region,
@@ -161,8 +183,8 @@ export function certifyRegion(
     return { status: 'unresolved', reason: 'the point lies outside the domain box' };
   const rows = tightConstraints(region, xr, domain);
   if (rows.length === 0) return { status: 'certified', witness: xr };
-  // A tight constraint with a = 0 (a unit constant 0 on the region) can never be strict.
-  const zero = rows.findIndex((r) => r.a.every((v) => v.isZero()));
+  // A tight constraint with a = 0 (a unit or a pool comparison constant 0 on the region) can never be strict.
+  const zero = rows.findIndex((r) => r.nums.length === 0);
   if (zero >= 0) return { status: 'empty', farkas: [{ ref: rows[zero].ref, lambda: Rational.ONE }] };
   const reasons: string[] = [];
   for (const oracle of oracles) {
@@ -173,12 +195,10 @@ export function certifyRegion(
     }
     const t = ans.x[xr.length];
     if (t > 1e-9) {
-      const d = ans.x.slice(0, xr.length).map((v) => Rational.fromFloat64Exact(v));
-      if (
-        rows.every(
-          (r) => r.a.reduce((s, ai, i) => (ai.isZero() ? s : s.add(ai.mul(d[i]))), Rational.ZERO).sign() > 0,
-        )
-      ) {
+      // An untrusted answer may be short or hold NaN/±Infinity: such a direction simply fails.
+      const d = finitePrefix(ans.x, xr.length);
+      const ds = d && scaledFromRationals(d);
+      if (d && ds && rows.every((r) => rateSign(r, ds) > 0)) {
         const delta = stepLength(region, x, d, domain);
         const w = xr.map((v, i) => v.add(delta.mul(d[i])));
         if (isStrictWitness(net, region, w, domain)) return { status: 'certified', witness: w };
@@ -206,16 +226,21 @@ function farkasFromDuals(rows: readonly Tight[], duals: readonly number[]): Rati
   const top = Math.max(...mags);
   if (!(top > 0) || !Number.isFinite(top)) return undefined;
   const support = mags.map((m, k) => (m > top * 1e-9 ? k : -1)).filter((k) => k >= 0);
-  const n = rows[0].a.length;
-  const eqs: Rational[][] = [];
-  const rhs: Rational[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = support.map((k) => rows[k].a[i]);
-    if (row.some((v) => !v.isZero())) {
-      eqs.push(row);
-      rhs.push(Rational.ZERO);
+  // One equation per input coordinate some support row touches: Σ_j λ_j a_j[i] = 0.
+  const eqByCoord = new Map<number, Rational[]>();
+  support.forEach((k, j) => {
+    const r = rows[k];
+    for (let e = 0; e < r.idx.length; e++) {
+      let eq = eqByCoord.get(r.idx[e]);
+      if (!eq) {
+        eq = support.map(() => Rational.ZERO);
+        eqByCoord.set(r.idx[e], eq);
+      }
+      eq[j] = Rational.of(r.nums[e], r.den);
     }
-  }
+  });
+  const eqs: Rational[][] = [...eqByCoord.keys()].sort((a, b) => a - b).map((i) => eqByCoord.get(i)!);
+  const rhs: Rational[] = eqs.map(() => Rational.ZERO);
   eqs.push(support.map(() => Rational.ONE));
   rhs.push(Rational.ONE);
   const sum = support.reduce((s, k) => s + mags[k], 0);

@@ -28,9 +28,30 @@ const str = (r: Rational) => r.toString();
 
 function farkasJson(e: FarkasEntry): object {
   const lambda = str(e.lambda);
-  return e.ref.kind === 'unit'
-    ? { layer: e.ref.layer, unit: e.ref.unit, lambda }
-    : { input: e.ref.input, bound: e.ref.bound, lambda };
+  switch (e.ref.kind) {
+    case 'unit':
+      return { layer: e.ref.layer, unit: e.ref.unit, lambda };
+    case 'pool':
+      return { layer: e.ref.layer, unit: e.ref.unit, against: e.ref.against, lambda };
+    case 'domain':
+      return { input: e.ref.input, bound: e.ref.bound, lambda };
+  }
+}
+
+/**
+ * The point's `ties`: ReLU/leaky entries `{layer, unit, side}` and max-pool entries
+ * `{layer, unit, choice, against}`, in layer order (within a layer, as the forward pass met them).
+ */
+function tiesJson(p: PointCertificate): object[] {
+  const all: { layer: number; json: object }[] = [
+    ...p.ties.map((t) => ({ layer: t.layer, json: { layer: t.layer, unit: t.unit, side: t.side } })),
+    ...p.poolTies.map((t) => ({
+      layer: t.layer,
+      json: { layer: t.layer, unit: t.unit, choice: t.choice, against: t.against },
+    })),
+  ];
+  // A stable sort: unit order within each layer is kept.
+  return all.sort((a, b) => a.layer - b.layer).map((t) => t.json);
 }
 
 /** One entry of `points`. */
@@ -47,7 +68,7 @@ export function pointJson(p: PointCertificate): object {
     prediction: p.prediction,
     logits: scaledToRationals(p.logits).map(str),
     pattern: p.pattern,
-    ties: p.ties.map((t) => ({ layer: t.layer, unit: t.unit, side: t.side })),
+    ties: tiesJson(p),
     region,
     radius: p.radius === undefined ? null : str(p.radius),
     radiusUnit: p.radiusUnit ?? null,
@@ -78,7 +99,7 @@ function count(values: (string | undefined)[], keys: string[]): Counts {
 export function summaryJson(points: readonly PointCertificate[], ctx: ReportContext): object {
   const s: Record<string, unknown> = {
     points: points.length,
-    pointsWithTies: points.filter((p) => p.ties.length > 0).length,
+    pointsWithTies: points.filter((p) => p.ties.length > 0 || p.poolTies.length > 0).length,
     region: count(
       points.map((p) => p.region.status),
       ['certified', 'empty', 'unresolved'],

@@ -1,10 +1,29 @@
 // Verdicts as closed unions: nobody matches strings.
 import type { Rational } from '../exact/rational.ts';
+import type { RegionRef } from '../region/region.ts';
 
-/** A constraint of the region system: a unit's side, or a face of the input box. */
+/**
+ * A constraint of the region system: a unit's side (`unit`), a max-pool comparison
+ * h_{k*} − h_against ≥ 0 of window `unit` (`pool`), or a face of the input box.
+ */
 export type ConstraintRef =
-  | { readonly kind: 'unit'; readonly layer: number; readonly unit: number }
+  | RegionRef
   | { readonly kind: 'domain'; readonly input: number; readonly bound: 'lower' | 'upper' };
+
+/** A pool tie at x: window `unit` of max-pool layer `layer` chose input `choice`; input `against` is equal. */
+export interface PoolTie {
+  readonly layer: number;
+  readonly unit: number;
+  readonly choice: number;
+  readonly against: number;
+}
+
+/** The constraint attaining the certified radius: a unit, or a pool comparison (with `against`). */
+export interface RadiusRef {
+  readonly layer: number;
+  readonly unit: number;
+  readonly against?: number;
+}
 
 /** One Farkas multiplier λ_k ≥ 0 on a constraint. */
 export interface FarkasEntry {

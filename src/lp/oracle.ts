@@ -1,3 +1,4 @@
+import { Rational } from '../exact/rational.ts';
 // The LP oracle interface. Every solver works in floating point, so its answers are hints:
 // certification turns them into exact candidates and checks those in ℚ before claiming anything.
 
@@ -37,4 +38,14 @@ export type LpAnswer =
 export interface LpOracle {
   readonly name: string;
   solve(lp: LinearProgram): LpAnswer;
+}
+
+/**
+ * The first n coordinates of an oracle's point as exact rationals, or undefined when the answer
+ * is too short or holds NaN/±Infinity (an untrusted hint that is not a point at all).
+ */
+export function finitePrefix(x: readonly number[], n: number): Rational[] | undefined {
+  if (x.length < n) return undefined;
+  const head = x.slice(0, n);
+  return head.every(Number.isFinite) ? head.map((v) => Rational.fromFloat64Exact(v)) : undefined;
 }
