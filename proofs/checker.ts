@@ -3,7 +3,8 @@
 // forward pass, forward-mode Jacobian and tropical-term propagation (proofs/README.md).
 //
 // It imports from the project only numbers (rational, bigint), the JSON reader, the error type,
-// the network and data TYPES and the network hash. It never imports the code that produced the
+// the network and data TYPES and the network hash; its own network evaluation is in
+// proofs/network.ts, its affine forms and tropical terms in proofs/forms.ts. It never imports the code that produced the
 // report (src/tropical, src/region, src/certify, src/lp, src/network/evaluate.ts,
 // src/exact/scaled.ts, src/exact/limbs.ts): every number in the report is a claim to check.
 import type { Dataset } from '../src/data/dataset.ts';
@@ -11,18 +12,22 @@ import { type ErrorCode, InputError } from '../src/errors.ts';
 import { absBig } from '../src/exact/bigint.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { describeJson, type JsonValue, parseJsonExact } from '../src/io/json.ts';
-import type { Layer, Network } from '../src/network/model.ts';
+import type { Network } from '../src/network/model.ts';
 import { networkHash } from '../src/network/native.ts';
 import {
   cmpFrac,
+  combineRows,
   common,
-  identityMat,
-  type Mat,
-  mulRows,
-  normalizeMat,
-  normalizeVec,
+  diffL1,
+  type Forms,
+  type Row,
+  rowAt,
+  rowL1,
+  scaleRow,
   type Vec,
 } from './exact.ts';
+import { type ActForms, ownTerms, type PoolForms, type RegionForms, regionForms } from './forms.ts';
+import { type Forward, forwardPass, type NetInfo, netInfo, poolChoice } from './network.ts';
 
 export interface CheckFailure {
   /** The point's `index` (its data row), or null for the header, the terms and the summary. */
@@ -50,13 +55,22 @@ const TIE_RULE = 'zero-preactivation-inactive';
 // ---------------------------------------------------------------------------------------------
 // The report, read into claims (structure only: nothing here is believed)
 
+/** A constraint of the region: an activation unit, or (with `against`) a max-pool comparison. */
 interface UnitRef {
   readonly layer: number;
   readonly unit: number;
+  readonly against?: number;
 }
 
 type FarkasClaim =
   | { readonly kind: 'unit'; readonly layer: number; readonly unit: number; readonly lambda: Rational }
+  | {
+      readonly kind: 'pool';
+      readonly layer: number;
+      readonly unit: number;
+      readonly against: number;
+      readonly lambda: Rational;
+    }
   | {
       readonly kind: 'domain';
       readonly input: number;
@@ -78,11 +92,8 @@ type InsphereClaim =
   | { readonly status: 'certified'; readonly centre: readonly Rational[]; readonly radius: Rational }
   | { readonly status: 'unresolved' };
 
-interface TieClaim {
-  readonly layer: number;
-  readonly unit: number;
-  readonly side: string;
-}
+/** A tie, as `layer:unit:side` (an activation unit) or `layer:unit:choice=against` (a pool window). */
+type TieClaim = string;
 
 interface PointClaim {
   readonly index: number;
@@ -307,13 +318,13 @@ function readPoint(
   withInsphere: boolean,
 ): PointClaim {
   const f = (key: string) => rd.get(p, key, at);
-  const ties = rd.array(f('ties'), `${at}.ties`).map((t, i) => {
+  const ties = rd.array(f('ties'), `${at}.ties`).map((t, i): TieClaim => {
     const tAt = `${at}.ties[${i}]`;
-    return {
-      layer: rd.natural(rd.get(t, 'layer', tAt), `${tAt}.layer`),
-      unit: rd.natural(rd.get(t, 'unit', tAt), `${tAt}.unit`),
-      side: rd.string(rd.get(t, 'side', tAt), `${tAt}.side`),
-    };
+    const int = (key: string) => rd.natural(rd.get(t, key, tAt), `${tAt}.${key}`);
+    const head = `${int('layer')}:${int('unit')}`;
+    if (rd.has(t, 'against', tAt) || rd.has(t, 'choice', tAt))
+      return `${head}:${int('choice')}=${int('against')}`;
+    return `${head}:${rd.string(rd.get(t, 'side', tAt), `${tAt}.side`)}`;
   });
   const rv = f('region');
   const rAt = `${at}.region`;
@@ -328,14 +339,19 @@ function readPoint(
       const isUnit = rd.has(e, 'layer', eAt) || rd.has(e, 'unit', eAt);
       const isDomain = rd.has(e, 'input', eAt) || rd.has(e, 'bound', eAt);
       if (isUnit === isDomain)
-        rd.fail('format', e, eAt, 'expected either {"layer","unit","lambda"} or {"input","bound","lambda"}');
-      if (isUnit)
-        return {
-          kind: 'unit',
-          layer: rd.natural(rd.get(e, 'layer', eAt), `${eAt}.layer`),
-          unit: rd.natural(rd.get(e, 'unit', eAt), `${eAt}.unit`),
-          lambda,
-        };
+        rd.fail(
+          'format',
+          e,
+          eAt,
+          'expected {"layer","unit","lambda"}, {"layer","unit","against","lambda"} or {"input","bound","lambda"}',
+        );
+      if (isUnit) {
+        const layer = rd.natural(rd.get(e, 'layer', eAt), `${eAt}.layer`);
+        const unit = rd.natural(rd.get(e, 'unit', eAt), `${eAt}.unit`);
+        if (!rd.has(e, 'against', eAt)) return { kind: 'unit', layer, unit, lambda };
+        const against = rd.natural(rd.get(e, 'against', eAt), `${eAt}.against`);
+        return { kind: 'pool', layer, unit, against, lambda };
+      }
       const bv = rd.get(e, 'bound', eAt);
       const bound = rd.string(bv, `${eAt}.bound`);
       if (bound !== 'lower' && bound !== 'upper')
@@ -348,12 +364,16 @@ function readPoint(
     region = { status };
   }
   const ruV = f('radiusUnit');
-  const radiusUnit =
+  const ruAt = `${at}.radiusUnit`;
+  const radiusUnit: UnitRef | null =
     ruV.kind === 'null'
       ? null
       : {
-          layer: rd.natural(rd.get(ruV, 'layer', `${at}.radiusUnit`), `${at}.radiusUnit.layer`),
-          unit: rd.natural(rd.get(ruV, 'unit', `${at}.radiusUnit`), `${at}.radiusUnit.unit`),
+          layer: rd.natural(rd.get(ruV, 'layer', ruAt), `${ruAt}.layer`),
+          unit: rd.natural(rd.get(ruV, 'unit', ruAt), `${ruAt}.unit`),
+          ...(rd.has(ruV, 'against', ruAt)
+            ? { against: rd.natural(rd.get(ruV, 'against', ruAt), `${ruAt}.against`) }
+            : {}),
         };
   const point: PointClaim = {
     index: rd.natural(f('index'), `${at}.index`),
@@ -428,291 +448,7 @@ function readPoint(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The checker's own evaluation: forward pass, forward-mode Jacobian, tropical terms
-
-type Dense = Extract<Layer, { type: 'dense' }>;
-type ScaleShift = Extract<Layer, { type: 'scale_shift' }>;
-
-/** An activation layer as `max(z, αz)` with α = p/q (ReLU: α = 0/1). */
-interface Act {
-  readonly layer: number;
-  readonly size: number;
-  readonly p: bigint;
-  readonly q: bigint;
-}
-
-interface NetInfo {
-  readonly d: number;
-  readonly acts: readonly Act[];
-  readonly actByLayer: ReadonlyMap<number, Act>;
-  readonly last: Dense;
-  /** The last layer's shared-G split (numerators over last.weights.den): A⁻, B_i, B_max. */
-  readonly aMinus: readonly bigint[];
-  readonly b: readonly (readonly bigint[])[];
-  readonly bMax: readonly bigint[];
-}
-
-function unsupported(layer: Layer, index: number): never {
-  throw new InputError(
-    'unsupported',
-    { layer: index },
-    `the checker does not know layer type ${(layer as { type: string }).type}`,
-  );
-}
-
-function netInfo(net: Network): NetInfo {
-  const acts: Act[] = [];
-  net.layers.forEach((layer, index) => {
-    if (layer.type === 'relu') acts.push({ layer: index, size: layer.size, p: 0n, q: 1n });
-    else if (layer.type === 'leaky_relu')
-      acts.push({ layer: index, size: layer.size, p: layer.alpha.num, q: layer.alpha.den });
-    else if (layer.type !== 'dense' && layer.type !== 'scale_shift') unsupported(layer, index);
-  });
-  const last = net.layers[net.layers.length - 1];
-  if (last === undefined || last.type !== 'dense')
-    throw new InputError('unsupported', { layer: net.layers.length - 1 }, 'the last layer must be dense');
-  const { rows, cols, nums } = last.weights;
-  const aMinus = new Array<bigint>(cols).fill(0n);
-  for (let i = 0; i < rows; i++)
-    for (let h = 0; h < cols; h++) {
-      const w = nums[i * cols + h];
-      if (w < 0n) aMinus[h] -= w;
-    }
-  const b: bigint[][] = [];
-  for (let i = 0; i < rows; i++) b.push(aMinus.map((a, h) => a + nums[i * cols + h]));
-  const bMax = aMinus.map((_, h) => {
-    let m = 0n;
-    for (const row of b) if (row[h] > m) m = row[h];
-    return m;
-  });
-  return {
-    d: net.inputSize,
-    acts,
-    actByLayer: new Map(acts.map((a) => [a.layer, a])),
-    last,
-    aMinus,
-    b,
-    bMax,
-  };
-}
-
-function denseVec(l: Dense, h: Vec): Vec {
-  const { rows, cols, nums: W, den: Dw } = l.weights;
-  const { den, fa, fb } = common(Dw * h.den, l.bias.den);
-  const out = new Array<bigint>(rows);
-  const x = h.nums;
-  for (let i = 0; i < rows; i++) {
-    let acc = 0n;
-    const base = i * cols;
-    for (let j = 0; j < cols; j++) {
-      const w = W[base + j];
-      if (w !== 0n && x[j] !== 0n) acc += w * x[j];
-    }
-    out[i] = acc * fa + l.bias.nums[i] * fb;
-  }
-  return normalizeVec({ nums: out, den });
-}
-
-function scaleShiftVec(l: ScaleShift, h: Vec): Vec {
-  const { den, fa, fb } = common(l.scale.den * h.den, l.shift.den);
-  return normalizeVec({
-    nums: h.nums.map((n, i) => l.scale.nums[i] * n * fa + l.shift.nums[i] * fb),
-    den,
-  });
-}
-
-function actVec(a: Act, z: Vec): Vec {
-  if (a.q === 1n && a.p === 0n) return { nums: z.nums.map((n) => (n > 0n ? n : 0n)), den: z.den };
-  return normalizeVec({ nums: z.nums.map((n) => (n > 0n ? n * a.q : n * a.p)), den: z.den * a.q });
-}
-
-interface Forward {
-  readonly logits: Vec;
-  /** Pre-activations at each activation layer, in the order of NetInfo.acts. */
-  readonly pre: readonly Vec[];
-}
-
-/** The checker's own exact forward pass. */
-function forwardPass(net: Network, info: NetInfo, x: Vec): Forward {
-  let h = x;
-  const pre: Vec[] = [];
-  net.layers.forEach((layer, index) => {
-    if (layer.type === 'dense') h = denseVec(layer, h);
-    else if (layer.type === 'scale_shift') h = scaleShiftVec(layer, h);
-    else {
-      const a = info.actByLayer.get(index)!;
-      pre.push(h);
-      h = actVec(a, h);
-    }
-  });
-  return { logits: h, pre };
-}
-
-/** W·M + b in homogeneous form (rows of length d + 1, the last column the constant); |W| if `abs`. */
-function denseMat(l: Dense, m: Mat, width: number, abs: boolean): Mat {
-  const { rows, cols, nums: W, den: Dw } = l.weights;
-  const { den, fa, fb } = common(Dw * m.den, l.bias.den);
-  const out = mulRows(W, rows, cols, m.rows, width, abs);
-  for (let i = 0; i < rows; i++) {
-    const acc = out[i];
-    if (fa !== 1n) for (let k = 0; k < width; k++) acc[k] *= fa;
-    acc[width - 1] += l.bias.nums[i] * fb;
-  }
-  return normalizeMat({ rows: out, den });
-}
-
-/** diag(a)·M + t in homogeneous form; |a| if `abs`. */
-function scaleShiftMat(l: ScaleShift, m: Mat, width: number, abs: boolean): Mat {
-  const { den, fa, fb } = common(l.scale.den * m.den, l.shift.den);
-  const out = m.rows.map((row, i) => {
-    let a = l.scale.nums[i];
-    if (abs && a < 0n) a = -a;
-    const r = row === null ? new Array<bigint>(width).fill(0n) : row.map((v) => v * a * fa);
-    r[width - 1] += l.shift.nums[i] * fb;
-    return r;
-  });
-  return normalizeMat({ rows: out, den });
-}
-
-/** The Jacobian through an activation at pattern σ: rows × 1 (active) or × α (inactive). */
-function actJ(a: Act, active: readonly boolean[], jz: Mat): Mat {
-  const rows = jz.rows.map((row, k) => {
-    if (row === null) return null;
-    if (active[k]) return a.q === 1n ? row : row.map((v) => v * a.q);
-    return a.p === 0n ? null : row.map((v) => v * a.p);
-  });
-  return a.q === 1n ? { rows, den: jz.den } : normalizeMat({ rows, den: jz.den * a.q });
-}
-
-/**
- * S = F + G through an activation (F, G the chosen terms, J = F − G): from MATH.md §2,
- * active: F = Fz + αGz, G = (1+α)Gz; inactive: F = αFz + Gz, G = (1+α)Gz; hence
- * S = (1+α)Sz − αJz (active) or (1+α)Sz − Jz (inactive).
- */
-function actS(a: Act, active: readonly boolean[], sz: Mat, jz: Mat, width: number): Mat {
-  const { den, fa, fb } = common(sz.den, jz.den);
-  const cs = (a.q + a.p) * fa;
-  const rows = sz.rows.map((srow, k) => {
-    const jrow = jz.rows[k];
-    const cj = (active[k] ? a.p : a.q) * fb;
-    const out = new Array<bigint>(width);
-    for (let i = 0; i < width; i++)
-      out[i] = (srow === null ? 0n : cs * srow[i]) - (jrow === null ? 0n : cj * jrow[i]);
-    return out;
-  });
-  return normalizeMat({ rows, den: den * a.q });
-}
-
-/** An activation layer's affine pre-activations on x's region: z_k(y) = g_k·y + c_k. */
-interface UnitForms {
-  readonly act: Act;
-  /** z_k(x). */
-  readonly z: Vec;
-  /** σ_k: z_k(x) > 0 (the tie rule puts z = 0 on the inactive side). */
-  readonly active: readonly boolean[];
-  /** Row k = [g_k | c_k]. */
-  readonly g: Mat;
-}
-
-interface RegionForms {
-  readonly units: readonly UnitForms[];
-  /** With `withS`: S = F + G and J = F − G of the chosen terms at the last hidden layer. */
-  readonly top?: { readonly s: Mat; readonly j: Mat };
-}
-
-/**
- * The forward-mode Jacobian in homogeneous form, J_0 = [I | 0]: dense J ← W·J + b, activation
- * rows × pattern factor. With `withS`, also S = F + G of the tropical terms chosen at x.
- */
-function regionForms(net: Network, info: NetInfo, fw: Forward, withS: boolean): RegionForms {
-  const width = info.d + 1;
-  let j = identityMat(info.d);
-  let s = withS ? j : undefined;
-  const units: UnitForms[] = [];
-  let a = 0;
-  for (let index = 0; index < net.layers.length - 1; index++) {
-    const layer = net.layers[index];
-    if (layer.type === 'dense') {
-      if (s) s = denseMat(layer, s, width, true);
-      j = denseMat(layer, j, width, false);
-    } else if (layer.type === 'scale_shift') {
-      if (s) s = scaleShiftMat(layer, s, width, true);
-      j = scaleShiftMat(layer, j, width, false);
-    } else {
-      const act = info.acts[a];
-      const z = fw.pre[a];
-      a++;
-      const active = z.nums.map((n) => n > 0n);
-      units.push({ act, z, active, g: j });
-      if (s) s = actS(act, active, s, j, width);
-      j = actJ(act, active, j);
-    }
-  }
-  return { units, top: s ? { s, j } : undefined };
-}
-
-/** g·y + c for a homogeneous row over `den`, at y: returned as a fraction num/den. */
-function evalRow(row: bigint[] | null, den: bigint, y: Vec): { num: bigint; den: bigint } {
-  if (row === null) return { num: 0n, den: 1n };
-  const d = y.nums.length;
-  let acc = row[d] * y.den;
-  for (let i = 0; i < d; i++) if (y.nums[i] !== 0n && row[i] !== 0n) acc += row[i] * y.nums[i];
-  return { num: acc, den: den * y.den };
-}
-
-/** ‖g_k‖₁ (numerator over the matrix's den). */
-function rowL1(row: bigint[] | null, d: number): bigint {
-  if (row === null) return 0n;
-  let s = 0n;
-  for (let i = 0; i < d; i++) s += absBig(row[i]);
-  return s;
-}
-
-/**
- * The terms of F_c and of the shared G chosen at x, from S and J at the last hidden layer
- * (F_h = (S+J)/2, G_h = (S−J)/2), closed by the shared-G split of the last layer:
- * F_c = B_c·F_h + (A⁻ + B_max − B_c)·G_h + b_c,  G = B_max·G_h + A⁻·F_h.
- */
-function ownTerms(info: NetInfo, top: { s: Mat; j: Mat }, c: number): { f: Vec; g: Vec } {
-  const width = info.d + 1;
-  const { den: L, fa: fs, fb: fj } = common(top.s.den, top.j.den);
-  const combine = (u: (h: number) => bigint, v: (h: number) => bigint): bigint[] => {
-    const acc = new Array<bigint>(width).fill(0n);
-    top.s.rows.forEach((srow, h) => {
-      const jrow = top.j.rows[h];
-      const cs = (u(h) + v(h)) * fs;
-      const cj = (u(h) - v(h)) * fj;
-      for (let i = 0; i < width; i++)
-        acc[i] += (srow === null ? 0n : cs * srow[i]) + (jrow === null ? 0n : cj * jrow[i]);
-    });
-    return acc;
-  };
-  const bc = info.b[c];
-  const fNums = combine(
-    (h) => bc[h],
-    (h) => info.aMinus[h] + info.bMax[h] - bc[h],
-  );
-  const gNums = combine(
-    (h) => info.aMinus[h],
-    (h) => info.bMax[h],
-  );
-  const den = 2n * info.last.weights.den * L;
-  const bias = info.last.bias;
-  const { den: fd, fa, fb } = common(den, bias.den);
-  const f = fNums.map((n) => n * fa);
-  f[width - 1] += bias.nums[c] * fb;
-  return { f: normalizeVec({ nums: f, den: fd }), g: normalizeVec({ nums: gNums, den }) };
-}
-
-/** The pattern id of FORMAT.md: one bit per activation unit in layer order, little-endian, base64url. */
-function patternId(units: readonly UnitForms[]): string {
-  const bits = units.flatMap((u) => u.active);
-  const bytes = new Uint8Array(Math.ceil(bits.length / 8));
-  bits.forEach((b, i) => {
-    if (b) bytes[i >> 3] |= 1 << (i & 7);
-  });
-  return Buffer.from(bytes).toString('base64url');
-}
+// Helpers
 
 function toVec(xs: readonly Rational[]): Vec {
   let den = 1n;
@@ -722,8 +458,66 @@ function toVec(xs: readonly Rational[]): Vec {
 
 const rat = (num: bigint, den: bigint) => Rational.of(num, den);
 
+/**
+ * The pattern id of FORMAT.md: one bit per activation unit in layer order, little-endian,
+ * base64url; with max pools, then `~` and each pool layer's chosen inputs joined by `.`.
+ */
+function patternId(fw: Forward): string {
+  const bits = fw.pre.flatMap((z) => z.nums.map((n) => n > 0n));
+  const bytes = new Uint8Array(Math.ceil(bits.length / 8));
+  bits.forEach((b, i) => {
+    if (b) bytes[i >> 3] |= 1 << (i & 7);
+  });
+  const id = Buffer.from(bytes).toString('base64url');
+  return fw.choice.length === 0 ? id : [id, ...fw.choice.map((ch) => Array.from(ch).join('.'))].join('~');
+}
+
+/** The ties at x, as in the report: `layer:unit:inactive` and `layer:unit:choice=against`. */
+function tiesOf(info: NetInfo, fw: Forward): string[] {
+  const ties: string[] = [];
+  info.acts.forEach((a, n) => {
+    fw.pre[n].nums.forEach((z, k) => {
+      if (z === 0n) ties.push(`${a.layer}:${k}:inactive`);
+    });
+  });
+  for (const [layer, o, k, j] of fw.poolTies) ties.push(`${layer}:${o}:${k}=${j}`);
+  return ties;
+}
+
+const refName = (r: UnitRef) =>
+  r.against === undefined
+    ? `(layer ${r.layer}, unit ${r.unit})`
+    : `(layer ${r.layer}, unit ${r.unit}, against ${r.against})`;
+
+/** Does the window o of a pool read input j? */
+function inWindow(p: PoolForms, o: number, j: number): boolean {
+  const { start, input } = p.pool.win;
+  for (let t = start[o]; t < start[o + 1]; t++) if (input[t] === j) return true;
+  return false;
+}
+
+/**
+ * Visits every comparison of every pool window: the chosen input k, another input j of the
+ * window, and their difference at x (h_k(x) − h_j(x) ≥ 0, as a numerator over h.den).
+ */
+function forEachComparison(p: PoolForms, f: (o: number, k: number, j: number, gap: bigint) => void): void {
+  const { start, input } = p.pool.win;
+  for (let o = 0; o < p.pool.size; o++) {
+    const k = p.choice[o];
+    for (let t = start[o]; t < start[o + 1]; t++) {
+      const j = input[t];
+      if (j !== k) f(o, k, j, p.h.nums[k] - p.h.nums[j]);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The checks
+
+/** Internal options (tests): which engine computes the affine forms (default: dense for chains). */
+export interface CheckOptions {
+  readonly engine?: 'dense' | 'sparse';
+}
 
 /**
  * Re-verifies every certificate of a REPORT. A malformed report throws InputError (file, line,
@@ -735,6 +529,7 @@ export function checkReport(
   net: Network,
   data: Dataset,
   dataSha256: string,
+  options: CheckOptions = {},
 ): CheckResult {
   const report = readReport(reportText, reportFile);
   const info = netInfo(net);
@@ -793,11 +588,6 @@ export function checkReport(
     }
   }
 
-  const isUnit = (layer: number, unit: number) => {
-    const a = info.actByLayer.get(layer);
-    return a !== undefined && unit < a.size;
-  };
-
   for (const p of report.points) {
     const i = p.index;
     if (i >= data.inputs.length) {
@@ -815,7 +605,7 @@ export function checkReport(
     // Evaluation: label, logits, prediction, ties, pattern.
     if (p.label !== data.labels[i])
       fail(i, 'label', `the report says ${p.label}, the data says ${data.labels[i]}`);
-    const fw = forwardPass(net, info, x);
+    const fw = forwardPass(info, x);
     const logits = fw.logits.nums.map((n) => rat(n, fw.logits.den));
     if (p.logits.length !== logits.length)
       fail(i, 'logits', `${p.logits.length} logits, the network has ${logits.length} outputs`);
@@ -828,60 +618,69 @@ export function checkReport(
       if (fw.logits.nums[c] > fw.logits.nums[prediction]) prediction = c;
     if (p.prediction !== prediction)
       fail(i, 'prediction', `the report says ${p.prediction}, the exact argmax is ${prediction}`);
-    const ties: string[] = [];
-    info.acts.forEach((a, n) => {
-      fw.pre[n].nums.forEach((z, k) => {
-        if (z === 0n) ties.push(`${a.layer}:${k}:inactive`);
-      });
-    });
-    const claimedTies = p.ties.map((t) => `${t.layer}:${t.unit}:${t.side}`);
-    if (claimedTies.join(',') !== ties.join(','))
+    const ties = tiesOf(info, fw);
+    if ([...p.ties].sort().join(',') !== [...ties].sort().join(','))
       fail(
         i,
         'ties',
-        `the report lists [${claimedTies.join(', ')}], the exact zero pre-activations (layer:unit:side) are [${ties.join(', ')}]`,
+        `the report lists [${p.ties.join(', ')}], the exact ${
+          info.pools.length === 0
+            ? 'zero pre-activations (layer:unit:side)'
+            : 'ties (layer:unit:side, layer:unit:choice=against)'
+        } are [${ties.join(', ')}]`,
       );
-
-    const match = p.tropicalMatch;
-    const needS = report.terms !== null && match !== undefined && match.status !== 'unresolved';
-    const region = regionForms(net, info, fw, needS);
-    const pattern = patternId(region.units);
+    const pattern = patternId(fw);
     if (p.pattern !== pattern)
       fail(i, 'pattern', `the report says "${p.pattern}", the pattern at x is "${pattern}"`);
 
+    const match = p.tropicalMatch;
+    const needS =
+      report.terms !== null &&
+      match !== undefined &&
+      match.status !== 'unresolved' &&
+      typeof info.top !== 'string';
+    const region = regionForms(info, fw, needS, options.engine);
+
     // Self-check of the checker: its affine forms reproduce its forward pass at x.
-    for (const u of region.units)
-      u.z.nums.forEach((zn, k) => {
-        const v = evalRow(u.g.rows[k], u.g.den, x);
-        if (cmpFrac(v.num, v.den, zn, u.z.den) !== 0)
-          throw new Error(
-            `checker internal error: affine form of unit ${k} of layer ${u.act.layer} at point ${i}`,
-          );
-      });
+    const selfCheck = (g: Forms, rows: Iterable<number>, v: Vec, what: string) => {
+      for (const k of rows)
+        if (cmpFrac(rowAt(g.rows[k], x), g.den * x.den, v.nums[k], v.den) !== 0)
+          throw new Error(`checker internal error: affine form of ${what} ${k} at point ${i}`);
+    };
+    for (const u of region.acts) selfCheck(u.g, u.z.nums.keys(), u.z, `unit of layer ${u.act.layer}, unit`);
+    for (const q of region.pools)
+      selfCheck(q.g, q.pool.win.input, q.h, `the input of pool layer ${q.pool.layer}, input`);
 
     // Region.
     if (p.region.status === 'certified') {
       checked++;
-      const detail = checkWitness(net, info, region, p.region.witness, report.domain);
+      const detail = checkWitness(info, region, p.region.witness, report.domain);
       if (detail) fail(i, 'region witness', detail);
     } else if (p.region.status === 'empty') {
       checked++;
-      const detail = checkFarkas(info, region, p.region.farkas, report.domain, isUnit);
+      const detail = checkFarkas(info, region, p.region.farkas, report.domain);
       if (detail) fail(i, 'region farkas', detail);
     }
 
-    // Radius: r = min |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0.
+    // Radius: r = min |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0, and
+    // (h_k*(x) − h_j(x)) / ‖g_k* − g_j‖₁ over pool comparisons with g_k* ≠ g_j.
     checked++;
     let best: { num: bigint; den: bigint } | undefined;
-    const attains: { layer: number; unit: number; num: bigint; den: bigint }[] = [];
-    for (const u of region.units)
-      for (let k = 0; k < u.g.rows.length; k++) {
-        const l1 = rowL1(u.g.rows[k], d);
-        if (l1 === 0n) continue;
-        const r = { num: absBig(u.z.nums[k]) * u.g.den, den: u.z.den * l1 };
-        attains.push({ layer: u.act.layer, unit: k, ...r });
-        if (best === undefined || cmpFrac(r.num, r.den, best.num, best.den) < 0) best = r;
-      }
+    const attains: (UnitRef & { num: bigint; den: bigint })[] = [];
+    const consider = (ref: UnitRef, num: bigint, den: bigint) => {
+      attains.push({ ...ref, num, den });
+      if (best === undefined || cmpFrac(num, den, best.num, best.den) < 0) best = { num, den };
+    };
+    for (const u of region.acts)
+      u.g.rows.forEach((row, k) => {
+        const l1 = rowL1(row);
+        if (l1 !== 0n) consider({ layer: u.act.layer, unit: k }, absBig(u.z.nums[k]) * u.g.den, u.z.den * l1);
+      });
+    for (const q of region.pools)
+      forEachComparison(q, (o, k, j, gap) => {
+        const l1 = diffL1(q.g.rows[k], q.g.rows[j]);
+        if (l1 !== 0n) consider({ layer: q.pool.layer, unit: o, against: j }, gap * q.g.den, q.h.den * l1);
+      });
     const radius = best === undefined ? null : rat(best.num, best.den);
     if (radius === null ? p.radius !== null : p.radius === null || !p.radius.eq(radius))
       fail(i, 'radius', `the report says ${p.radius ?? 'null'}, the exact radius is ${radius ?? 'null'}`);
@@ -890,26 +689,41 @@ export function checkReport(
     } else if (p.radiusUnit === null) fail(i, 'radius', 'radiusUnit is null but a unit bounds the radius');
     else {
       const ru = p.radiusUnit;
-      const hit = attains.find((t) => t.layer === ru.layer && t.unit === ru.unit);
-      if (!hit) fail(i, 'radius', `radiusUnit (layer ${ru.layer}, unit ${ru.unit}) is not a unit with g ≠ 0`);
+      const hit = attains.find((t) => t.layer === ru.layer && t.unit === ru.unit && t.against === ru.against);
+      if (!hit)
+        fail(
+          i,
+          'radius',
+          `radiusUnit ${refName(ru)} is not ${ru.against === undefined ? 'a unit with g ≠ 0' : 'a pool comparison with g_k* ≠ g_j'}`,
+        );
       else if (!rat(hit.num, hit.den).eq(radius))
         fail(
           i,
           'radius',
-          `radiusUnit (layer ${ru.layer}, unit ${ru.unit}) gives ${rat(hit.num, hit.den)}, not the minimum ${radius}`,
+          `radiusUnit ${refName(ru)} gives ${rat(hit.num, hit.den)}, not the minimum ${radius}`,
         );
     }
 
     // Tropical match.
     if (report.terms && match && match.status !== 'unresolved') {
       checked++;
-      const detail = checkMatch(info, region, report.terms.groupBy, p, prediction, data.labels[i], match, {
-        termVecs,
-        badClasses,
-        x,
-        radius: radius ?? Rational.ZERO,
-        logits,
-      });
+      const detail = checkMatch(
+        info,
+        region,
+        fw,
+        report.terms.groupBy,
+        p,
+        prediction,
+        data.labels[i],
+        match,
+        {
+          termVecs,
+          badClasses,
+          x,
+          radius: radius ?? Rational.ZERO,
+          logits,
+        },
+      );
       if (detail) fail(i, 'tropical match', detail);
     }
 
@@ -954,9 +768,11 @@ export function checkReport(
   return { points: report.points.length, checked, failures };
 }
 
-/** Every unit strictly on x's side at w (by the checker's own forward pass), w strictly inside the box. */
+/**
+ * Every unit strictly on x's side and every pool window's maximum unique and at x's choice, by the
+ * checker's own forward pass at w; w strictly inside the box.
+ */
 function checkWitness(
-  net: Network,
   info: NetInfo,
   region: RegionForms,
   witness: readonly Rational[],
@@ -970,9 +786,9 @@ function checkWitness(
     if (k >= 0)
       return `witness coordinate ${k} = ${witness[k]} is not strictly inside the domain (${domain.lower[k]}, ${domain.upper[k]})`;
   }
-  const fw = forwardPass(net, info, toVec(witness));
-  for (let n = 0; n < region.units.length; n++) {
-    const u = region.units[n];
+  const fw = forwardPass(info, toVec(witness));
+  for (let n = 0; n < region.acts.length; n++) {
+    const u = region.acts[n];
     const zw = fw.pre[n].nums;
     for (let k = 0; k < zw.length; k++) {
       const ok = u.active[k] ? zw[k] > 0n : zw[k] < 0n;
@@ -980,68 +796,101 @@ function checkWitness(
         return `unit ${k} of layer ${u.act.layer} is not strictly ${u.active[k] ? 'active' : 'inactive'} at the witness`;
     }
   }
+  for (let n = 0; n < region.pools.length; n++) {
+    const q = region.pools[n];
+    const hw = fw.poolIn[n].nums;
+    for (let o = 0; o < q.pool.size; o++) {
+      const { choice, tied } = poolChoice(q.pool.win, o, hw);
+      if (choice !== q.choice[o] || tied.length > 0)
+        return `the maximum of window ${o} of layer ${q.pool.layer} is not uniquely at input ${q.choice[o]} at the witness`;
+    }
+  }
   return undefined;
 }
 
 /**
  * Farkas multipliers for the strict system a·y + b > 0: λ ≥ 0, λ ≠ 0, Σλa = 0, Σλb ≤ 0, where a
- * unit gives [a | b] = σ_k [g_k | c_k] and a box face [e_i | −LO] or [−e_i | HI].
+ * unit gives [a | b] = σ_k [g_k | c_k], a pool comparison [g_k* − g_j | c_k* − c_j], and a box
+ * face [e_i | −LO] or [−e_i | HI].
  */
 function checkFarkas(
   info: NetInfo,
   region: RegionForms,
   farkas: readonly FarkasClaim[],
   domain: ReportClaim['domain'],
-  isUnit: (layer: number, unit: number) => boolean,
 ): string | undefined {
   const d = info.d;
   if (farkas.length === 0) return 'no multipliers';
   const seen = new Set<string>();
-  let sum: Vec = { nums: new Array<bigint>(d + 1).fill(0n), den: 1n };
+  const sum = new Array<bigint>(d + 1).fill(0n);
+  let sumDen = 1n;
   let anyPositive = false;
+  const actOf = new Map<number, ActForms>(region.acts.map((u) => [u.act.layer, u]));
+  const poolOf = new Map<number, PoolForms>(region.pools.map((q) => [q.pool.layer, q]));
   for (const [n, e] of farkas.entries()) {
     const name =
-      e.kind === 'unit' ? `unit ${e.unit} of layer ${e.layer}` : `the ${e.bound} bound of input ${e.input}`;
-    const key = e.kind === 'unit' ? `u${e.layer}:${e.unit}` : `d${e.input}:${e.bound}`;
+      e.kind === 'unit'
+        ? `unit ${e.unit} of layer ${e.layer}`
+        : e.kind === 'pool'
+          ? `window ${e.unit} of layer ${e.layer} against input ${e.against}`
+          : `the ${e.bound} bound of input ${e.input}`;
+    const key =
+      e.kind === 'unit'
+        ? `u${e.layer}:${e.unit}`
+        : e.kind === 'pool'
+          ? `p${e.layer}:${e.unit}:${e.against}`
+          : `d${e.input}:${e.bound}`;
     if (seen.has(key)) return `entry ${n} repeats ${name}`;
     seen.add(key);
     if (e.lambda.sign() < 0) return `the multiplier of ${name} is ${e.lambda} < 0`;
     if (e.lambda.sign() > 0) anyPositive = true;
-    let row: bigint[];
+    let row: Row;
     let den: bigint;
     if (e.kind === 'unit') {
-      if (!isUnit(e.layer, e.unit))
+      const u = actOf.get(e.layer);
+      if (u === undefined || e.unit >= u.act.size)
         return `entry ${n}: layer ${e.layer}, unit ${e.unit} is not an activation unit`;
-      const u = region.units.find((v) => v.act.layer === e.layer)!;
-      const g = u.g.rows[e.unit];
-      const sigma = u.active[e.unit] ? 1n : -1n;
-      row = g === null ? new Array<bigint>(d + 1).fill(0n) : g.map((v) => sigma * v);
+      row = u.g.rows[e.unit];
+      if (!u.active[e.unit]) row = scaleRow(row, -1n);
       den = u.g.den;
+    } else if (e.kind === 'pool') {
+      const q = poolOf.get(e.layer);
+      if (
+        q === undefined ||
+        e.unit >= q.pool.size ||
+        e.against === q.choice[e.unit] ||
+        !inWindow(q, e.unit, e.against)
+      )
+        return `entry ${n}: layer ${e.layer}, unit ${e.unit}, against ${e.against} is not a comparison in a max-pool window (against an input other than the window's choice)`;
+      row = combineRows(q.g.rows[q.choice[e.unit]], 1n, q.g.rows[e.against], -1n);
+      den = q.g.den;
     } else {
       if (!domain) return `entry ${n} uses ${name} but the report has no domain`;
       if (e.input >= d || e.input >= domain.lower.length)
         return `entry ${n}: input ${e.input} is not an input (${d} inputs)`;
       const bound = e.bound === 'lower' ? domain.lower[e.input].neg() : domain.upper[e.input];
       den = bound.den;
-      row = new Array<bigint>(d + 1).fill(0n);
-      row[e.input] = e.bound === 'lower' ? den : -den;
-      row[d] = bound.num;
+      row = { idx: Int32Array.of(e.input), val: [e.bound === 'lower' ? den : -den], c: bound.num };
     }
     // sum += λ · row / den
-    const { den: nd, fa, fb } = common(sum.den, e.lambda.den * den);
+    const { den: nd, fa, fb } = common(sumDen, e.lambda.den * den);
+    if (fa !== 1n) for (let k = 0; k <= d; k++) sum[k] *= fa;
     const f = e.lambda.num * fb;
-    sum = normalizeVec({ nums: sum.nums.map((v, k) => v * fa + f * row[k]), den: nd });
+    for (let t = 0; t < row.idx.length; t++) sum[row.idx[t]] += f * row.val[t];
+    sum[d] += f * row.c;
+    sumDen = nd;
   }
   if (!anyPositive) return 'every multiplier is 0';
-  const k = sum.nums.findIndex((v, idx) => idx < d && v !== 0n);
-  if (k >= 0) return `Σλa is not 0: coordinate ${k} is ${rat(sum.nums[k], sum.den)}`;
-  if (sum.nums[d] > 0n) return `Σλb is ${rat(sum.nums[d], sum.den)} > 0`;
+  const k = sum.findIndex((v, idx) => idx < d && v !== 0n);
+  if (k >= 0) return `Σλa is not 0: coordinate ${k} is ${rat(sum[k], sumDen)}`;
+  if (sum[d] > 0n) return `Σλb is ${rat(sum[d], sumDen)} > 0`;
   return undefined;
 }
 
 function checkMatch(
   info: NetInfo,
   region: RegionForms,
+  fw: Forward,
   groupBy: 'prediction' | 'label',
   p: PointClaim,
   prediction: number,
@@ -1059,12 +908,14 @@ function checkMatch(
   if (c === null) return 'the terms are grouped by label but the point has no label';
   if (match.cls !== c) return `class is ${match.cls}, the point's ${groupBy} is ${c}`;
   if (ctx.badClasses.has(c)) return `the terms of class ${c} are malformed`;
+  if (typeof info.top === 'string' || !region.top)
+    return `the checker cannot compute the point's own term: ${typeof info.top === 'string' ? info.top : 'no top layer'}`;
   const terms = ctx.termVecs.get(c) ?? [];
   // The point's own term, computed here by forward propagation of the chosen affine terms.
-  const own = ownTerms(info, region.top!, c);
-  const fx = evalRow(own.f.nums, own.f.den, ctx.x);
-  const gx = evalRow(own.g.nums, own.g.den, ctx.x);
-  if (!rat(fx.num, fx.den).sub(rat(gx.num, gx.den)).eq(ctx.logits[c]))
+  const own = ownTerms(info, info.top, region.top, c, fw);
+  const fx = rowAtVec(own.f, ctx.x);
+  const gx = rowAtVec(own.g, ctx.x);
+  if (!fx.sub(gx).eq(ctx.logits[c]))
     throw new Error(`checker internal error: F_c(x) − G(x) ≠ logit ${c} at point ${p.index}`);
   const d = info.d;
   const r = ctx.radius;
@@ -1100,7 +951,18 @@ function checkMatch(
   return undefined;
 }
 
-/** σ_k(g_k·centre + c_k) − ρ‖g_k‖₁ ≥ 0 for every unit, and the ball inside the closed box. */
+/** A homogeneous vector (coefficients, then the constant) evaluated at y. */
+function rowAtVec(v: Vec, y: Vec): Rational {
+  const d = y.nums.length;
+  let acc = v.nums[d] * y.den;
+  for (let i = 0; i < d; i++) if (v.nums[i] !== 0n && y.nums[i] !== 0n) acc += v.nums[i] * y.nums[i];
+  return rat(acc, v.den * y.den);
+}
+
+/**
+ * σ_k(g_k·centre + c_k) − ρ‖g_k‖₁ ≥ 0 for every unit, (g_k* − g_j)·centre + (c_k* − c_j) −
+ * ρ‖g_k* − g_j‖₁ ≥ 0 for every pool comparison, and the ball inside the closed box.
+ */
 function checkInsphere(
   region: RegionForms,
   centre: readonly Rational[],
@@ -1118,14 +980,31 @@ function checkInsphere(
       return `the ball leaves the domain [${domain.lower[k]}, ${domain.upper[k]}] at coordinate ${k}`;
   }
   const c = toVec(centre);
-  for (const u of region.units)
+  // v/(g.den·c.den) − ρ·l1/g.den ≥ 0, times g.den·c.den·ρ.den: v·ρ.den − ρ.num·l1·c.den ≥ 0.
+  const fits = (v: bigint, l1: bigint) => v * rho.den - rho.num * l1 * c.den >= 0n;
+  for (const u of region.acts)
     for (let k = 0; k < u.g.rows.length; k++) {
-      const v = evalRow(u.g.rows[k], u.g.den, c);
-      const l1 = rowL1(u.g.rows[k], d);
-      // σ·v.num/v.den − ρ·l1/g.den ≥ 0, times v.den·ρ.den (v.den = g.den·c.den).
-      const sigma = u.active[k] ? 1n : -1n;
-      if (sigma * v.num * rho.den - rho.num * l1 * c.den < 0n)
+      const row = u.g.rows[k];
+      const v = rowAt(row, c);
+      if (!fits(u.active[k] ? v : -v, rowL1(row)))
         return `unit ${k} of layer ${u.act.layer} crosses the ball (σ(g·centre + c) < radius·‖g‖₁)`;
     }
+  for (const q of region.pools) {
+    const at = new Map<number, bigint>();
+    const value = (j: number) => {
+      let v = at.get(j);
+      if (v === undefined) {
+        v = rowAt(q.g.rows[j], c);
+        at.set(j, v);
+      }
+      return v;
+    };
+    let bad: string | undefined;
+    forEachComparison(q, (o, k, j) => {
+      if (bad === undefined && !fits(value(k) - value(j), diffL1(q.g.rows[k], q.g.rows[j])))
+        bad = `the comparison of input ${k} (chosen) with input ${j} in window ${o} of layer ${q.pool.layer} crosses the ball`;
+    });
+    if (bad) return bad;
+  }
   return undefined;
 }

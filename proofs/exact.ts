@@ -244,3 +244,216 @@ export function mulRowsLimbs(
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sparse affine forms: a row is Σ_t val[t]·y[idx[t]] + c over its collection's denominator.
+
+/**
+ * One affine form of the input, sparse: the non-zero coefficients sit at the (increasing) input
+ * indices `idx`, with values `val[0 … idx.length − 1]` (`val` may be longer: a dense homogeneous
+ * row is shared as it is, its constant column ignored), and the constant `c`.
+ */
+export interface Row {
+  readonly idx: Int32Array;
+  readonly val: readonly bigint[];
+  readonly c: bigint;
+}
+
+/** Affine forms `rows[k] / den`, den > 0 (one layer's outputs, or its pre-activations). */
+export interface Forms {
+  readonly rows: readonly Row[];
+  readonly den: bigint;
+}
+
+export const ZERO_ROW: Row = { idx: new Int32Array(0), val: [], c: 0n };
+
+const allIndices = new Map<number, Int32Array>();
+
+/** 0, 1, …, d − 1 (shared: the index set of a dense row). */
+export function allIdx(d: number): Int32Array {
+  let a = allIndices.get(d);
+  if (!a) {
+    a = new Int32Array(d);
+    for (let i = 0; i < d; i++) a[i] = i;
+    allIndices.set(d, a);
+  }
+  return a;
+}
+
+/** Dense homogeneous rows (the last column the constant; null = zero) viewed as sparse rows, without copying. */
+export function matForms(m: Mat, d: number): Forms {
+  const idx = allIdx(d);
+  return { rows: m.rows.map((row) => (row === null ? ZERO_ROW : { idx, val: row, c: row[d] })), den: m.den };
+}
+
+/** The identity on ℚ^d: row i is y_i. */
+export function identityForms(d: number): Forms {
+  const rows: Row[] = [];
+  for (let i = 0; i < d; i++) rows.push({ idx: Int32Array.of(i), val: [1n], c: 0n });
+  return { rows, den: 1n };
+}
+
+/**
+ * A scatter accumulator over the d input coordinates: Σ f·row for many rows, then the sorted
+ * non-zero result. Reused across outputs (a stamp marks the coordinates touched since `start`).
+ */
+export class Accumulator {
+  private readonly vals: bigint[];
+  private readonly mark: Int32Array;
+  private readonly list: Int32Array;
+  private n = 0;
+  private stamp = 0;
+
+  constructor(d: number) {
+    this.vals = new Array<bigint>(d).fill(0n);
+    this.mark = new Int32Array(d);
+    this.list = new Int32Array(d);
+  }
+
+  start(): void {
+    this.n = 0;
+    this.stamp++;
+  }
+
+  /** Adds f·g (the coefficients of `row`; the caller carries the constants). */
+  add(row: Row, f: bigint): void {
+    const { idx, val } = row;
+    const vals = this.vals;
+    const mark = this.mark;
+    const s = this.stamp;
+    for (let t = 0; t < idx.length; t++) {
+      const i = idx[t];
+      if (mark[i] !== s) {
+        mark[i] = s;
+        vals[i] = f * val[t];
+        this.list[this.n++] = i;
+      } else vals[i] += f * val[t];
+    }
+  }
+
+  /** The accumulated coefficients times `scale`, zeros dropped, with the constant `c`. */
+  take(scale: bigint, c: bigint): Row {
+    const list = this.list.subarray(0, this.n).sort();
+    const vals = this.vals;
+    let nz = 0;
+    for (let t = 0; t < list.length; t++) if (vals[list[t]] !== 0n) nz++;
+    const idx = new Int32Array(nz);
+    const val = new Array<bigint>(nz);
+    let k = 0;
+    for (let t = 0; t < list.length; t++) {
+      const i = list[t];
+      const v = vals[i];
+      if (v === 0n) continue;
+      idx[k] = i;
+      val[k++] = scale === 1n ? v : v * scale;
+    }
+    return { idx, val, c };
+  }
+}
+
+/** fa·a + fb·b (coefficients and constants), by merging the two sorted index lists. */
+export function combineRows(a: Row, fa: bigint, b: Row, fb: bigint): Row {
+  const na = a.idx.length;
+  const nb = b.idx.length;
+  const idx = new Int32Array(na + nb);
+  const val = new Array<bigint>(na + nb);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < na || j < nb) {
+    const ia = i < na ? a.idx[i] : 0x7fffffff;
+    const ib = j < nb ? b.idx[j] : 0x7fffffff;
+    let v: bigint;
+    let at: number;
+    if (ia === ib) {
+      v = fa * a.val[i++] + fb * b.val[j++];
+      at = ia;
+    } else if (ia < ib) {
+      v = fa * a.val[i++];
+      at = ia;
+    } else {
+      v = fb * b.val[j++];
+      at = ib;
+    }
+    if (v !== 0n) {
+      idx[k] = at;
+      val[k++] = v;
+    }
+  }
+  val.length = k;
+  return { idx: k === idx.length ? idx : idx.slice(0, k), val, c: fa * a.c + fb * b.c };
+}
+
+/** f·row. */
+export function scaleRow(row: Row, f: bigint): Row {
+  if (f === 1n) return row;
+  if (f === 0n) return ZERO_ROW;
+  const val = new Array<bigint>(row.idx.length);
+  for (let t = 0; t < val.length; t++) val[t] = row.val[t] * f;
+  return { idx: row.idx, val, c: row.c * f };
+}
+
+/** g·y + c at y, as a numerator over den·y.den (den the row's denominator). */
+export function rowAt(row: Row, y: Vec): bigint {
+  let acc = row.c * y.den;
+  const { idx, val } = row;
+  const ys = y.nums;
+  for (let t = 0; t < idx.length; t++) {
+    const v = val[t];
+    if (v !== 0n) acc += v * ys[idx[t]];
+  }
+  return acc;
+}
+
+/** ‖g‖₁ (numerator over the row's denominator). */
+export function rowL1(row: Row): bigint {
+  let s = 0n;
+  const { idx, val } = row;
+  for (let t = 0; t < idx.length; t++) {
+    const v = val[t];
+    s += v < 0n ? -v : v;
+  }
+  return s;
+}
+
+/** ‖g_a − g_b‖₁ for two rows over one denominator. */
+export function diffL1(a: Row, b: Row): bigint {
+  const na = a.idx.length;
+  const nb = b.idx.length;
+  let s = 0n;
+  let i = 0;
+  let j = 0;
+  while (i < na || j < nb) {
+    const ia = i < na ? a.idx[i] : 0x7fffffff;
+    const ib = j < nb ? b.idx[j] : 0x7fffffff;
+    let v: bigint;
+    if (ia === ib) v = a.val[i++] - b.val[j++];
+    else if (ia < ib) v = a.val[i++];
+    else v = -b.val[j++];
+    s += v < 0n ? -v : v;
+  }
+  return s;
+}
+
+/** The forms with the common factor of every coefficient, constant and the denominator divided out. */
+export function normalizeForms(m: Forms): Forms {
+  const g = commonFactor(m.den, (visit) => {
+    for (const row of m.rows) {
+      if (!visit(row.c)) return;
+      for (let t = 0; t < row.idx.length; t++) if (!visit(row.val[t])) return;
+    }
+  });
+  if (g === 1n) return m;
+  const done = new Map<Row, Row>();
+  const rows = m.rows.map((row) => {
+    let r = done.get(row);
+    if (r === undefined) {
+      const val = new Array<bigint>(row.idx.length);
+      for (let t = 0; t < val.length; t++) val[t] = row.val[t] / g;
+      r = { idx: row.idx, val, c: row.c / g };
+      done.set(row, r);
+    }
+    return r;
+  });
+  return { rows, den: m.den / g };
+}
