@@ -22,6 +22,7 @@ import {
 } from './float64.ts';
 import { type BenchPoint, mnistPoints, seededMlp } from './nets.ts';
 import { median, now, sig, table } from './report.ts';
+import { interleave, TIMING_HEADER, type Timing, timingRow } from './timing.ts';
 
 export const SIZES = [784, 256, 256, 10] as const;
 
@@ -33,61 +34,8 @@ const FORWARD_FLOAT_SECONDS = 0.5;
 
 let sink = 0;
 
-interface Timing {
-  /** Total timed milliseconds and points. */
-  ms: number;
-  points: number;
-  /** ms per point of each round. */
-  rounds: number[];
-}
-
-const newTiming = (): Timing => ({ ms: 0, points: 0, rounds: [] });
-
-function record(t: Timing, ms: number, points: number): void {
-  t.ms += ms;
-  t.points += points;
-  t.rounds.push(ms / points);
-}
-
-interface Contender {
-  /** One call handles `perCall` points. */
-  readonly run: () => void;
-  /** Minimum timed seconds. */
-  readonly seconds: number;
-}
-
-/**
- * Alternates rounds of the contenders until each has run its minimum time, so that machine noise
- * hits all alike. The first runs once per round; the others repeat, calibrated so that their share
- * of a round is about their share of the minimum times (×1.5, so they finish no later).
- */
-function interleave(contenders: readonly Contender[], perCall: number): Timing[] {
-  const callMs = contenders.map((c) => {
-    let calls = 0;
-    const t0 = now();
-    do {
-      c.run();
-      calls++;
-    } while (now() - t0 < 50);
-    return (now() - t0) / calls;
-  });
-  const base = contenders[0];
-  const reps = contenders.map((c, k) =>
-    k === 0 ? 1 : Math.max(1, Math.round((callMs[0] * (c.seconds / base.seconds) * 1.5) / callMs[k])),
-  );
-  const timings = contenders.map(newTiming);
-  while (contenders.some((c, k) => timings[k].ms < c.seconds * 1000)) {
-    contenders.forEach((c, k) => {
-      const t0 = now();
-      for (let r = 0; r < reps[k]; r++) c.run();
-      record(timings[k], now() - t0, perCall * reps[k]);
-    });
-  }
-  return timings;
-}
-
 /** max |float − exact| / max |exact| over the coefficients and the bias of a term. */
-function relativeError(exact: AffineTerm, float: FloatTerm): number {
+export function relativeError(exact: AffineTerm, float: FloatTerm): number {
   const { nums, den } = exact.coefficients;
   const b = exact.bias.toNumberEstimate();
   let scale = Math.abs(b);
@@ -229,19 +177,10 @@ export function benchExtract(): void {
   );
 
   const ms = (t: Timing) => t.ms / t.points;
-  const row = (name: string, t: Timing, ref?: Timing) => [
-    name,
-    sig(1000 / ms(t)),
-    sig(ms(t)),
-    sig(median(t.rounds)),
-    `${sig(Math.min(...t.rounds))}–${sig(Math.max(...t.rounds))}`,
-    String(t.points),
-    (t.ms / 1000).toFixed(2),
-    ref ? `${sig(ms(ref) / ms(t))}×` : '',
-  ];
+  const row = timingRow;
   console.log(
     table(
-      ['', 'points/s', 'ms/point', 'median', 'round range', 'points', 'timed s', 'exact ÷ this'],
+      [...TIMING_HEADER, 'exact ÷ this'],
       [
         row('exact extractPoint', ex),
         row('float64 twin', tw, ex),

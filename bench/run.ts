@@ -1,14 +1,25 @@
 // `npm run bench [-- name …]`: runs the named benchmarks (all when none is named).
 
 import { fileURLToPath } from 'node:url';
+import { benchCertify } from './certify.ts';
+import { benchCnn } from './cnn.ts';
 import { benchExtract } from './extract.ts';
 import { benchNumbers } from './numbers.ts';
 import { machineLine, now, treeFingerprint } from './report.ts';
 
-const BENCHMARKS: Record<string, { about: string; run: () => void }> = {
+const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void> }> = {
   extract: {
     about: 'exact TropEx extraction vs its float64 twin (784-256-256-10, MNIST)',
     run: benchExtract,
+  },
+  cnn: {
+    about: 'exact TropEx extraction vs its float64 twin on the CIFAR CNN cifar_deep_kw (2 points)',
+    run: benchCnn,
+  },
+  certify: {
+    about:
+      'certifyPoint time per point and its LP share, vs the exact forward pass (MNIST; CIFAR if supported)',
+    run: benchCertify,
   },
   numbers: { about: 'one multiply-add: float64, bigint fixed point, Rational', run: benchNumbers },
 };
@@ -36,6 +47,6 @@ console.log(`src/ fingerprint ${treeFingerprint(fileURLToPath(new URL('../src', 
 const t0 = now();
 for (const name of names) {
   console.log('');
-  BENCHMARKS[name].run();
+  await BENCHMARKS[name].run();
 }
 console.log(`\ntotal ${((now() - t0) / 1000).toFixed(1)} s`);
