@@ -3,6 +3,7 @@
 // cifar_deep_kw (ONNX) and its 2 oval21 points; a small seeded net with every layer type.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseVnnlibBox, vnnlibDataset } from '../src/data/vnnlib.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
@@ -11,8 +12,11 @@ import { denseLayer, parseNativeNetwork, validateNetwork } from '../src/network/
 import { parseOnnx } from '../src/network/onnx/index.ts';
 import { boxCentre, readInputBox } from './vnnlib.ts';
 
-export const VNNLIB_DIR = '/work/shared/data/vnnlib';
-export const CIFAR_ONNX = '/work/shared/data/onnx/cifar_deep_kw.onnx';
+/** The bundled examples (copies of the VNN-COMP files, with their attribution). */
+const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+export const MNIST_DIR = join(EXAMPLES, 'mnist');
+export const CIFAR_DIR = join(EXAMPLES, 'cifar');
+export const CIFAR_ONNX = join(CIFAR_DIR, 'cifar_deep_kw.onnx');
 
 /** mulberry32: a small seeded generator of uniforms in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -67,7 +71,7 @@ export interface BenchPoint {
 }
 
 /** The exact centres of the `mnist_prop_*_0.03.vnnlib` boxes (8 files → 8 points of 784 pixels). */
-export function mnistPoints(dir = VNNLIB_DIR): BenchPoint[] {
+export function mnistPoints(dir = MNIST_DIR): BenchPoint[] {
   const files = readdirSync(dir)
     .filter((f) => /^mnist_prop_\d+_0\.03\.vnnlib$/.test(f))
     .sort();
@@ -101,7 +105,7 @@ export interface VnnlibPoint extends BenchPoint {
 }
 
 /** The centres of the `oval21_cifar_deep_kw-*.vnnlib` boxes (2 CIFAR-10 images, normalised). */
-export function cifarPoints(inputSize: number, dir = VNNLIB_DIR): VnnlibPoint[] {
+export function cifarPoints(inputSize: number, dir = CIFAR_DIR): VnnlibPoint[] {
   const files = readdirSync(dir)
     .filter((f) => /^oval21_cifar_deep_kw-.*\.vnnlib$/.test(f))
     .sort();

@@ -18,7 +18,9 @@
 //  3. brute force over every pattern and pool choice of tiny CNNs;
 //  4. the two defects of the original TropEx code, by name;
 //  5. the real CNN cifar_deep_kw.onnx at the two oval21 VNN-LIB centres.
+
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { vnnlibDataset } from '../src/data/vnnlib.ts';
@@ -62,8 +64,9 @@ import {
   windowOut,
   windowPositions,
 } from './helpers/cnn-reference.ts';
+import { REPO_ROOT } from './helpers/paths.ts';
 
-const DATA = '/work/shared/data';
+const CIFAR_DIR = path.join(REPO_ROOT, 'examples', 'cifar');
 const R = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
 const show = (x: readonly Rational[]): string => `[${x.map(String).join(', ')}]`;
 
@@ -869,13 +872,13 @@ test('TropEx defect 2: a residual join with a bias before the join: biases count
 
 test('cifar_deep_kw.onnx at the two oval21 centres: F_c − G = logits, gradient = exact finite differences, tropical agrees', (t) => {
   const started = Date.now();
-  const net = parseOnnx(readFileSync(`${DATA}/onnx/cifar_deep_kw.onnx`), 'cifar_deep_kw.onnx');
-  const files = readdirSync(`${DATA}/vnnlib`)
+  const net = parseOnnx(readFileSync(path.join(CIFAR_DIR, 'cifar_deep_kw.onnx')), 'cifar_deep_kw.onnx');
+  const files = readdirSync(CIFAR_DIR)
     .filter((f) => f.startsWith('oval21_') && f.endsWith('.vnnlib'))
     .sort();
   t.is(files.length, 2);
   const data = vnnlibDataset(
-    files.map((f) => ({ file: f, text: readFileSync(`${DATA}/vnnlib/${f}`, 'utf8') })),
+    files.map((f) => ({ file: f, text: readFileSync(path.join(CIFAR_DIR, f), 'utf8') })),
     net.inputSize,
   );
   const plan = planExtraction(net);

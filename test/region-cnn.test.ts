@@ -4,7 +4,9 @@
 // affine forms are checked against the exact forward pass (at x, along directions inside the
 // certified ball, and column by column), and every certificate is re-verified here by hand.
 // Last, the real CIFAR network cifar_deep_kw at the two VNN-LIB centres.
+
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { certifiedRadius, certifyInsphere } from '../src/certify/balls.ts';
@@ -24,6 +26,7 @@ import { parseOnnx } from '../src/network/onnx/index.ts';
 import { denseRow, evalForms, type Forms, type Region, regionOf } from '../src/region/region.ts';
 import { assertProperty, check } from './helpers/check.ts';
 import { rng } from './helpers/nets.ts';
+import { REPO_ROOT } from './helpers/paths.ts';
 
 const R = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
 const oracles: Promise<LpOracle[]> = Promise.all([createOracle('glpk'), createOracle('jslp')]);
@@ -660,10 +663,11 @@ test('insphere through a residual block: exact ball inside a pooled region', asy
 // ---------------------------------------------------------------------------------------------
 // The real CIFAR network
 
-const CIFAR = '/work/shared/data/onnx/cifar_deep_kw.onnx';
+const CIFAR_DIR = path.join(REPO_ROOT, 'examples', 'cifar');
+const CIFAR = path.join(CIFAR_DIR, 'cifar_deep_kw.onnx');
 const CENTRES = [
-  '/work/shared/data/vnnlib/oval21_cifar_deep_kw-img2399-eps0.038562091503267976.vnnlib',
-  '/work/shared/data/vnnlib/oval21_cifar_deep_kw-img386-eps0.024183006535947717.vnnlib',
+  path.join(CIFAR_DIR, 'oval21_cifar_deep_kw-img2399-eps0.038562091503267976.vnnlib'),
+  path.join(CIFAR_DIR, 'oval21_cifar_deep_kw-img386-eps0.024183006535947717.vnnlib'),
 ];
 
 test('cifar_deep_kw at the two VNN-LIB centres: region certified with x, exact radius > 0, the pattern holds on the ball', async (t) => {
