@@ -3,30 +3,13 @@
 // forward, transposed convolution backward). A small seeded net with every other layer type
 // (scale_shift, residual add, leaky ReLU, max/avg pool, transpose) checks the twin's extra rules.
 import { bitLength } from '../src/exact/bigint.ts';
-import { forward, patternId } from '../src/network/evaluate.ts';
+import { patternId } from '../src/network/evaluate.ts';
 import { summarize } from '../src/network/model.ts';
 import { type ExtractionPlan, extractPoint, planExtraction } from '../src/tropical/extract.ts';
-import { relativeError } from './extract.ts';
-import {
-  extractFloat,
-  type FloatExtraction,
-  type FloatMode,
-  type FloatPlan,
-  floatNetwork,
-  forwardFloat,
-  planFloat,
-} from './float64.ts';
+import { raceExtraction, relativeError } from './extract.ts';
+import { extractFloat, type FloatExtraction, type FloatPlan, floatNetwork, planFloat } from './float64.ts';
 import { type BenchPoint, cifarNet, cifarPoints, zooNet, zooPoints } from './nets.ts';
-import { median, now, sig, table } from './report.ts';
-import { interleave, msPerPoint as ms, timingRow as row, TIMING_HEADER } from './timing.ts';
-
-/** Minimum timed seconds per method. */
-const EXACT_SECONDS = 3;
-const FLOAT_SECONDS = 1;
-const FORWARD_EXACT_SECONDS = 1;
-const FORWARD_FLOAT_SECONDS = 0.5;
-
-let sink = 0;
+import { now, sig } from './report.ts';
 
 /** The float pattern id in the exact code's format (activation bits, then max-pool choices). */
 function floatPatternId(f: FloatExtraction): string {
@@ -129,66 +112,7 @@ export function benchCnn(): void {
     };
   }
 
-  const extractRun = (mode: FloatMode) => () => {
-    for (const p of points) sink += extractFloat(fplan, p.float, undefined, mode).prediction;
-  };
-  const forwardRun = (mode: FloatMode) => () => {
-    for (const p of points) sink += forwardFloat(fnet, p.float, mode).ties;
-  };
-  const exactExtract = () => {
-    for (const p of points) sink += extractPoint(plan, p.exact).prediction;
-  };
-  const exactForward = () => {
-    for (const p of points) sink += forward(net, p.exact).ties.length;
-  };
-  exactForward();
-  t0 = now();
-  while (now() - t0 < 300)
-    for (const mode of ['twin', 'fast'] as const) {
-      extractRun(mode)();
-      forwardRun(mode)();
-    }
-
-  const [ex, tw, fa] = interleave(
-    [
-      { run: exactExtract, seconds: EXACT_SECONDS },
-      { run: extractRun('twin'), seconds: FLOAT_SECONDS },
-      { run: extractRun('fast'), seconds: FLOAT_SECONDS },
-    ],
-    points.length,
-  );
-  const [exF, twF, faF] = interleave(
-    [
-      { run: exactForward, seconds: FORWARD_EXACT_SECONDS },
-      { run: forwardRun('twin'), seconds: FORWARD_FLOAT_SECONDS },
-      { run: forwardRun('fast'), seconds: FORWARD_FLOAT_SECONDS },
-    ],
-    points.length,
-  );
-
-  console.log(
-    table(
-      [...TIMING_HEADER, 'exact ÷ this'],
-      [
-        row('exact extractPoint', ex),
-        row('float64 twin', tw, ex),
-        row('float64 fast', fa, ex),
-        row('exact forward only', exF),
-        row('float64 twin forward', twF, exF),
-        row('float64 fast forward', faF, exF),
-      ],
-    ),
-  );
-  const back = ms(ex) - ms(exF);
-  console.log(
-    `  ratio exact/float64 (time per point): ${sig(ms(ex) / ms(tw))}× vs the twin, ${sig(ms(ex) / ms(fa))}× vs fast; ` +
-      `median rounds ${sig(median(ex.rounds) / median(tw.rounds))}× / ${sig(median(ex.rounds) / median(fa.rounds))}×`,
-  );
-  console.log(
-    `  exact split: forward ${sig(ms(exF))} ms (${((100 * ms(exF)) / ms(ex)).toFixed(0)}%), ` +
-      `2 backward passes + rest ${sig(back)} ms (${((100 * back) / ms(ex)).toFixed(0)}%); ` +
-      `backward ratio ${sig(back / (ms(tw) - ms(twF)))}× twin, ${sig(back / (ms(fa) - ms(faF)))}× fast`,
-  );
+  raceExtraction(net, plan, fnet, fplan, points);
   console.log(
     `  once: parse ONNX ${sig(loadMs)} ms, read ${points.length} VNN-LIB points ${sig(pointsMs)} ms, ` +
       `plan exact ${sig(planMs)} ms, first exact point (cold) ${sig(firstMs)} ms, float64 net + plan ${sig(fplanMs)} ms`,
@@ -202,5 +126,4 @@ export function benchCnn(): void {
       `transpose, flatten, dense; all 5 classes): ${agreementLine(zooAgree)}`,
   );
   console.log(`  G coefficients (max over points): den ${gBits.den} bits, num ≤ ${gBits.num} bits`);
-  if (sink === -1) console.log('');
 }

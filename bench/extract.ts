@@ -14,6 +14,7 @@ import {
 import {
   extractFloat,
   type FloatMode,
+  type FloatNetwork,
   type FloatPlan,
   type FloatTerm,
   floatNetwork,
@@ -22,7 +23,7 @@ import {
 } from './float64.ts';
 import { type BenchPoint, mnistPoints, seededMlp } from './nets.ts';
 import { median, now, sig, table } from './report.ts';
-import { interleave, TIMING_HEADER, type Timing, timingRow } from './timing.ts';
+import { interleave, msPerPoint, TIMING_HEADER, type Timing, timingRow } from './timing.ts';
 
 export const SIZES = [784, 256, 256, 10] as const;
 
@@ -110,6 +111,92 @@ function sanity(
   ];
 }
 
+/** The timings of one exact-vs-float64 extraction race. */
+export interface ExtractionRace {
+  readonly ex: Timing;
+  readonly tw: Timing;
+  readonly fa: Timing;
+  readonly exF: Timing;
+  readonly twF: Timing;
+  readonly faF: Timing;
+}
+
+/**
+ * Times exact extraction and the forward pass against the float64 twin and fast variants on the
+ * same points (warmed up, interleaved), and prints the table, the ratios and the exact split.
+ */
+export function raceExtraction(
+  net: Network,
+  plan: ExtractionPlan,
+  fnet: FloatNetwork,
+  fplan: FloatPlan,
+  points: readonly BenchPoint[],
+): ExtractionRace {
+  const extractRun = (mode: FloatMode) => () => {
+    for (const p of points) sink += extractFloat(fplan, p.float, undefined, mode).prediction;
+  };
+  const forwardRun = (mode: FloatMode) => () => {
+    for (const p of points) sink += forwardFloat(fnet, p.float, mode).ties;
+  };
+  const exactExtract = () => {
+    for (const p of points) sink += extractPoint(plan, p.exact).prediction;
+  };
+  const exactForward = () => {
+    for (const p of points) sink += forward(net, p.exact).ties.length;
+  };
+  // Warm-up: let every variant reach optimised code.
+  exactExtract();
+  exactForward();
+  const t0 = now();
+  while (now() - t0 < 300)
+    for (const mode of ['twin', 'fast'] as const) {
+      extractRun(mode)();
+      forwardRun(mode)();
+    }
+  const [ex, tw, fa] = interleave(
+    [
+      { run: exactExtract, seconds: EXACT_SECONDS },
+      { run: extractRun('twin'), seconds: FLOAT_SECONDS },
+      { run: extractRun('fast'), seconds: FLOAT_SECONDS },
+    ],
+    points.length,
+  );
+  const [exF, twF, faF] = interleave(
+    [
+      { run: exactForward, seconds: FORWARD_EXACT_SECONDS },
+      { run: forwardRun('twin'), seconds: FORWARD_FLOAT_SECONDS },
+      { run: forwardRun('fast'), seconds: FORWARD_FLOAT_SECONDS },
+    ],
+    points.length,
+  );
+  const ms = msPerPoint;
+  const row = timingRow;
+  console.log(
+    table(
+      [...TIMING_HEADER, 'exact ÷ this'],
+      [
+        row('exact extractPoint', ex),
+        row('float64 twin', tw, ex),
+        row('float64 fast', fa, ex),
+        row('exact forward only', exF),
+        row('float64 twin forward', twF, exF),
+        row('float64 fast forward', faF, exF),
+      ],
+    ),
+  );
+  const back = (e: Timing, eF: Timing) => ms(e) - ms(eF);
+  console.log(
+    `  ratio exact/float64 (time per point): ${sig(ms(ex) / ms(tw))}× vs the twin, ${sig(ms(ex) / ms(fa))}× vs fast; ` +
+      `median rounds ${sig(median(ex.rounds) / median(tw.rounds))}× / ${sig(median(ex.rounds) / median(fa.rounds))}×`,
+  );
+  console.log(
+    `  exact split: forward ${sig(ms(exF))} ms (${((100 * ms(exF)) / ms(ex)).toFixed(0)}%), ` +
+      `2 backward passes + rest ${sig(back(ex, exF))} ms (${((100 * back(ex, exF)) / ms(ex)).toFixed(0)}%); ` +
+      `backward ratio ${sig(back(ex, exF) / back(tw, twF))}× twin, ${sig(back(ex, exF) / back(fa, faF))}× fast`,
+  );
+  return { ex, tw, fa, exF, twF, faF };
+}
+
 export function benchExtract(): void {
   let t0 = now();
   const net = seededMlp(SIZES);
@@ -137,73 +224,11 @@ export function benchExtract(): void {
   // Sanity (and the first warm-up pass).
   const notes = sanity(net, plan, fplan, points);
 
-  const extractRun = (mode: FloatMode) => () => {
-    for (const p of points) sink += extractFloat(fplan, p.float, undefined, mode).prediction;
-  };
-  const forwardRun = (mode: FloatMode) => () => {
-    for (const p of points) sink += forwardFloat(fnet, p.float, mode).ties;
-  };
-  const exactExtract = () => {
-    for (const p of points) sink += extractPoint(plan, p.exact).prediction;
-  };
-  const exactForward = () => {
-    for (const p of points) sink += forward(net, p.exact).ties.length;
-  };
-  // Warm-up: let every variant reach optimised code.
-  exactExtract();
-  exactForward();
-  t0 = now();
-  while (now() - t0 < 300)
-    for (const mode of ['twin', 'fast'] as const) {
-      extractRun(mode)();
-      forwardRun(mode)();
-    }
-
-  const [ex, tw, fa] = interleave(
-    [
-      { run: exactExtract, seconds: EXACT_SECONDS },
-      { run: extractRun('twin'), seconds: FLOAT_SECONDS },
-      { run: extractRun('fast'), seconds: FLOAT_SECONDS },
-    ],
-    points.length,
-  );
-  const [exF, twF, faF] = interleave(
-    [
-      { run: exactForward, seconds: FORWARD_EXACT_SECONDS },
-      { run: forwardRun('twin'), seconds: FORWARD_FLOAT_SECONDS },
-      { run: forwardRun('fast'), seconds: FORWARD_FLOAT_SECONDS },
-    ],
-    points.length,
-  );
-
-  const ms = (t: Timing) => t.ms / t.points;
-  const row = timingRow;
-  console.log(
-    table(
-      [...TIMING_HEADER, 'exact ÷ this'],
-      [
-        row('exact extractPoint', ex),
-        row('float64 twin', tw, ex),
-        row('float64 fast', fa, ex),
-        row('exact forward only', exF),
-        row('float64 twin forward', twF, exF),
-        row('float64 fast forward', faF, exF),
-      ],
-    ),
-  );
+  const { ex, tw, fa } = raceExtraction(net, plan, fnet, fplan, points);
+  const ms = msPerPoint;
   const ratio = ms(ex) / ms(tw);
   const worst = Math.max(ratio, median(ex.rounds) / median(tw.rounds));
   const worstFast = Math.max(ms(ex) / ms(fa), median(ex.rounds) / median(fa.rounds));
-  const back = (e: Timing, eF: Timing) => ms(e) - ms(eF);
-  console.log(
-    `  ratio exact/float64 (time per point): ${sig(ratio)}× vs the twin, ${sig(ms(ex) / ms(fa))}× vs fast; ` +
-      `median rounds ${sig(median(ex.rounds) / median(tw.rounds))}× / ${sig(median(ex.rounds) / median(fa.rounds))}×`,
-  );
-  console.log(
-    `  exact split: forward ${sig(ms(exF))} ms (${((100 * ms(exF)) / ms(ex)).toFixed(0)}%), ` +
-      `2 backward passes + rest ${sig(back(ex, exF))} ms (${((100 * back(ex, exF)) / ms(ex)).toFixed(0)}%); ` +
-      `backward ratio ${sig(back(ex, exF) / back(tw, twF))}× twin, ${sig(back(ex, exF) / back(fa, faF))}× fast`,
-  );
   console.log(
     `  once: build exact net ${sig(buildMs)} ms, read ${points.length} points ${sig(pointsMs)} ms, ` +
       `plan exact ${sig(planMs)} ms, first exact point (cold) ${sig(firstMs)} ms, plan float64 ${sig(fplanMs)} ms`,
