@@ -1,7 +1,3 @@
-// `tropcert certify` and `tropcert check` end to end: real processes in a fresh temp directory
-// (10 spawns in all). A good run writes a REPORT that `check` accepts; an altered or malformed
-// report is caught; bad options give one line, exit 2 and leave no report (nor a *.tmp) behind.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,63 +9,14 @@ import { parseNetwork } from '../src/network/load.ts';
 import { networkHash } from '../src/network/native.ts';
 import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { termsHeader, termsLine } from '../src/tropical/terms.ts';
+import { tropcert } from './helpers/cli.ts';
 
-const BIN = fileURLToPath(new URL('../cli/tropcert.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/certify/', import.meta.url));
 const OTHER_NET = fileURLToPath(new URL('./fixtures/tiny-net.json', import.meta.url));
 
 const sha = (file: string) => networkHash(parseNetwork(readFileSync(file), file));
 const NET_SHA = sha(path.join(FIXTURES, 'net.json'));
 const OTHER_SHA = sha(OTHER_NET);
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A plain shell's environment (no npm lifecycle variables, no debug stacks). */
-function plainEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.npm_lifecycle_event;
-  delete env.INIT_CWD;
-  delete env.TROPCERT_DEBUG;
-  return env;
-}
-
-// Two processes at a time: each costs ~1 s of CPU (tsx).
-let running = 0;
-const waiting: (() => void)[] = [];
-async function tropcert(cwd: string, args: string[]): Promise<Run> {
-  if (running >= 2) await new Promise<void>((go) => waiting.push(go));
-  running++;
-  try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd,
-        env: plainEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (s: string) => {
-        stdout += s;
-      });
-      child.stderr.setEncoding('utf8').on('data', (s: string) => {
-        stderr += s;
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
 
 /** TERMS for `netFile` on the fixture data, as `tropcert extract` writes them (built in-process). */
 function termsFor(netFile: string): string {

@@ -1,7 +1,3 @@
-// The `tropcert` command end to end: real processes, each in a fresh temp directory so that
-// relative paths resolve there. Good runs check exact output; bad input must give one located
-// line on stderr, exit 2, no stack trace and no (partial) output file.
-import { spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -11,74 +7,16 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { networkHash, parseNativeNetwork } from '../src/network/native.ts';
+import { plainEnv, type Run, tropcert } from './helpers/cli.ts';
 
-const BIN = fileURLToPath(new URL('../cli/tropcert.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const NET_TEXT = readFileSync(path.join(FIXTURES, 'tiny-net.json'), 'utf8');
 const SHA = networkHash(parseNativeNetwork(NET_TEXT));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * The environment of a plain shell: under `npm test` the children would inherit
- * npm_lifecycle_event and INIT_CWD and resolve paths against INIT_CWD (see the failing test below).
- */
-function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  if (!('npm_lifecycle_event' in extra)) delete env.npm_lifecycle_event;
-  if (!('INIT_CWD' in extra)) delete env.INIT_CWD;
-  delete env.TROPCERT_DEBUG;
-  return env;
-}
-
-// Each spawn costs ~0.7 s of CPU (tsx): run a few at a time rather than all at once.
-const MAX_PARALLEL = Math.max(2, Math.min(8, availableParallelism() * 2));
-let running = 0;
-const waiting: (() => void)[] = [];
-async function slot<T>(f: () => Promise<T>): Promise<T> {
-  if (running >= MAX_PARALLEL) await new Promise<void>((go) => waiting.push(go));
-  running++;
-  try {
-    return await f();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
-
-/** Runs the CLI asynchronously (so tests overlap, a few processes at a time) in `cwd`. */
-function tropcert(cwd: string, args: string[], env: NodeJS.ProcessEnv = plainEnv()): Promise<Run> {
-  return slot(() => spawnRun(cwd, args, env));
-}
-
-function spawnRun(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 /** A fresh directory holding net.json and data.csv (the fixtures) plus `files`. */
 function workdir(t: ExecutionContext, files: Record<string, string> = {}): string {
