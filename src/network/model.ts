@@ -1,6 +1,5 @@
 // The network model: a validated list of exact layers. After loading, the core trusts its shapes.
 
-import { InputError } from '../errors.ts';
 import { bitLength, gcd } from '../exact/bigint.ts';
 import type { Rational } from '../exact/rational.ts';
 import type { ScaledMatrix, ScaledVector } from '../exact/scaled.ts';
@@ -158,24 +157,6 @@ export function isAffine(layer: Layer): layer is AffineLayer {
 
 export function isActivation(layer: Layer): layer is ActivationLayer {
   return layer.type === 'relu' || layer.type === 'leaky_relu';
-}
-
-/** Layers that extraction and region computation handle today, in a plain chain. */
-const CHAIN_TYPES = new Set(['dense', 'scale_shift', 'relu', 'leaky_relu', 'reshape']);
-
-/**
- * Throws a typed error naming the first layer that extraction or certification cannot pass
- * yet (convolution, pooling, permutation and residual graphs come with their own issue).
- */
-export function requireChain(net: Network, what: string): void {
-  net.layers.forEach((layer, index) => {
-    if (!CHAIN_TYPES.has(layer.type) || (layer.input !== undefined && layer.input !== index - 1))
-      throw new InputError(
-        'unsupported',
-        { layer: index },
-        `${what} through ${layer.type === 'add' || layer.input !== undefined ? 'a residual graph' : `a ${layer.type} layer`} is not supported yet (supported: dense, scale_shift, relu, leaky_relu, reshape in a chain)`,
-      );
-  });
 }
 
 export interface NetworkSummary {
