@@ -559,6 +559,15 @@ for (const lie of LIES)
     }
   });
 
+test('duals whose support the first cut-off misreads (a multiplier of 5e-10 relative): another cut-off finds the exact λ', (t) => {
+  // The three normals span the plane positively: any two alone admit no λ, so the tiny third
+  // dual must count; a lone oracle answering these duals still yields the honest verdict.
+  const tiny = liar('tiny', () => optimal([0, 0, 0], [1, 1, 5e-10]));
+  const [c] = certifyChecked(t, SPAN_NET, ORIGIN, [tiny]);
+  t.deepEqual(regionJson(c), HONEST_SPAN);
+  t.is(tiny.calls, 1);
+});
+
 test('a liar whose proposal happens to pass the exact check is believed only because it checks', async (t) => {
   // Skewed duals with the right support: the exact snap (Σλa = 0, Σλ = 1) gives λ = 1/3 each.
   const skew = liar('skew', () => optimal([0, 0, 0], [5, 1, 1e-3]));

@@ -219,13 +219,36 @@ export function certifyRegion(
   return { status: 'unresolved', reason: reasons.join('; ') || 'no LP oracle' };
 }
 
-/** Snaps float duals to exact multipliers on their support (Σλ_k a_k = 0, Σλ_k = 1) and checks them. */
+/**
+ * Relative cut-offs below which a dual counts as zero, tried in turn: a support guessed too small
+ * or too large by one threshold (float noise on a degenerate LP) is often right by another.
+ */
+const SUPPORT_CUTOFFS = [1e-9, 1e-6, 1e-12, 1e-4] as const;
+
+/** Snaps float duals to exact multipliers (Σλ_k a_k = 0, Σλ_k = 1) on a guessed support, and checks them. */
 function farkasFromDuals(rows: readonly Tight[], duals: readonly number[]): Rational[] | undefined {
   if (duals.length !== rows.length) return undefined;
   const mags = duals.map(Math.abs);
   const top = Math.max(...mags);
   if (!(top > 0) || !Number.isFinite(top)) return undefined;
-  const support = mags.map((m, k) => (m > top * 1e-9 ? k : -1)).filter((k) => k >= 0);
+  const tried = new Set<string>();
+  for (const cutoff of SUPPORT_CUTOFFS) {
+    const support = mags.map((m, k) => (m > top * cutoff ? k : -1)).filter((k) => k >= 0);
+    const key = support.join();
+    if (tried.has(key)) continue;
+    tried.add(key);
+    const lambda = farkasOnSupport(rows, mags, support);
+    if (lambda) return lambda;
+  }
+  return undefined;
+}
+
+/** Exact multipliers supported on `support`, near the float hint, if they exist and check. */
+function farkasOnSupport(
+  rows: readonly Tight[],
+  mags: readonly number[],
+  support: readonly number[],
+): Rational[] | undefined {
   // One equation per input coordinate some support row touches: Σ_j λ_j a_j[i] = 0.
   const eqByCoord = new Map<number, Rational[]>();
   support.forEach((k, j) => {
