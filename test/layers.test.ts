@@ -15,13 +15,7 @@ import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { type ForwardResult, forward } from '../src/network/evaluate.ts';
-import {
-  conv2dSumsBig,
-  conv2dSumsLimbs,
-  conv2dTransposeBig,
-  conv2dTransposeLimbs,
-} from '../src/network/layers.ts';
-import type { Conv2dLayer, Layer, Network } from '../src/network/model.ts';
+import type { Layer, Network } from '../src/network/model.ts';
 import { parseNativeNetwork, transposePerm } from '../src/network/native.ts';
 import { evalTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { assertProperty, check, checkVecEq } from './helpers/check.ts';
@@ -1128,61 +1122,3 @@ for (const row of refusals) {
     }
   });
 }
-
-// ---------------------------------------------------------------------------------------------
-// The float64-limb convolution kernels against their bigint references (exactness bound in
-// src/exact/limbs.ts): random geometries, numerators of 1–300 bits, and maximal same-sign limbs.
-
-const bigArb = (bits: number) => fc.bigInt({ min: -(1n << BigInt(bits)), max: 1n << BigInt(bits) });
-
-test('conv2d limb kernels = bigint kernels (forward sums and transposed convolution)', (t) => {
-  let viaLimbs = 0;
-  assertProperty(
-    t,
-    convCaseArb.chain((c) => {
-      const l = convLayer(c.shape, c.w, c.b, c.geo, c.groups) as Conv2dLayer;
-      const outSize = l.outShape[0] * l.outShape[1] * l.outShape[2];
-      const inSize = l.inShape[0] * l.inShape[1] * l.inShape[2];
-      return fc.record({
-        l: fc.constant(l),
-        wBits: fc.integer({ min: 1, max: 120 }),
-        hBits: fc.integer({ min: 1, max: 300 }),
-        extreme: fc.boolean(),
-        seed: fc.array(fc.oneof(fc.constant(0n), bigArb(300)), {
-          minLength: Math.max(l.weights.nums.length, inSize, outSize),
-          maxLength: Math.max(l.weights.nums.length, inSize, outSize),
-        }),
-      });
-    }),
-    ({ l, wBits, hBits, extreme, seed }) => {
-      const cut = (n: bigint, bits: number) =>
-        extreme ? (n === 0n ? 0n : (1n << BigInt(bits)) - 1n) : BigInt.asIntN(bits + 1, n);
-      const weights = l.weights.nums.map((_, k) => cut(seed[k], wBits));
-      const layer: Conv2dLayer = { ...l, weights: { nums: weights, den: 1n } };
-      const h = Array.from({ length: l.inShape[0] * l.inShape[1] * l.inShape[2] }, (_, k) =>
-        cut(seed[k], hBits),
-      );
-      const u = Array.from({ length: l.outShape[0] * l.outShape[1] * l.outShape[2] }, (_, k) =>
-        cut(seed[seed.length - 1 - k], hBits),
-      );
-      const sums = conv2dSumsLimbs(layer, h);
-      if (sums) {
-        viaLimbs++;
-        check(
-          sums.every((s, o) => s === conv2dSumsBig(layer, h)[o]),
-          () => 'conv2d limb sums ≠ bigint sums',
-        );
-      }
-      const back = conv2dTransposeLimbs(layer, u, weights);
-      if (back) {
-        const want = conv2dTransposeBig(layer, u, weights);
-        check(
-          back.every((s, k) => s === want[k]),
-          () => 'transposed conv on limbs ≠ bigint',
-        );
-      }
-    },
-    { numRuns: 200, seed: 0x11b5 },
-  );
-  t.true(viaLimbs > 50, `${viaLimbs} cases on limbs`);
-});

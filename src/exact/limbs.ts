@@ -57,30 +57,20 @@ export function shapeAt(bits: number, bu: number, bw: number): Shape | undefined
 }
 
 /**
- * The cheapest exact limb layout for operands of `bu` and `bw` bits over `n` steps per sum, or
- * undefined when it needs more than MAX_LIMB_PAIRS pairs (the caller falls back to bigint).
- * `rounds(steps)` is how many normalisations each sum then costs (by default, those of its own n
- * steps; a scatter kernel normalises every sum whenever any may overflow). `maxPairs` caps the
- * limb pairs (kernels with irregular memory access lose to bigint sooner).
+ * The cheapest exact limb layout for operands of `bu` and `bw` bits over `n` steps, or undefined
+ * when it needs more than MAX_LIMB_PAIRS pairs (the caller falls back to bigint).
  */
-export function chooseShape(
-  bu: number,
-  bw: number,
-  n: number,
-  rounds: (steps: number) => number = (steps) => (n > steps ? Math.floor((n - 1) / steps) : 0),
-  maxPairs = MAX_LIMB_PAIRS,
-): Shape | undefined {
+export function chooseShape(bu: number, bw: number, n: number): Shape | undefined {
   if (n >= MAX_STEPS) return undefined;
   let best: Shape | undefined;
   let bestCost = Number.POSITIVE_INFINITY;
   for (let L = MIN_LIMB_BITS; L <= MAX_LIMB_BITS; L++) {
     const s = shapeAt(L, bu, bw);
-    if (!s || s.lu * s.lw > maxPairs) continue;
+    if (!s || s.lu * s.lw > MAX_LIMB_PAIRS) continue;
     // Multiply-adds, float normalisations between rounds, and the final bigint conversions.
+    const rounds = n > s.steps ? Math.floor((n - 1) / s.steps) : 0;
     const cost =
-      n * s.lu * s.lw +
-      rounds(s.steps) * s.levels * 4 +
-      Math.ceil(s.levels / Math.floor(52 / L)) * BIGINT_COST;
+      n * s.lu * s.lw + rounds * s.levels * 4 + Math.ceil(s.levels / Math.floor(52 / L)) * BIGINT_COST;
     if (cost < bestCost) {
       bestCost = cost;
       best = s;
@@ -156,77 +146,6 @@ export function planesOf(nums: readonly bigint[], shape: Shape): LimbPlanes {
     w.byWidth.set(shape.bits, p);
   }
   return p;
-}
-
-const interleavedCache = new WeakMap<readonly bigint[], Map<number, Float64Array>>();
-
-/**
- * The (cached) limbs of a weight array interleaved: weight k's limbs at k·lw … k·lw + lw − 1
- * (for gather kernels such as convolutions, where one weight's limbs are used together).
- */
-export function interleavedOf(nums: readonly bigint[], shape: Shape): Float64Array {
-  let byWidth = interleavedCache.get(nums);
-  if (!byWidth) {
-    byWidth = new Map();
-    interleavedCache.set(nums, byWidth);
-  }
-  let out = byWidth.get(shape.bits);
-  if (!out) {
-    const lw = Math.max(1, Math.ceil(weightBits(nums) / shape.bits));
-    out = new Float64Array(nums.length * lw);
-    for (let k = 0; k < nums.length; k++) if (nums[k] !== 0n) splitInto(nums[k], shape.bits, lw, out, k * lw);
-    byWidth.set(shape.bits, out);
-  }
-  return out;
-}
-
-/** A vector's limbs interleaved (entry k's at k·lu …), for gather and scatter kernels. */
-export function splitVector(nums: readonly bigint[], shape: Shape): Float64Array {
-  const out = new Float64Array(nums.length * shape.lu);
-  for (let k = 0; k < nums.length; k++)
-    if (nums[k] !== 0n) splitInto(nums[k], shape.bits, shape.lu, out, k * shape.lu);
-  return out;
-}
-
-/** `normalize` for one sum whose levels sit in acc[at … at + levels − 1]. */
-export function normalizeRun(acc: Float64Array, at: number, levels: number, bits: number): void {
-  const up = 2 ** bits;
-  const down = 2 ** -bits;
-  for (let k = at; k + 1 < at + levels; k++) {
-    const v = acc[k];
-    if (v === 0) continue;
-    const carry = Math.round(v * down);
-    acc[k] = v - carry * up;
-    acc[k + 1] += carry;
-  }
-}
-
-/** `normalize` for sums stored run after run: sum c's levels at acc[c·levels …]. */
-export function normalizeRuns(acc: Float64Array, levels: number, bits: number): void {
-  for (let at = 0; at < acc.length; at += levels) normalizeRun(acc, at, levels, bits);
-}
-
-/** `takeSum` for one sum in acc[at … at + levels − 1]: normalises, returns the exact value, clears. */
-export function takeRun(acc: Float64Array, at: number, levels: number, bits: number): bigint {
-  normalizeRun(acc, at, levels, bits);
-  const top = at + levels - 1;
-  const m = Math.floor(52 / bits);
-  const up = 2 ** bits;
-  let s = acc[top] === 0 ? 0n : BigInt(acc[top]);
-  acc[top] = 0;
-  let k = levels - 1;
-  while (k > 0) {
-    const g = Math.min(m, k);
-    let v = 0;
-    for (let t = at + k - 1; t >= at + k - g; t--) {
-      v = v * up + acc[t];
-      acc[t] = 0;
-    }
-    if (s !== 0n) s <<= BigInt(g * bits);
-    if (v !== 0) s += BigInt(v);
-    k -= g;
-  }
-  return s;
 }
 
 /**

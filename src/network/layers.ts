@@ -1,16 +1,5 @@
 // Exact evaluation of the structured layers (convolution, pooling, permutation) on scaled vectors.
 
-import {
-  chooseShape,
-  interleavedOf,
-  maxBits,
-  normalizeRun,
-  normalizeRuns,
-  splitInto,
-  splitVector,
-  takeRun,
-  weightBits,
-} from '../exact/limbs.ts';
 import { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
 import type { AvgPool2dLayer, Conv2dLayer, MaxPool2dLayer, Window2d } from './model.ts';
@@ -66,72 +55,25 @@ export function convChannels(l: Conv2dLayer): (oc: number) => number[] {
 
 /** Convolution, exact: out = Σ w·in + b over each window (zero padding). */
 export function conv2dForward(l: Conv2dLayer, h: ScaledVector): ScaledVector {
-  const w = windowIndex(l);
-  const sums = conv2dSumsLimbs(l, h.nums) ?? conv2dSumsBig(l, h.nums);
+  const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
+  const outSize = l.outShape[0] * l.outShape[1] * l.outShape[2];
+  const nums = new Array<bigint>(outSize);
   // Common denominator W.den·h.den·b.den: the bias is rescaled once per channel.
   const bScale = l.weights.den * h.den;
-  const nums = sums.map((acc, o) => acc * l.bias.den + l.bias.nums[w.channel[o]] * bScale);
+  forEachWindow(
+    l,
+    (out, oc, taps, pos) => {
+      let acc = 0n;
+      const base = oc * per;
+      for (let t = 0; t < taps.length; t++) {
+        const v = h.nums[taps[t]];
+        if (v !== 0n) acc += l.weights.nums[base + pos[t]] * v;
+      }
+      nums[out] = acc * l.bias.den + l.bias.nums[oc] * bScale;
+    },
+    convChannels(l),
+  );
   return { nums, den: bScale * l.bias.den };
-}
-
-/** Σ w·h over each window on bigints (the reference kernel). */
-export function conv2dSumsBig(l: Conv2dLayer, h: readonly bigint[]): bigint[] {
-  const w = windowIndex(l);
-  const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
-  const weights = l.weights.nums;
-  const out = new Array<bigint>(w.channel.length);
-  for (let o = 0; o < out.length; o++) {
-    let acc = 0n;
-    const base = w.channel[o] * per;
-    for (let t = w.offsets[o]; t < w.offsets[o + 1]; t++) {
-      const v = h[w.taps[t]];
-      if (v !== 0n) acc += weights[base + w.pos[t]] * v;
-    }
-    out[o] = acc;
-  }
-  return out;
-}
-
-/**
- * Σ w·h over each window on float64 limbs (src/exact/limbs.ts has the exactness bound; one step
- * is one tap), or undefined when the numbers are so long that bigint is cheaper.
- */
-export function conv2dSumsLimbs(l: Conv2dLayer, h: readonly bigint[]): bigint[] | undefined {
-  const w = windowIndex(l);
-  const shape = chooseShape(maxBits(h), weightBits(l.weights.nums), windowStats(l).maxTaps);
-  if (!shape) return undefined;
-  const { bits, lu, lw, levels, steps } = shape;
-  const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
-  const wl = interleavedOf(l.weights.nums, shape);
-  const { offsets, taps, pos, channel } = w;
-  const hl = splitVector(h, shape);
-  const acc = new Float64Array(shape.levels);
-  const out = new Array<bigint>(w.channel.length);
-  for (let o = 0; o < out.length; o++) {
-    const base = channel[o] * per;
-    let inRound = 0;
-    let any = false;
-    const end = offsets[o + 1];
-    for (let t = offsets[o]; t < end; t++) {
-      const tap = taps[t];
-      if (h[tap] === 0n) continue;
-      if (inRound === steps) {
-        normalizeRun(acc, 0, levels, bits);
-        inRound = 0;
-      }
-      inRound++;
-      any = true;
-      const hb = tap * lu;
-      const wb = (base + pos[t]) * lw;
-      for (let i = 0; i < lu; i++) {
-        const hi = hl[hb + i];
-        if (hi === 0) continue;
-        for (let j = 0; j < lw; j++) acc[i + j] += hi * wl[wb + j];
-      }
-    }
-    out[o] = any ? takeRun(acc, 0, levels, bits) : 0n;
-  }
-  return out;
 }
 
 /** Max pooling, exact; also returns the chosen input index per output (the first maximum in window order). */
@@ -225,15 +167,6 @@ export function conv2dTransposeNums(
   u: readonly bigint[],
   weights: readonly bigint[],
 ): bigint[] {
-  return conv2dTransposeLimbs(l, u, weights) ?? conv2dTransposeBig(l, u, weights);
-}
-
-/** The transposed convolution on bigints (the reference kernel). */
-export function conv2dTransposeBig(
-  l: Conv2dLayer,
-  u: readonly bigint[],
-  weights: readonly bigint[],
-): bigint[] {
   const w = windowIndex(l);
   const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
   const out = new Array<bigint>(l.inShape[0] * l.inShape[1] * l.inShape[2]).fill(0n);
@@ -247,86 +180,4 @@ export function conv2dTransposeBig(
     }
   }
   return out;
-}
-
-/**
- * Above this many limb pairs the scattered transposed convolution loses to bigint (measured on
- * cifar_deep_kw: its windows are short, so splitting and converting cost as much as the products).
- */
-const SCATTER_MAX_PAIRS = 12;
-
-/**
- * The transposed convolution on float64 limbs, or undefined when bigint is cheaper. One step is
- * one window: a window's taps are distinct input positions, so an input position receives at most
- * one product per limb pair per window, and at most `maxHits` over the whole pass.
- */
-export function conv2dTransposeLimbs(
-  l: Conv2dLayer,
-  u: readonly bigint[],
-  weights: readonly bigint[],
-): bigint[] | undefined {
-  const w = windowIndex(l);
-  const { maxHits } = windowStats(l);
-  // Normalising touches every input position, once per `steps` windows when a position can be
-  // hit more often than that.
-  const shape = chooseShape(
-    maxBits(u),
-    weightBits(weights),
-    maxHits,
-    (steps) => (maxHits > steps ? Math.floor(u.length / steps) : 0),
-    SCATTER_MAX_PAIRS,
-  );
-  if (!shape) return undefined;
-  const { bits, lu, lw, levels, steps } = shape;
-  const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
-  const wl = interleavedOf(weights, shape);
-  const { offsets, taps, pos, channel } = w;
-  const inSize = l.inShape[0] * l.inShape[1] * l.inShape[2];
-  // Input position p's levels at acc[p·levels …]: one window's work stays in few cache lines.
-  const acc = new Float64Array(inSize * levels);
-  const ul = new Float64Array(lu);
-  let inRound = 0;
-  for (let o = 0; o < u.length; o++) {
-    const uo = u[o];
-    if (uo === 0n) continue;
-    if (inRound === steps) {
-      normalizeRuns(acc, levels, bits);
-      inRound = 0;
-    }
-    inRound++;
-    splitInto(uo, bits, lu, ul);
-    const base = channel[o] * per;
-    const end = offsets[o + 1];
-    for (let t = offsets[o]; t < end; t++) {
-      const ab = taps[t] * levels;
-      const wb = (base + pos[t]) * lw;
-      for (let i = 0; i < lu; i++) {
-        const ui = ul[i];
-        if (ui === 0) continue;
-        for (let j = 0; j < lw; j++) acc[ab + i + j] += ui * wl[wb + j];
-      }
-    }
-  }
-  const out = new Array<bigint>(inSize);
-  for (let p = 0; p < inSize; p++) out[p] = takeRun(acc, p * levels, levels, bits);
-  return out;
-}
-
-const statsCache = new WeakMap<Window2d, { maxTaps: number; maxHits: number }>();
-
-/** Largest window (taps per output) and most windows covering one input position, of a conv layer. */
-export function windowStats(l: Conv2dLayer): { maxTaps: number; maxHits: number } {
-  let s = statsCache.get(l);
-  if (!s) {
-    const w = windowIndex(l);
-    const hits = new Int32Array(l.inShape[0] * l.inShape[1] * l.inShape[2]);
-    let maxTaps = 0;
-    for (let o = 0; o + 1 < w.offsets.length; o++)
-      maxTaps = Math.max(maxTaps, w.offsets[o + 1] - w.offsets[o]);
-    let maxHits = 1;
-    for (const t of w.taps) maxHits = Math.max(maxHits, ++hits[t]);
-    s = { maxTaps: Math.max(1, maxTaps), maxHits };
-    statsCache.set(l, s);
-  }
-  return s;
 }
