@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { limbsOf, vecMatLimbs } from '../src/exact/limbs.ts';
+import { chooseShape, MAX_LIMB_PAIRS, vecMatLimbs } from '../src/exact/limbs.ts';
 import {
   matVec,
   matVecBig,
@@ -65,7 +65,7 @@ test('limb product flushes exactly past 1024 rows of maximal limbs', (t) => {
     nums: Array.from({ length: rows }, (_, r) => (r % 3 === 0 ? -max : max)),
     den: 7n,
   };
-  const viaLimbs = vecMatLimbs(u, limbsOf(m));
+  const viaLimbs = vecMatLimbs(u, m);
   t.truthy(viaLimbs, 'limbs should be used for 63-bit entries');
   t.deepEqual(viaLimbs, vecMatBig(u, m));
 });
@@ -73,6 +73,56 @@ test('limb product flushes exactly past 1024 rows of maximal limbs', (t) => {
 test('very long entries fall back to bigint and stay exact', (t) => {
   const m: ScaledMatrix = { rows: 2, cols: 2, nums: [1n << 500n, -3n, 5n, (1n << 400n) + 1n], den: 3n };
   const u: ScaledVector = { nums: [(1n << 600n) - 1n, -7n], den: 1n };
-  t.is(vecMatLimbs(u, limbsOf(m)), undefined);
+  t.is(vecMatLimbs(u, m), undefined);
   t.deepEqual(vecMat(u, m), vecMatBig(u, m));
+});
+
+test('maximal same-sign limbs at every width stay exact (the level bound counts every pair)', (t) => {
+  // Every limb at its largest magnitude and every product of one sign: the worst case for the
+  // accumulator bound. Widths 12…26 cover rounds of one step up to thousands of steps.
+  for (const [rows, bits] of [
+    [1024, 63],
+    [3000, 63],
+    [300, 150],
+    [50, 26],
+  ] as const) {
+    const max = (1n << BigInt(bits)) - 1n;
+    const m: ScaledMatrix = { rows, cols: 2, nums: new Array<bigint>(rows * 2).fill(max), den: 1n };
+    for (const sign of [1n, -1n]) {
+      const u: ScaledVector = { nums: new Array<bigint>(rows).fill(sign * max), den: 1n };
+      const want = vecMatBig(u, m);
+      for (let width = 12; width <= 26; width++) {
+        const got = vecMatLimbs(u, m, width);
+        if (got) t.deepEqual(got, want, `rows ${rows}, bits ${bits}, width ${width}`);
+      }
+      t.deepEqual(vecMat(u, m), want);
+    }
+  }
+});
+
+test('limb shapes respect the accumulator bound', (t) => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 400 }),
+      fc.integer({ min: 0, max: 400 }),
+      fc.integer({ min: 1, max: 1 << 20 }),
+      (bu, bw, n) => {
+        const s = chooseShape(bu, bw, n);
+        if (!s) return;
+        t.true(s.lu * s.bits >= bu && s.lw * s.bits >= bw);
+        t.true(Math.min(s.lu, s.lw) * 2 ** (2 * s.bits) * s.steps <= 2 ** 52);
+        t.true(s.steps >= 1 && s.lu * s.lw <= MAX_LIMB_PAIRS);
+      },
+    ),
+  );
+});
+
+test('limb product equals the bigint product at every forced width', (t) => {
+  fc.assert(
+    fc.property(case_(40, 160), fc.integer({ min: 12, max: 26 }), ({ m, u }, width) => {
+      const got = vecMatLimbs(u as ScaledVector, m as ScaledMatrix, width);
+      if (got) t.deepEqual(got, vecMatBig(u as ScaledVector, m as ScaledMatrix));
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -3,7 +3,7 @@
 // gcd-normalised rational operation (~4 µs); see docs/PERFORMANCE.md. Normalisation
 // (dividing out a common factor) happens once per vector, never per operation.
 import { gcd, lcm } from './bigint.ts';
-import { limbsOf, transposeOf, vecMatLimbs } from './limbs.ts';
+import { transposeOf, vecMatLimbs } from './limbs.ts';
 import { Rational } from './rational.ts';
 
 /** An exact vector `nums[i] / den`, den > 0. Not necessarily in lowest terms. */
@@ -85,12 +85,12 @@ export function matrixRow(m: ScaledMatrix, r: number): Rational[] {
 /** M·x (column vector), exact: on float64 limbs when the numbers are short enough, else bigint. */
 export function matVec(m: ScaledMatrix, x: ScaledVector): ScaledVector {
   const t = transposeOf(m);
-  return vecMatLimbs(x, limbsOf(t)) ?? matVecBig(m, x);
+  return vecMatLimbs(x, t) ?? matVecBig(m, x);
 }
 
 /** uᵀ·M (row vector times matrix), exact: limbs when short enough, else bigint. */
 export function vecMat(u: ScaledVector, m: ScaledMatrix): ScaledVector {
-  return vecMatLimbs(u, limbsOf(m)) ?? vecMatBig(u, m);
+  return vecMatLimbs(u, m) ?? vecMatBig(u, m);
 }
 
 /** M·x on bigints (the reference kernel). */
