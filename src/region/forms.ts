@@ -23,10 +23,11 @@ export interface FormRows {
   readonly den: bigint;
 }
 
-// The accumulator's float path: every integer is split into signed 21-bit limbs (as in
-// src/exact/limbs.ts), so one limb product is below 2^42 in magnitude and up to 2^10 of them sum
-// below 2^52 < 2^53: float64 holds every partial sum exactly. The cells are flushed into bigints
-// before any of them can receive more than FLUSH_LOAD products.
+// The accumulator's float path: every integer is split into signed 20-bit limbs, so one limb
+// product is below 2^40 in magnitude, and a cell receives at most min(weight limbs, row limbs)
+// products per `add` (counted in `load`). Cells are flushed into bigints before any of them can
+// hold more than FLUSH_LOAD = 2^13 products, so every partial sum stays below 2^53 and float64
+// holds it exactly.
 const LIMB_BITS = 20;
 const LIMB_BITS_BIG = 20n;
 const LIMB_MASK = (1n << 20n) - 1n;
