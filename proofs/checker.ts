@@ -634,12 +634,7 @@ export function checkReport(
       fail(i, 'pattern', `the report says "${p.pattern}", the pattern at x is "${pattern}"`);
 
     const match = p.tropicalMatch;
-    const needS =
-      report.terms !== null &&
-      match !== undefined &&
-      match.status !== 'unresolved' &&
-      typeof info.top !== 'string';
-    const region = regionForms(info, fw, needS, options.engine);
+    const region = regionForms(info, fw, options.engine);
 
     // Self-check of the checker: its affine forms reproduce its forward pass at x.
     const selfCheck = (g: Forms, rows: Iterable<number>, v: Vec, what: string) => {
@@ -707,23 +702,13 @@ export function checkReport(
     // Tropical match.
     if (report.terms && match && match.status !== 'unresolved') {
       checked++;
-      const detail = checkMatch(
-        info,
-        region,
-        fw,
-        report.terms.groupBy,
-        p,
-        prediction,
-        data.labels[i],
-        match,
-        {
-          termVecs,
-          badClasses,
-          x,
-          radius: radius ?? Rational.ZERO,
-          logits,
-        },
-      );
+      const detail = checkMatch(info, fw, report.terms.groupBy, p, prediction, data.labels[i], match, {
+        termVecs,
+        badClasses,
+        x,
+        radius: radius ?? Rational.ZERO,
+        logits,
+      });
       if (detail) fail(i, 'tropical match', detail);
     }
 
@@ -889,7 +874,6 @@ function checkFarkas(
 
 function checkMatch(
   info: NetInfo,
-  region: RegionForms,
   fw: Forward,
   groupBy: 'prediction' | 'label',
   p: PointClaim,
@@ -908,11 +892,10 @@ function checkMatch(
   if (c === null) return 'the terms are grouped by label but the point has no label';
   if (match.cls !== c) return `class is ${match.cls}, the point's ${groupBy} is ${c}`;
   if (ctx.badClasses.has(c)) return `the terms of class ${c} are malformed`;
-  if (typeof info.top === 'string' || !region.top)
-    return `the checker cannot compute the point's own term: ${typeof info.top === 'string' ? info.top : 'no top layer'}`;
+  if (typeof info.top === 'string') return `the checker cannot compute the point's own term: ${info.top}`;
   const terms = ctx.termVecs.get(c) ?? [];
   // The point's own term, computed here by forward propagation of the chosen affine terms.
-  const own = ownTerms(info, info.top, region.top, c, fw);
+  const own = ownTerms(info, info.top, c, fw);
   const fx = rowAtVec(own.f, ctx.x);
   const gx = rowAtVec(own.g, ctx.x);
   if (!fx.sub(gx).eq(ctx.logits[c]))

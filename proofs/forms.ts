@@ -1,7 +1,9 @@
 // The checker's own affine forms on x's region (MATH.md §5) and its own tropical terms (§2):
 // forward-mode propagation of J = F − G (the Jacobian: every pre-activation and every max-pool
-// input as an affine function g·y + c of the input) and, when a tropical match is to be checked,
-// of S = F + G, through every layer with the choices made at x.
+// input as an affine function g·y + c of the input) through every layer with the choices made at
+// x; and, when a tropical match is to be checked, the one term F_c (and G) that it needs, by
+// pushing that linear functional of (S, J), S = F + G, back through the same per-layer maps
+// (reverse mode: O(#weights) per term instead of O(#weights × d) for every S row).
 //
 // Two engines compute the same forms. A plain chain of dense/scale_shift/activation/reshape
 // layers uses dense homogeneous rows and one exact matrix product per layer (the float-limb
@@ -54,28 +56,20 @@ export interface PoolForms {
 export interface RegionForms {
   readonly acts: readonly ActForms[];
   readonly pools: readonly PoolForms[];
-  /** With `withS`: S = F + G and J = F − G of the chosen terms at the input of the top dense layer. */
-  readonly top?: { readonly s: Forms; readonly j: Forms };
 }
 
 /** The affine forms of x's region, by the dense engine for plain chains, else the sparse one. */
-export function regionForms(
-  info: NetInfo,
-  fw: Forward,
-  withS: boolean,
-  engine?: 'dense' | 'sparse',
-): RegionForms {
+export function regionForms(info: NetInfo, fw: Forward, engine?: 'dense' | 'sparse'): RegionForms {
   return (engine ?? (info.chain ? 'dense' : 'sparse')) === 'dense' && info.chain
-    ? chainForms(info, fw, withS)
-    : sparseForms(info, fw, withS);
+    ? chainForms(info, fw)
+    : sparseForms(info, fw);
 }
 
-/** Index of the last layer whose input forms are needed: the last constraint, or the top dense layer. */
-function lastNeeded(info: NetInfo, withS: boolean): number {
+/** Index of the last layer whose input forms are needed: the last constraint. */
+function lastNeeded(info: NetInfo): number {
   let last = -1;
   for (const a of info.acts) last = Math.max(last, a.layer);
   for (const p of info.pools) last = Math.max(last, p.layer);
-  if (withS && typeof info.top !== 'string') last = Math.max(last, info.top.index);
   return last;
 }
 
@@ -118,59 +112,27 @@ function actJ(a: Act, active: readonly boolean[], jz: Mat): Mat {
   return a.q === 1n ? { rows, den: jz.den } : normalizeMat({ rows, den: jz.den * a.q });
 }
 
-/**
- * S = F + G through an activation (F, G the chosen terms, J = F − G): from MATH.md §2,
- * active: F = Fz + αGz, G = (1+α)Gz; inactive: F = αFz + Gz, G = (1+α)Gz; hence
- * S = (1+α)Sz − αJz (active) or (1+α)Sz − Jz (inactive).
- */
-function actS(a: Act, active: readonly boolean[], sz: Mat, jz: Mat, width: number): Mat {
-  const { den, fa, fb } = common(sz.den, jz.den);
-  const cs = (a.q + a.p) * fa;
-  const rows = sz.rows.map((srow, k) => {
-    const jrow = jz.rows[k];
-    const cj = (active[k] ? a.p : a.q) * fb;
-    const out = new Array<bigint>(width);
-    for (let i = 0; i < width; i++)
-      out[i] = (srow === null ? 0n : cs * srow[i]) - (jrow === null ? 0n : cj * jrow[i]);
-    return out;
-  });
-  return normalizeMat({ rows, den: den * a.q });
-}
-
-function chainForms(info: NetInfo, fw: Forward, withS: boolean): RegionForms {
+function chainForms(info: NetInfo, fw: Forward): RegionForms {
   const d = info.d;
   const width = d + 1;
-  const top = typeof info.top === 'string' ? undefined : info.top;
-  const sUntil = withS && top ? top.index : -1;
-  const last = lastNeeded(info, withS);
+  const last = lastNeeded(info);
   let j = identityMat(d);
-  let s: Mat | undefined = sUntil >= 0 ? j : undefined;
-  let topSJ: RegionForms['top'];
   const acts: ActForms[] = [];
   let a = 0;
   for (let index = 0; index <= last; index++) {
     const step = info.steps[index];
-    if (index === sUntil && s) {
-      topSJ = { s: matForms(s, d), j: matForms(j, d) };
-      s = undefined;
-    }
     if (step.kind === 'act') {
       const z = fw.pre[a++];
       const active = z.nums.map((n) => n > 0n);
       acts.push({ act: step.act, z, active, g: matForms(j, d) });
       if (index === last) break;
-      if (s) s = actS(step.act, active, s, j, width);
       j = actJ(step.act, active, j);
     } else if (index === last) break;
-    else if (step.kind === 'dense') {
-      if (s) s = denseMat(step.l, s, width, true);
-      j = denseMat(step.l, j, width, false);
-    } else if (step.kind === 'scale') {
-      if (s) s = scaleShiftMat(step.l, s, width, true);
-      j = scaleShiftMat(step.l, j, width, false);
-    } else if (step.kind !== 'id') throw new Error(`checker internal error: ${step.kind} in a chain`);
+    else if (step.kind === 'dense') j = denseMat(step.l, j, width, false);
+    else if (step.kind === 'scale') j = scaleShiftMat(step.l, j, width, false);
+    else if (step.kind !== 'id') throw new Error(`checker internal error: ${step.kind} in a chain`);
   }
-  return { acts, pools: [], top: topSJ };
+  return { acts, pools: [] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,47 +222,9 @@ function actJForms(a: Act, active: readonly boolean[], jz: Forms): Forms {
   return a.q === 1n ? { rows, den: jz.den } : normalizeForms({ rows, den: jz.den * a.q });
 }
 
-/** S through an activation, as actS above. */
-function actSForms(a: Act, active: readonly boolean[], sz: Forms, jz: Forms): Forms {
-  const { den, fa, fb } = common(sz.den, jz.den);
-  const cs = (a.q + a.p) * fa;
-  const rows = sz.rows.map((srow, k) => {
-    const cj = (active[k] ? a.p : a.q) * fb;
-    return cj === 0n ? scaleRow(srow, cs) : combineRows(srow, cs, jz.rows[k], -cj);
-  });
-  return normalizeForms({ rows, den: den * a.q });
-}
-
-/**
- * S through a max pool with x's choice k* per window: F = F_k* + Σ_{j≠k*} G_j and
- * G = Σ_j G_j give S = S_k* + Σ_{j≠k*} (S_j − J_j) (and J = J_k*).
- */
-function poolSForms(p: Pool, choice: Int32Array, s: Forms, j: Forms, acc: Accumulator): Forms {
-  const { den, fa, fb } = common(s.den, j.den);
-  const { start, input } = p.win;
-  const rows: Row[] = new Array(p.size);
-  for (let o = 0; o < p.size; o++) {
-    acc.start();
-    const k = choice[o];
-    acc.add(s.rows[k], fa);
-    let c = fa * s.rows[k].c;
-    for (let t = start[o]; t < start[o + 1]; t++) {
-      const i = input[t];
-      if (i === k) continue;
-      acc.add(s.rows[i], fa);
-      acc.add(j.rows[i], -fb);
-      c += fa * s.rows[i].c - fb * j.rows[i].c;
-    }
-    rows[o] = acc.take(1n, c);
-  }
-  return normalizeForms({ rows, den });
-}
-
-function sparseForms(info: NetInfo, fw: Forward, withS: boolean): RegionForms {
+function sparseForms(info: NetInfo, fw: Forward): RegionForms {
   const n = info.steps.length;
-  const top = typeof info.top === 'string' ? undefined : info.top;
-  const sUntil = withS && top ? top.index : -1;
-  const last = lastNeeded(info, withS);
+  const last = lastNeeded(info);
   // The last layer reading each output: forms are dropped after it.
   const lastUse = new Int32Array(n).fill(-1);
   info.steps.forEach((step, i) => {
@@ -311,134 +235,90 @@ function sparseForms(info: NetInfo, fw: Forward, withS: boolean): RegionForms {
   const input = identityForms(info.d);
   const acc = new Accumulator(info.d);
   const jOut: (Forms | undefined)[] = new Array(n);
-  const sOut: (Forms | undefined)[] = new Array(n);
   const acts: ActForms[] = [];
   const pools: PoolForms[] = [];
-  let topSJ: RegionForms['top'];
   let a = 0;
   let p = 0;
   for (let index = 0; index <= last; index++) {
     const step = info.steps[index];
     const f = info.from[index];
     const jIn = f < 0 ? input : jOut[f]!;
-    const withSHere = index < sUntil;
-    const sIn = withSHere || index === sUntil ? (f < 0 ? input : sOut[f]!) : undefined;
-    if (index === sUntil) topSJ = { s: sIn!, j: jIn };
     let j: Forms | undefined;
-    let s: Forms | undefined;
     const compute = index < last;
     switch (step.kind) {
       case 'act': {
         const z = fw.pre[a++];
         const active = z.nums.map((v) => v > 0n);
         acts.push({ act: step.act, z, active, g: jIn });
-        if (compute) {
-          if (withSHere) s = actSForms(step.act, active, sIn!, jIn);
-          j = actJForms(step.act, active, jIn);
-        }
+        if (compute) j = actJForms(step.act, active, jIn);
         break;
       }
       case 'pool': {
         const choice = fw.choice[p];
         pools.push({ pool: step.pool, h: fw.poolIn[p++], choice, g: jIn });
-        if (compute) {
-          if (withSHere) s = poolSForms(step.pool, choice, sIn!, jIn, acc);
-          j = { rows: Array.from(choice, (k) => jIn.rows[k]), den: jIn.den };
-        }
+        if (compute) j = { rows: Array.from(choice, (k) => jIn.rows[k]), den: jIn.den };
         break;
       }
       default:
         if (!compute) break;
         switch (step.kind) {
           case 'dense':
-            if (withSHere) s = denseForms(step.l, sIn!, true, acc, info.d);
             j = denseForms(step.l, jIn, false, acc, info.d);
             break;
           case 'scale':
-            if (withSHere) s = scaleForms(step.l, sIn!, true);
             j = scaleForms(step.l, jIn, false);
             break;
           case 'taps':
-            if (withSHere) s = tapForms(step.t, sIn!, true, acc);
             j = tapForms(step.t, jIn, false, acc);
             break;
           case 'id':
-            s = sIn;
             j = jIn;
             break;
           case 'perm':
-            if (withSHere) s = { rows: step.perm.map((i) => sIn!.rows[i]), den: sIn!.den };
             j = { rows: step.perm.map((i) => jIn.rows[i]), den: jIn.den };
             break;
           case 'add': {
             const o = step.other;
-            if (withSHere) s = addForms(sIn!, o < 0 ? input : sOut[o]!);
             j = addForms(jIn, o < 0 ? input : jOut[o]!);
             break;
           }
         }
     }
     jOut[index] = j;
-    sOut[index] = withSHere ? s : undefined;
     // Drop what no later layer reads (constraints keep their own references).
     for (const k of step.kind === 'add' ? [f, step.other] : [f])
-      if (k >= 0 && lastUse[k] === index) {
-        jOut[k] = undefined;
-        sOut[k] = undefined;
-      }
+      if (k >= 0 && lastUse[k] === index) jOut[k] = undefined;
   }
-  return { acts, pools, top: topSJ };
+  return { acts, pools };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The own tropical term
 
 /**
- * The terms of F_c and of the shared G chosen at x, from S and J at the input h of the top dense
- * layer (F_h = (S+J)/2, G_h = (S−J)/2), closed by the shared-G split (MATH.md §2):
+ * The terms of F_c and of the shared G chosen at x, closed by the shared-G split (MATH.md §2) at
+ * the input h of the top dense layer (F_h = (S+J)/2, G_h = (S−J)/2):
  * F_c = B_c·F_h + (A⁻ + B_max − B_c)·G_h + b_c,  G = B_max·G_h + A⁻·F_h;
  * then each trailing activation on (F_c, G) with the choice at x (unit c's score > 0):
  * ReLU F_c ← F_c or G, G ← G; leaky F_c ← F_c + αG or αF_c + G, G ← (1+α)G.
  * Homogeneous vectors of length d + 1.
  */
-export function ownTerms(
-  info: NetInfo,
-  top: Top,
-  sj: { readonly s: Forms; readonly j: Forms },
-  c: number,
-  fw: Forward,
-): { f: Vec; g: Vec } {
-  const d = info.d;
-  const { den: L, fa: fs, fb: fj } = common(sj.s.den, sj.j.den);
-  const combine = (u: (h: number) => bigint, v: (h: number) => bigint): bigint[] => {
-    const acc = new Array<bigint>(d + 1).fill(0n);
-    const add = (row: Row, f: bigint) => {
-      if (f === 0n) return;
-      for (let t = 0; t < row.idx.length; t++) acc[row.idx[t]] += f * row.val[t];
-      acc[d] += f * row.c;
-    };
-    sj.s.rows.forEach((srow, h) => {
-      add(srow, (u(h) + v(h)) * fs);
-      add(sj.j.rows[h], (u(h) - v(h)) * fj);
-    });
-    return acc;
-  };
+export function ownTerms(info: NetInfo, top: Top, c: number, fw: Forward): { f: Vec; g: Vec } {
   const bc = top.b[c];
-  const fNums = combine(
-    (h) => bc[h],
-    (h) => top.aMinus[h] + top.bMax[h] - bc[h],
-  );
-  const gNums = combine(
-    (h) => top.aMinus[h],
-    (h) => top.bMax[h],
-  );
-  const den = 2n * top.dense.weights.den * L;
+  const two = 2n * top.dense.weights.den;
+  // u·F_h + v·G_h = ((u+v)·S_h + (u−v)·J_h) / 2.
+  const closure = (u: readonly bigint[], v: readonly bigint[]) => ({
+    s: u.map((x, h) => x + v[h]),
+    j: u.map((x, h) => x - v[h]),
+    den: two,
+  });
   const bias = top.dense.bias;
-  const { den: fd, fa, fb } = common(den, bias.den);
-  const fa0 = fNums.map((v) => v * fa);
-  fa0[d] += bias.nums[c] * fb;
-  let f = normalizeVec({ nums: fa0, den: fd });
-  let g = normalizeVec({ nums: gNums, den });
+  const fStart = closure(
+    bc,
+    bc.map((b, h) => top.aMinus[h] + top.bMax[h] - b),
+  );
+  let f = pullBack(info, fw, info.from[top.index], fStart, bias.nums[c], bias.den);
+  let g = pullBack(info, fw, info.from[top.index], closure(top.aMinus, top.bMax), 0n, 1n);
   // Trailing activations: F ← a·F + b·G, G ← (1+α)·G with (a, b) = (1, α) if active, (α, 1) if not.
   for (const act of top.trailing) {
     const active = fw.pre[info.acts.indexOf(act)].nums[c] > 0n;
@@ -448,6 +328,185 @@ export function ownTerms(
     g = linear(Rational.ONE.add(alpha), g, Rational.ZERO, g);
   }
   return { f, g };
+}
+
+/**
+ * A linear functional of one layer's outputs in the (S, J) basis: Σ_k (s[k]·S_k + j[k]·J_k) / den.
+ */
+interface Covector {
+  readonly s: bigint[];
+  readonly j: bigint[];
+  readonly den: bigint;
+}
+
+function zeros(n: number): bigint[] {
+  return new Array<bigint>(n).fill(0n);
+}
+
+/**
+ * The affine function λ(S, J) + c0/cden of the input, where λ is a covector on the output of layer
+ * `at` (−1: the network input) and (S, J) are the chosen terms propagated forward with x's choices:
+ * dense S ← |W|S + b, J ← WJ + b (likewise taps and scale_shift); activation S ← ((q+p)S_z − e·J_z)/q,
+ * J ← f·J_z/q with (e, f) = (p, q) if active, (q, p) if not (α = p/q; MATH.md §2); max pool
+ * S_o = S_k* + Σ_{j≠k*} (S_j − J_j), J_o = J_k*; add, permute, reshape as they are; at the input
+ * S = J = y. Rather than forming S and J for every unit (O(#weights × d)), λ is pushed back
+ * through the transpose of each layer's map (O(#weights)): λ·(M·v + b) = (Mᵀλ)·v + λ·b. The
+ * biases met on the way go into the constant.
+ */
+function pullBack(info: NetInfo, fw: Forward, at: number, start: Covector, c0: bigint, cden: bigint): Vec {
+  const d = info.d;
+  const pending: (Covector | undefined)[] = new Array(info.steps.length);
+  let atInput: Covector | undefined;
+  let cNum = c0;
+  let cDen = cden;
+  const addConst = (num: bigint, den: bigint) => {
+    if (num === 0n) return;
+    const { den: nd, fa, fb } = common(cDen, den);
+    cNum = cNum * fa + num * fb;
+    cDen = nd;
+  };
+  const send = (to: number, cv: Covector) => {
+    const old = to < 0 ? atInput : pending[to];
+    let sum = cv;
+    if (old !== undefined) {
+      const { den, fa, fb } = common(old.den, cv.den);
+      sum = {
+        s: old.s.map((v, k) => v * fa + cv.s[k] * fb),
+        j: old.j.map((v, k) => v * fa + cv.j[k] * fb),
+        den,
+      };
+    }
+    if (to < 0) atInput = sum;
+    else pending[to] = sum;
+  };
+  const actIndex = new Map(info.acts.map((a, n) => [a.layer, n]));
+  const poolIndex = new Map(info.pools.map((p, n) => [p.layer, n]));
+  const sizeIn = (i: number) => (info.from[i] < 0 ? d : fw.out[info.from[i]].nums.length);
+  send(at, start);
+  for (let i = at; i >= 0; i--) {
+    const cv = pending[i];
+    if (cv === undefined) continue;
+    pending[i] = undefined;
+    const step = info.steps[i];
+    const from = info.from[i];
+    if (from >= i) throw new Error(`checker internal error: layer ${i} reads a later layer`);
+    const { s, j, den } = cv;
+    switch (step.kind) {
+      case 'dense': {
+        const { rows, cols, nums: W, den: Dw } = step.l.weights;
+        const si = zeros(cols);
+        const ji = zeros(cols);
+        let cb = 0n;
+        for (let r = 0; r < rows; r++) {
+          const a = s[r];
+          const b = j[r];
+          if (a === 0n && b === 0n) continue;
+          cb += (a + b) * step.l.bias.nums[r];
+          const base = r * cols;
+          for (let h = 0; h < cols; h++) {
+            const w = W[base + h];
+            if (w === 0n) continue;
+            if (a !== 0n) si[h] += (w < 0n ? -w : w) * a;
+            if (b !== 0n) ji[h] += w * b;
+          }
+        }
+        addConst(cb, den * step.l.bias.den);
+        send(from, { s: si, j: ji, den: den * Dw });
+        break;
+      }
+      case 'scale': {
+        const { scale, shift } = step.l;
+        let cb = 0n;
+        for (let k = 0; k < s.length; k++) cb += (s[k] + j[k]) * shift.nums[k];
+        addConst(cb, den * shift.den);
+        send(from, {
+          s: s.map((a, k) => (scale.nums[k] < 0n ? -scale.nums[k] : scale.nums[k]) * a),
+          j: j.map((b, k) => scale.nums[k] * b),
+          den: den * scale.den,
+        });
+        break;
+      }
+      case 'taps': {
+        const t = step.t;
+        const { start: st, input } = t.win;
+        const n = sizeIn(i);
+        const si = zeros(n);
+        const ji = zeros(n);
+        let cb = 0n;
+        for (let o = 0; o + 1 < st.length; o++) {
+          const a = s[o];
+          const b = j[o];
+          if (a === 0n && b === 0n) continue;
+          cb += (a + b) * t.b[o];
+          for (let k = st[o]; k < st[o + 1]; k++) {
+            const w = t.w[k];
+            if (w === 0n) continue;
+            const h = input[k];
+            if (a !== 0n) si[h] += (w < 0n ? -w : w) * a;
+            if (b !== 0n) ji[h] += w * b;
+          }
+        }
+        addConst(cb, den * t.bden);
+        send(from, { s: si, j: ji, den: den * t.wden });
+        break;
+      }
+      case 'id':
+        send(from, cv);
+        break;
+      case 'perm': {
+        const n = sizeIn(i);
+        const si = zeros(n);
+        const ji = zeros(n);
+        step.perm.forEach((src, k) => {
+          si[src] += s[k];
+          ji[src] += j[k];
+        });
+        send(from, { s: si, j: ji, den });
+        break;
+      }
+      case 'add':
+        send(from, cv);
+        send(step.other, cv);
+        break;
+      case 'act': {
+        const { p, q } = step.act;
+        const z = fw.pre[actIndex.get(i)!].nums;
+        send(from, {
+          s: s.map((a) => (q + p) * a),
+          j: j.map((b, k) => (z[k] > 0n ? q * b - p * s[k] : p * b - q * s[k])),
+          den: den * q,
+        });
+        break;
+      }
+      case 'pool': {
+        const n = poolIndex.get(i)!;
+        const choice = fw.choice[n];
+        const { start: st, input } = step.pool.win;
+        const size = sizeIn(i);
+        const si = zeros(size);
+        const ji = zeros(size);
+        for (let o = 0; o < choice.length; o++) {
+          const k = choice[o];
+          si[k] += s[o];
+          ji[k] += j[o];
+          for (let t = st[o]; t < st[o + 1]; t++) {
+            const h = input[t];
+            if (h === k) continue;
+            si[h] += s[o];
+            ji[h] -= s[o];
+          }
+        }
+        send(from, { s: si, j: ji, den });
+        break;
+      }
+    }
+  }
+  // At the input S = J = y: the coefficients are (s + j)/den, the constant what the biases gave.
+  const { den, fa, fb } = common(atInput?.den ?? 1n, cDen);
+  const nums = new Array<bigint>(d + 1);
+  for (let k = 0; k < d; k++) nums[k] = atInput === undefined ? 0n : (atInput.s[k] + atInput.j[k]) * fa;
+  nums[d] = cNum * fb;
+  return normalizeVec({ nums, den });
 }
 
 /** a·u + b·v for homogeneous vectors. */
