@@ -18,6 +18,7 @@ import {
   type Forms,
   identityForms,
   identityMat,
+  limbCount,
   type Mat,
   matForms,
   mulRows,
@@ -25,6 +26,8 @@ import {
   normalizeMat,
   normalizeVec,
   type Row,
+  type RowLimbs,
+  rowLimbs,
   scaleRow,
   type Vec,
   ZERO_ROW,
@@ -138,19 +141,90 @@ function chainForms(info: NetInfo, fw: Forward): RegionForms {
 // ---------------------------------------------------------------------------------------------
 // Sparse engine (any graph): rows on their receptive fields
 
+/** Below this many row entries per touched coordinate, an output is summed in bigints. */
+const LIMB_OVERLAP = 4;
+
 /**
- * W·M + b (|W| if `abs`): each output accumulates the rows of its non-zero weights; when the
- * input rows are wide, as one dense product by the float-limb kernel instead.
+ * Σ_t w_t·rows[k_t] + constants for one output at a time, over one layer's input forms: in
+ * bigints, or on float limbs (exact, exact.ts) when the rows overlap enough that one bigint
+ * conversion per touched coordinate costs less than a bigint multiply per entry. A row's limbs
+ * are split once per layer, when an output first needs them.
  */
-function denseForms(l: Dense, m: Forms, abs: boolean, acc: Accumulator, d: number): Forms {
+class Combiner {
+  private readonly limbs: (RowLimbs | null | undefined)[];
+  private readonly ws: bigint[] = [];
+  private readonly ks: number[] = [];
+  private entries = 0;
+  private c = 0n;
+
+  constructor(
+    private readonly acc: Accumulator,
+    private readonly m: Forms,
+  ) {
+    this.limbs = new Array(m.rows.length);
+  }
+
+  begin(): void {
+    this.acc.start();
+    this.ws.length = 0;
+    this.ks.length = 0;
+    this.entries = 0;
+    this.c = 0n;
+  }
+
+  /** Adds w·(row k). */
+  push(w: bigint, k: number): void {
+    const row = this.m.rows[k];
+    if (w === 0n || row === ZERO_ROW) return;
+    this.ws.push(w);
+    this.ks.push(k);
+    this.entries += row.idx.length;
+    if (row.c !== 0n) this.c += w * row.c;
+  }
+
+  /** The sum times `scale`, with the constant (Σ w·c)·scale + `extra`. */
+  end(scale: bigint, extra: bigint): Row {
+    const { acc, ws, ks, m } = this;
+    let touched = 0;
+    if (this.entries >= LIMB_OVERLAP * 8) for (const k of ks) touched = acc.touch(m.rows[k]);
+    if (touched > 0 && this.entries >= LIMB_OVERLAP * touched) {
+      // Limbs: every row's (split once per layer) and the widest weight's fix the stride.
+      let rowLimbsMax = 0;
+      let wHi = 0n;
+      let wLo = 0n;
+      for (let t = 0; t < ws.length; t++) {
+        const k = ks[t];
+        let l = this.limbs[k];
+        if (l === undefined) {
+          l = rowLimbs(m.rows[k]) ?? null;
+          this.limbs[k] = l;
+        }
+        if (l !== null && l.count > rowLimbsMax) rowLimbsMax = l.count;
+        const w = ws[t];
+        if (w > wHi) wHi = w;
+        else if (w < wLo) wLo = w;
+      }
+      acc.setStride(rowLimbsMax + Math.max(limbCount(wHi), limbCount(wLo), 0));
+      for (let t = 0; t < ws.length; t++) {
+        const k = ks[t];
+        const l = this.limbs[k];
+        if (l === null || l === undefined || !acc.addLimbs(m.rows[k], l, ws[t])) acc.add(m.rows[k], ws[t]);
+      }
+    } else for (let t = 0; t < ws.length; t++) acc.add(m.rows[ks[t]], ws[t]);
+    return acc.take(scale, this.c * scale + extra);
+  }
+}
+
+/**
+ * W·M + b: each output accumulates the rows of its non-zero weights; when the input rows are
+ * nearly full, as one dense product by the float-limb matrix kernel instead.
+ */
+function denseForms(l: Dense, m: Forms, acc: Accumulator, d: number): Forms {
   const { rows, cols, nums: W, den: Dw } = l.weights;
   const { den, fa, fb } = common(Dw * m.den, l.bias.den);
   let nnz = 0;
   for (const row of m.rows) nnz += row.idx.length;
-  if (
-    process.env.DENSEPATH === 'limbs' ||
-    (process.env.DENSEPATH !== 'sparse' && nnz * 4 > m.rows.length * d)
-  ) {
+  if (nnz * 4 > m.rows.length * d) {
     const width = d + 1;
     const dense = m.rows.map((row) => {
       if (row === ZERO_ROW) return null;
@@ -159,53 +233,37 @@ function denseForms(l: Dense, m: Forms, abs: boolean, acc: Accumulator, d: numbe
       r[d] = row.c;
       return r;
     });
-    return matForms(denseMat(l, { rows: dense, den: m.den }, width, abs), d);
+    return matForms(denseMat(l, { rows: dense, den: m.den }, width, false), d);
   }
   const out: Row[] = new Array(rows);
+  const sum = new Combiner(acc, m);
   for (let i = 0; i < rows; i++) {
-    acc.start();
-    let c = 0n;
+    sum.begin();
     const base = i * cols;
-    for (let k = 0; k < cols; k++) {
-      let w = W[base + k];
-      const row = m.rows[k];
-      if (w === 0n || row === ZERO_ROW) continue;
-      if (abs && w < 0n) w = -w;
-      acc.add(row, w);
-      if (row.c !== 0n) c += w * row.c;
-    }
-    out[i] = acc.take(fa, c * fa + l.bias.nums[i] * fb);
+    for (let k = 0; k < cols; k++) sum.push(W[base + k], k);
+    out[i] = sum.end(fa, l.bias.nums[i] * fb);
   }
   return normalizeForms({ rows: out, den });
 }
 
-/** A convolution or an average pool (|w| if `abs`): each output accumulates the rows of its window. */
-function tapForms(t: TapAffine, m: Forms, abs: boolean, acc: Accumulator): Forms {
+/** A convolution or an average pool: each output accumulates the rows of its window. */
+function tapForms(t: TapAffine, m: Forms, acc: Accumulator): Forms {
   const { den, fa, fb } = common(t.wden * m.den, t.bden);
   const { start, input } = t.win;
   const out: Row[] = new Array(start.length - 1);
+  const sum = new Combiner(acc, m);
   for (let o = 0; o < out.length; o++) {
-    acc.start();
-    let c = 0n;
-    for (let k = start[o]; k < start[o + 1]; k++) {
-      let w = t.w[k];
-      const row = m.rows[input[k]];
-      if (w === 0n || row === ZERO_ROW) continue;
-      if (abs && w < 0n) w = -w;
-      acc.add(row, w);
-      if (row.c !== 0n) c += w * row.c;
-    }
-    out[o] = acc.take(fa, c * fa + t.b[o] * fb);
+    sum.begin();
+    for (let k = start[o]; k < start[o + 1]; k++) sum.push(t.w[k], input[k]);
+    out[o] = sum.end(fa, t.b[o] * fb);
   }
   return normalizeForms({ rows: out, den });
 }
 
-function scaleForms(l: ScaleShift, m: Forms, abs: boolean): Forms {
+function scaleForms(l: ScaleShift, m: Forms): Forms {
   const { den, fa, fb } = common(l.scale.den * m.den, l.shift.den);
   const rows = m.rows.map((row, i) => {
-    let a = l.scale.nums[i];
-    if (abs && a < 0n) a = -a;
-    const r = scaleRow(row, a * fa);
+    const r = scaleRow(row, l.scale.nums[i] * fa);
     const c = r.c + l.shift.nums[i] * fb;
     return c === r.c ? r : { idx: r.idx, val: r.val, c };
   });
@@ -263,13 +321,13 @@ function sparseForms(info: NetInfo, fw: Forward): RegionForms {
         if (!compute) break;
         switch (step.kind) {
           case 'dense':
-            j = denseForms(step.l, jIn, false, acc, info.d);
+            j = denseForms(step.l, jIn, acc, info.d);
             break;
           case 'scale':
-            j = scaleForms(step.l, jIn, false);
+            j = scaleForms(step.l, jIn);
             break;
           case 'taps':
-            j = tapForms(step.t, jIn, false, acc);
+            j = tapForms(step.t, jIn, acc);
             break;
           case 'id':
             j = jIn;
