@@ -26,7 +26,14 @@ import {
   scaleRow,
   type Vec,
 } from './exact.ts';
-import { type ActForms, ownTerms, type PoolForms, type RegionForms, regionForms } from './forms.ts';
+import {
+  type ActForms,
+  ownTerms,
+  type PoolForms,
+  type RegionForms,
+  regionForms,
+  tailClears,
+} from './forms.ts';
 import { type Forward, forwardPass, type NetInfo, netInfo, poolChoice } from './network.ts';
 
 export interface CheckFailure {
@@ -634,7 +641,44 @@ export function checkReport(
       fail(i, 'pattern', `the report says "${p.pattern}", the pattern at x is "${pattern}"`);
 
     const match = p.tropicalMatch;
-    const region = regionForms(info, fw, options.engine);
+    // Forms after the last layer the claims name may be bounded instead of computed (TailHint),
+    // unless an inscribed ball needs every unit's exact form; the tail is re-checked below.
+    let after = p.radiusUnit?.layer ?? -1;
+    if (p.region.status === 'empty')
+      for (const e of p.region.farkas) if (e.kind !== 'domain') after = Math.max(after, e.layer);
+    const hint =
+      p.radius !== null && p.insphere?.status !== 'certified' ? { after, radius: p.radius } : undefined;
+    let region = regionForms(info, fw, options.engine, hint);
+
+    // Radius: r = min |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0, and
+    // (h_k*(x) − h_j(x)) / ‖g_k* − g_j‖₁ over pool comparisons with g_k* ≠ g_j.
+    const radiusOf = (rf: RegionForms) => {
+      let best: { num: bigint; den: bigint } | undefined;
+      const attains: (UnitRef & { num: bigint; den: bigint })[] = [];
+      const consider = (ref: UnitRef, num: bigint, den: bigint) => {
+        attains.push({ ...ref, num, den });
+        if (best === undefined || cmpFrac(num, den, best.num, best.den) < 0) best = { num, den };
+      };
+      for (const u of rf.acts)
+        u.g.rows.forEach((row, k) => {
+          const l1 = rowL1(row);
+          if (l1 !== 0n)
+            consider({ layer: u.act.layer, unit: k }, absBig(u.z.nums[k]) * u.g.den, u.z.den * l1);
+        });
+      for (const q of rf.pools)
+        forEachComparison(q, (o, k, j, gap) => {
+          const l1 = diffL1(q.g.rows[k], q.g.rows[j]);
+          if (l1 !== 0n) consider({ layer: q.pool.layer, unit: o, against: j }, gap * q.g.den, q.h.den * l1);
+        });
+      return { best, attains };
+    };
+    let { best, attains } = radiusOf(region);
+    // With a bounded tail, every tail constraint must be at least the exact minimum over the
+    // exact ones (then the minimum over all is that one); if not, every form is computed.
+    if (region.tail && !tailClears(region.tail, best === undefined ? null : rat(best.num, best.den))) {
+      region = regionForms(info, fw, options.engine);
+      ({ best, attains } = radiusOf(region));
+    }
 
     // Self-check of the checker: its affine forms reproduce its forward pass at x.
     const selfCheck = (g: Forms, rows: Iterable<number>, v: Vec, what: string) => {
@@ -649,7 +693,7 @@ export function checkReport(
     // Region.
     if (p.region.status === 'certified') {
       checked++;
-      const detail = checkWitness(info, region, p.region.witness, report.domain);
+      const detail = checkWitness(info, fw, p.region.witness, report.domain);
       if (detail) fail(i, 'region witness', detail);
     } else if (p.region.status === 'empty') {
       checked++;
@@ -657,25 +701,7 @@ export function checkReport(
       if (detail) fail(i, 'region farkas', detail);
     }
 
-    // Radius: r = min |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0, and
-    // (h_k*(x) − h_j(x)) / ‖g_k* − g_j‖₁ over pool comparisons with g_k* ≠ g_j.
     checked++;
-    let best: { num: bigint; den: bigint } | undefined;
-    const attains: (UnitRef & { num: bigint; den: bigint })[] = [];
-    const consider = (ref: UnitRef, num: bigint, den: bigint) => {
-      attains.push({ ...ref, num, den });
-      if (best === undefined || cmpFrac(num, den, best.num, best.den) < 0) best = { num, den };
-    };
-    for (const u of region.acts)
-      u.g.rows.forEach((row, k) => {
-        const l1 = rowL1(row);
-        if (l1 !== 0n) consider({ layer: u.act.layer, unit: k }, absBig(u.z.nums[k]) * u.g.den, u.z.den * l1);
-      });
-    for (const q of region.pools)
-      forEachComparison(q, (o, k, j, gap) => {
-        const l1 = diffL1(q.g.rows[k], q.g.rows[j]);
-        if (l1 !== 0n) consider({ layer: q.pool.layer, unit: o, against: j }, gap * q.g.den, q.h.den * l1);
-      });
     const radius = best === undefined ? null : rat(best.num, best.den);
     if (radius === null ? p.radius !== null : p.radius === null || !p.radius.eq(radius))
       fail(i, 'radius', `the report says ${p.radius ?? 'null'}, the exact radius is ${radius ?? 'null'}`);
@@ -759,7 +785,7 @@ export function checkReport(
  */
 function checkWitness(
   info: NetInfo,
-  region: RegionForms,
+  fx: Forward,
   witness: readonly Rational[],
   domain: ReportClaim['domain'],
 ): string | undefined {
@@ -771,23 +797,26 @@ function checkWitness(
     if (k >= 0)
       return `witness coordinate ${k} = ${witness[k]} is not strictly inside the domain (${domain.lower[k]}, ${domain.upper[k]})`;
   }
+  // x's pattern (σ_k from z_k(x), the choice of every window) from x's own forward pass.
   const fw = forwardPass(info, toVec(witness));
-  for (let n = 0; n < region.acts.length; n++) {
-    const u = region.acts[n];
+  for (let n = 0; n < info.acts.length; n++) {
+    const layer = info.acts[n].layer;
+    const zx = fx.pre[n].nums;
     const zw = fw.pre[n].nums;
     for (let k = 0; k < zw.length; k++) {
-      const ok = u.active[k] ? zw[k] > 0n : zw[k] < 0n;
-      if (!ok)
-        return `unit ${k} of layer ${u.act.layer} is not strictly ${u.active[k] ? 'active' : 'inactive'} at the witness`;
+      const active = zx[k] > 0n;
+      if (!(active ? zw[k] > 0n : zw[k] < 0n))
+        return `unit ${k} of layer ${layer} is not strictly ${active ? 'active' : 'inactive'} at the witness`;
     }
   }
-  for (let n = 0; n < region.pools.length; n++) {
-    const q = region.pools[n];
+  for (let n = 0; n < info.pools.length; n++) {
+    const pool = info.pools[n];
+    const want = fx.choice[n];
     const hw = fw.poolIn[n].nums;
-    for (let o = 0; o < q.pool.size; o++) {
-      const { choice, tied } = poolChoice(q.pool.win, o, hw);
-      if (choice !== q.choice[o] || tied.length > 0)
-        return `the maximum of window ${o} of layer ${q.pool.layer} is not uniquely at input ${q.choice[o]} at the witness`;
+    for (let o = 0; o < pool.size; o++) {
+      const { choice, tied } = poolChoice(pool.win, o, hw);
+      if (choice !== want[o] || tied.length > 0)
+        return `the maximum of window ${o} of layer ${pool.layer} is not uniquely at input ${want[o]} at the witness`;
     }
   }
   return undefined;

@@ -27,6 +27,7 @@ import {
   normalizeVec,
   type Row,
   type RowLimbs,
+  rowL1,
   rowLimbs,
   scaleRow,
   type Vec,
@@ -56,16 +57,216 @@ export interface PoolForms {
   readonly g: Forms;
 }
 
+/** Exact upper bounds nums[k] / den on some units' ‖g_k‖₁. */
+export interface Norms {
+  readonly nums: readonly bigint[];
+  readonly den: bigint;
+}
+
+/** An activation layer past the exact forms: its values at x and bounds on ‖g_k‖₁. */
+export interface BoundActForms {
+  readonly act: Act;
+  readonly z: Vec;
+  readonly l1: Norms;
+}
+
+/** A max-pool layer past the exact forms: its input at x, its choices, bounds on each input's ‖g_j‖₁. */
+export interface BoundPoolForms {
+  readonly pool: Pool;
+  readonly h: Vec;
+  readonly choice: Int32Array;
+  readonly l1: Norms;
+}
+
 export interface RegionForms {
+  /** The constraint layers with exact forms (all of them, unless `tail` is set). */
   readonly acts: readonly ActForms[];
   readonly pools: readonly PoolForms[];
+  /** The constraint layers after the exact ones, with bounds only (see TailHint). */
+  readonly tail?: { readonly acts: readonly BoundActForms[]; readonly pools: readonly BoundPoolForms[] };
+}
+
+/**
+ * When the point's claims name no constraint after layer `after` and need no exact form after it
+ * except through the radius (no inscribed ball), the forms of later layers may be replaced by
+ * bounds ‖g_k‖₁ ≤ u_k (triangle inequality through each layer, exact): a unit whose
+ * |z_k(x)| / u_k exceeds the claimed radius cannot attain the minimum. The caller must re-check
+ * the tail against the radius it computes (tailClears) and compute the full forms if that fails.
+ */
+export interface TailHint {
+  readonly after: number;
+  readonly radius: Rational;
 }
 
 /** The affine forms of x's region, by the dense engine for plain chains, else the sparse one. */
-export function regionForms(info: NetInfo, fw: Forward, engine?: 'dense' | 'sparse'): RegionForms {
+export function regionForms(
+  info: NetInfo,
+  fw: Forward,
+  engine?: 'dense' | 'sparse',
+  hint?: TailHint,
+): RegionForms {
+  const h = hint !== undefined && hint.radius.sign() > 0 ? hint : undefined;
   return (engine ?? (info.chain ? 'dense' : 'sparse')) === 'dense' && info.chain
-    ? chainForms(info, fw)
-    : sparseForms(info, fw);
+    ? chainForms(info, fw, h)
+    : sparseForms(info, fw, h);
+}
+
+/** ‖g_k‖₁ of every row, exactly. */
+function formNorms(f: Forms): Norms {
+  return { nums: f.rows.map(rowL1), den: f.den };
+}
+
+const absB = (v: bigint) => (v < 0n ? -v : v);
+
+/** Does a comparison with value |gap|/gden and ‖·‖₁ ≤ u/uden clear the bar r (gap/‖·‖₁ > r, or ‖·‖₁ = 0)? */
+function clears(gap: bigint, gden: bigint, u: bigint, uden: bigint, r: Rational): boolean {
+  return u === 0n || absB(gap) * uden * r.den > r.num * u * gden;
+}
+
+/**
+ * Bounds on ‖g‖₁ for every constraint after activation layer `at`, from the exact forms at its
+ * input (`jIn`) and the exact forms still alive (`alive(i)`: the output of layer i < at), or
+ * undefined as soon as one unit or pool comparison does not clear the bar. Through each layer
+ * ‖Σ_j w_j g_j‖₁ ≤ Σ_j |w_j|·‖g_j‖₁ (biases do not enter g).
+ */
+function tailBounds(
+  info: NetInfo,
+  fw: Forward,
+  at: number,
+  jIn: Forms,
+  alive: (i: number) => Forms | undefined,
+  last: number,
+  bar: Rational,
+): RegionForms['tail'] {
+  const d = info.d;
+  const norms: (Norms | undefined)[] = new Array(info.steps.length);
+  const exact = new Map<number, Norms>();
+  const normsOf = (i: number): Norms => {
+    if (i < 0) return { nums: new Array<bigint>(d).fill(1n), den: 1n };
+    if (i >= at) return norms[i]!;
+    let n = exact.get(i);
+    if (n === undefined) {
+      const f = alive(i);
+      if (f === undefined) throw new Error(`checker internal error: the forms of layer ${i} are gone`);
+      n = formNorms(f);
+      exact.set(i, n);
+    }
+    return n;
+  };
+  const actIndex = new Map(info.acts.map((a, n) => [a.layer, n]));
+  const poolIndex = new Map(info.pools.map((p, n) => [p.layer, n]));
+  const through = (a: Act, z: Vec, u: Norms): Norms => ({
+    nums: u.nums.map((v, k) => v * (z.nums[k] > 0n ? a.q : a.p)),
+    den: u.den * a.q,
+  });
+  const acts: BoundActForms[] = [];
+  const pools: BoundPoolForms[] = [];
+  const first = info.steps[at];
+  if (first.kind !== 'act') throw new Error('checker internal error: a tail starts after an activation');
+  norms[at] = through(first.act, fw.pre[actIndex.get(at)!], formNorms(jIn));
+  for (let i = at + 1; i <= last; i++) {
+    const step = info.steps[i];
+    const u = normsOf(info.from[i]);
+    let out: Norms;
+    switch (step.kind) {
+      case 'act': {
+        const z = fw.pre[actIndex.get(i)!];
+        for (let k = 0; k < u.nums.length; k++)
+          if (!clears(z.nums[k], z.den, u.nums[k], u.den, bar)) return undefined;
+        acts.push({ act: step.act, z, l1: u });
+        out = through(step.act, z, u);
+        break;
+      }
+      case 'pool': {
+        const n = poolIndex.get(i)!;
+        const h = fw.poolIn[n];
+        const choice = fw.choice[n];
+        const { start, input } = step.pool.win;
+        for (let o = 0; o < choice.length; o++) {
+          const k = choice[o];
+          for (let t = start[o]; t < start[o + 1]; t++) {
+            const j = input[t];
+            if (j !== k && !clears(h.nums[k] - h.nums[j], h.den, u.nums[k] + u.nums[j], u.den, bar))
+              return undefined;
+          }
+        }
+        pools.push({ pool: step.pool, h, choice, l1: u });
+        out = { nums: Array.from(choice, (k) => u.nums[k]), den: u.den };
+        break;
+      }
+      case 'dense': {
+        const { rows, cols, nums: W, den } = step.l.weights;
+        const nums = new Array<bigint>(rows);
+        for (let r = 0; r < rows; r++) {
+          let acc = 0n;
+          for (let h = 0; h < cols; h++) {
+            const w = W[r * cols + h];
+            if (w !== 0n && u.nums[h] !== 0n) acc += absB(w) * u.nums[h];
+          }
+          nums[r] = acc;
+        }
+        out = { nums, den: u.den * den };
+        break;
+      }
+      case 'taps': {
+        const { start, input } = step.t.win;
+        const nums = new Array<bigint>(start.length - 1);
+        for (let o = 0; o + 1 < start.length; o++) {
+          let acc = 0n;
+          for (let t = start[o]; t < start[o + 1]; t++) {
+            const w = step.t.w[t];
+            const v = u.nums[input[t]];
+            if (w !== 0n && v !== 0n) acc += absB(w) * v;
+          }
+          nums[o] = acc;
+        }
+        out = { nums, den: u.den * step.t.wden };
+        break;
+      }
+      case 'scale':
+        out = { nums: u.nums.map((v, k) => absB(step.l.scale.nums[k]) * v), den: u.den * step.l.scale.den };
+        break;
+      case 'id':
+        out = u;
+        break;
+      case 'perm':
+        out = { nums: step.perm.map((k) => u.nums[k]), den: u.den };
+        break;
+      case 'add': {
+        const b = normsOf(step.other);
+        const { den, fa, fb } = common(u.den, b.den);
+        out = { nums: u.nums.map((v, k) => v * fa + b.nums[k] * fb), den };
+        break;
+      }
+    }
+    norms[i] = out;
+  }
+  return { acts, pools };
+}
+
+/**
+ * Whether every bounded constraint of the tail has |value at x| / bound ≥ r (so none is below the
+ * radius r computed from the exact forms); r null (no exact unit bounds it) never clears.
+ */
+export function tailClears(tail: NonNullable<RegionForms['tail']>, r: Rational | null): boolean {
+  if (r === null) return false;
+  const ok = (gap: bigint, gden: bigint, u: bigint, uden: bigint) =>
+    u === 0n || absB(gap) * uden * r.den >= r.num * u * gden;
+  for (const a of tail.acts)
+    for (let k = 0; k < a.l1.nums.length; k++)
+      if (!ok(a.z.nums[k], a.z.den, a.l1.nums[k], a.l1.den)) return false;
+  for (const q of tail.pools) {
+    const { start, input } = q.pool.win;
+    for (let o = 0; o < q.choice.length; o++) {
+      const k = q.choice[o];
+      for (let t = start[o]; t < start[o + 1]; t++) {
+        const j = input[t];
+        if (j !== k && !ok(q.h.nums[k] - q.h.nums[j], q.h.den, q.l1.nums[k] + q.l1.nums[j], q.l1.den))
+          return false;
+      }
+    }
+  }
+  return true;
 }
 
 /** Index of the last layer whose input forms are needed: the last constraint. */
@@ -115,7 +316,7 @@ function actJ(a: Act, active: readonly boolean[], jz: Mat): Mat {
   return a.q === 1n ? { rows, den: jz.den } : normalizeMat({ rows, den: jz.den * a.q });
 }
 
-function chainForms(info: NetInfo, fw: Forward): RegionForms {
+function chainForms(info: NetInfo, fw: Forward, hint?: TailHint): RegionForms {
   const d = info.d;
   const width = d + 1;
   const last = lastNeeded(info);
@@ -127,8 +328,13 @@ function chainForms(info: NetInfo, fw: Forward): RegionForms {
     if (step.kind === 'act') {
       const z = fw.pre[a++];
       const active = z.nums.map((n) => n > 0n);
-      acts.push({ act: step.act, z, active, g: matForms(j, d) });
+      const g = matForms(j, d);
+      acts.push({ act: step.act, z, active, g });
       if (index === last) break;
+      if (hint && index >= hint.after) {
+        const tail = tailBounds(info, fw, index, g, () => undefined, last, hint.radius);
+        if (tail) return { acts, pools: [], tail };
+      }
       j = actJ(step.act, active, j);
     } else if (index === last) break;
     else if (step.kind === 'dense') j = denseMat(step.l, j, width, false);
@@ -280,7 +486,7 @@ function actJForms(a: Act, active: readonly boolean[], jz: Forms): Forms {
   return a.q === 1n ? { rows, den: jz.den } : normalizeForms({ rows, den: jz.den * a.q });
 }
 
-function sparseForms(info: NetInfo, fw: Forward): RegionForms {
+function sparseForms(info: NetInfo, fw: Forward, hint?: TailHint): RegionForms {
   const n = info.steps.length;
   const last = lastNeeded(info);
   // The last layer reading each output: forms are dropped after it.
@@ -308,6 +514,10 @@ function sparseForms(info: NetInfo, fw: Forward): RegionForms {
         const z = fw.pre[a++];
         const active = z.nums.map((v) => v > 0n);
         acts.push({ act: step.act, z, active, g: jIn });
+        if (compute && hint && index >= hint.after) {
+          const tail = tailBounds(info, fw, index, jIn, (k) => (k < 0 ? input : jOut[k]), last, hint.radius);
+          if (tail) return { acts, pools, tail };
+        }
         if (compute) j = actJForms(step.act, active, jIn);
         break;
       }
