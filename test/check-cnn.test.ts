@@ -620,10 +620,7 @@ test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, a
           const rPrefix = prefix.length === 0 ? null : prefix.reduce((a, b) => (b.lt(a) ? b : a));
           if (tailClears(cut.tail, rPrefix)) {
             bump(counts, 'tail clears');
-            check(
-              rPrefix?.eq(r) === true,
-              () => `the tail cleared ${rPrefix} but the radius is ${r}`,
-            );
+            check(rPrefix?.eq(r) === true, () => `the tail cleared ${rPrefix} but the radius is ${r}`);
           } else bump(counts, 'tail refused');
         }
       }
