@@ -587,11 +587,16 @@ export function checkReport(
           badClasses.add(c);
         }
       });
-      if (!badClasses.has(c))
+      if (!badClasses.has(c)) {
+        // One denominator for the whole class: a term then compares with the own term by subtraction.
+        const vecs = list.map((t) => toVec([...t.coefficients, t.bias]));
+        let den = 1n;
+        for (const v of vecs) if (den % v.den !== 0n) den = common(den, v.den).den;
         termVecs.set(
           c,
-          list.map((t) => toVec([...t.coefficients, t.bias])),
+          vecs.map((v) => (v.den === den ? v : { nums: v.nums.map((n) => n * (den / v.den)), den })),
         );
+      }
     }
   }
 
@@ -931,18 +936,25 @@ function checkMatch(
     throw new Error(`checker internal error: F_c(x) − G(x) ≠ logit ${c} at point ${p.index}`);
   const d = info.d;
   const r = ctx.radius;
+  // The own term and the class's terms on one denominator D (the terms share theirs, T):
+  // t·(D/T) − f·(D/F) per coordinate; usually D = T and the terms need no scaling.
+  const T = terms.length > 0 ? terms[0].den : 1n;
+  const { fa: sT, fb: sF } = common(T, own.f.den);
+  const f = sF === 1n ? own.f.nums : own.f.nums.map((v) => v * sF);
+  const xs = ctx.x.nums;
   /** (a_j − a_x)·x + (b_j − b_x) + r‖a_j − a_x‖₁, as a sign. */
   const excess = (t: Vec): number => {
     let dot = 0n;
     let l1 = 0n;
+    const tn = t.nums;
     for (let k = 0; k < d; k++) {
-      const diff = t.nums[k] * own.f.den - own.f.nums[k] * t.den;
+      const diff = sT === 1n ? tn[k] - f[k] : tn[k] * sT - f[k];
       if (diff === 0n) continue;
-      dot += diff * ctx.x.nums[k];
-      l1 += absBig(diff);
+      if (xs[k] !== 0n) dot += diff * xs[k];
+      l1 += diff < 0n ? -diff : diff;
     }
-    const bdiff = t.nums[d] * own.f.den - own.f.nums[d] * t.den;
-    // Everything over t.den·own.den·x.den·r.den (all positive).
+    const bdiff = sT === 1n ? tn[d] - f[d] : tn[d] * sT - f[d];
+    // Everything over D·x.den·r.den (all positive).
     const total = dot * r.den + bdiff * ctx.x.den * r.den + r.num * l1 * ctx.x.den;
     return total > 0n ? 1 : total < 0n ? -1 : 0;
   };

@@ -20,8 +20,39 @@ export interface Mat {
   readonly den: bigint;
 }
 
-/** The largest g dividing `den` and every numerator: one `%` per entry while g > 1, a gcd rarely. */
+const tzChunk = new BigUint64Array(1);
+const tzHalves = new Uint32Array(tzChunk.buffer);
+
+/** The number of trailing zero bits of n ≠ 0, or `cap` if it has at least that many. */
+function trailingZeros(n: bigint, cap: number): number {
+  let t = 0;
+  for (;;) {
+    tzChunk[0] = n; // the low 64 bits (two's complement: the same trailing zeros as |n|)
+    const lo = tzHalves[0];
+    if (lo !== 0) return Math.min(cap, t + 31 - Math.clz32(lo & -lo));
+    const hi = tzHalves[1];
+    if (hi !== 0) return Math.min(cap, t + 63 - Math.clz32(hi & -hi));
+    t += 64;
+    if (t >= cap) return cap;
+    n >>= 64n;
+  }
+}
+
+/**
+ * The largest g dividing `den` and every numerator. For a power-of-two den (every float network)
+ * g = 2^t with t the fewest trailing zeros, counted without a bigint division; otherwise one `%`
+ * per entry while g > 1, a gcd rarely.
+ */
 function commonFactor(den: bigint, each: (visit: (n: bigint) => boolean) => void): bigint {
+  if ((den & (den - 1n)) === 0n) {
+    let t = trailingZeros(den, Number.POSITIVE_INFINITY);
+    if (t === 0) return 1n;
+    each((n) => {
+      if (n !== 0n) t = trailingZeros(n, t);
+      return t > 0;
+    });
+    return 1n << BigInt(t);
+  }
   let g = den;
   each((n) => {
     if (n !== 0n && n % g !== 0n) g = gcd(g, n);
@@ -37,6 +68,20 @@ export function normalizeVec(v: Vec): Vec {
   });
   if (g === 1n) return v;
   return { nums: v.nums.map((n) => n / g), den: v.den / g };
+}
+
+/** Two vectors over one denominator with the common factor of every entry and den divided out. */
+export function normalizePair(
+  a: bigint[],
+  b: bigint[],
+  den: bigint,
+): { a: bigint[]; b: bigint[]; den: bigint } {
+  const g = commonFactor(den, (visit) => {
+    for (const n of a) if (!visit(n)) return;
+    for (const n of b) if (!visit(n)) return;
+  });
+  if (g === 1n) return { a, b, den };
+  return { a: a.map((n) => n / g), b: b.map((n) => n / g), den: den / g };
 }
 
 /** m with the common factor of all its entries and its denominator divided out. */
@@ -559,7 +604,10 @@ export class Accumulator {
           while (q > 0) v = (v << 64n) | chunks[--q];
         }
         if (carry !== 0) v += BigInt(carry) << BigInt(LIMB_BITS * levels);
-        if (v !== 0n) this.vals[i] += v;
+        if (v !== 0n) {
+          const old = this.vals[i];
+          this.vals[i] = old === 0n ? v : old + v;
+        }
       }
     }
     this.levels = 0;

@@ -24,6 +24,7 @@ import {
   mulRows,
   normalizeForms,
   normalizeMat,
+  normalizePair,
   normalizeVec,
   type Row,
   type RowLimbs,
@@ -153,8 +154,7 @@ function tailBounds(
     }
     return n;
   };
-  const actIndex = new Map(info.acts.map((a, n) => [a.layer, n]));
-  const poolIndex = new Map(info.pools.map((p, n) => [p.layer, n]));
+  const { actIndex, poolIndex } = info;
   const through = (a: Act, z: Vec, u: Norms): Norms => ({
     nums: u.nums.map((v, k) => v * (z.nums[k] > 0n ? a.q : a.p)),
     den: u.den * a.q,
@@ -589,7 +589,7 @@ export function ownTerms(info: NetInfo, top: Top, c: number, fw: Forward): { f: 
   let g = pullBack(info, fw, info.from[top.index], closure(top.aMinus, top.bMax), 0n, 1n);
   // Trailing activations: F ← a·F + b·G, G ← (1+α)·G with (a, b) = (1, α) if active, (α, 1) if not.
   for (const act of top.trailing) {
-    const active = fw.pre[info.acts.indexOf(act)].nums[c] > 0n;
+    const active = fw.pre[info.actIndex.get(act.layer)!].nums[c] > 0n;
     const alpha = Rational.of(act.p, act.q);
     const [ca, cb] = active ? [Rational.ONE, alpha] : [alpha, Rational.ONE];
     f = linear(ca, f, cb, g);
@@ -644,11 +644,13 @@ function pullBack(info: NetInfo, fw: Forward, at: number, start: Covector, c0: b
         den,
       };
     }
+    // Keep the numerators short: each layer multiplies the denominator by its weights'.
+    const n = normalizePair(sum.s, sum.j, sum.den);
+    sum = { s: n.a, j: n.b, den: n.den };
     if (to < 0) atInput = sum;
     else pending[to] = sum;
   };
-  const actIndex = new Map(info.acts.map((a, n) => [a.layer, n]));
-  const poolIndex = new Map(info.pools.map((p, n) => [p.layer, n]));
+  const { actIndex, poolIndex } = info;
   const sizeIn = (i: number) => (info.from[i] < 0 ? d : fw.out[info.from[i]].nums.length);
   send(at, start);
   for (let i = at; i >= 0; i--) {

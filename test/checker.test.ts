@@ -4,7 +4,15 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { type CheckResult, checkReport } from '../proofs/checker.ts';
-import { Accumulator, limbCount, mulRowsBig, mulRowsLimbs, type Row, rowLimbs } from '../proofs/exact.ts';
+import {
+  Accumulator,
+  limbCount,
+  mulRowsBig,
+  mulRowsLimbs,
+  normalizeVec,
+  type Row,
+  rowLimbs,
+} from '../proofs/exact.ts';
 import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
 import {
   pointJson,
@@ -845,6 +853,41 @@ test('property: the sparse float-limb accumulator equals bigint sums', (t) => {
     t.true(k >= 2 ** 20 ? acc.addLimbs(neg, l2, 0xffffn) : acc.addLimbs(one, l1, 0xffffn));
   t.deepEqual(acc.take(1n, 0n).val, [BigInt(2 ** 20 - 5) * 0xffffn * 0xffffn]);
 });
+
+test('property: normalisation divides out exactly the common factor (power-of-two and other denominators)', (t) => {
+  const arb = fc.record({
+    nums: fc.array(
+      fc.oneof(
+        fc.constant(0n),
+        fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }),
+        fc
+          .tuple(fc.bigInt({ min: -1000n, max: 1000n }), fc.integer({ min: 0, max: 200 }))
+          .map(([m, e]) => m << BigInt(e)),
+      ),
+      { maxLength: 6 },
+    ),
+    den: fc.oneof(
+      fc.integer({ min: 0, max: 260 }).map((e) => 1n << BigInt(e)),
+      fc.bigInt({ min: 1n, max: 1n << 80n }),
+    ),
+  });
+  fc.assert(
+    fc.property(arb, ({ nums, den }) => {
+      const v = normalizeVec({ nums, den });
+      let g = v.den;
+      for (const n of v.nums) g = gcdBig(g, n < 0n ? -n : n);
+      const same = nums.every((n, i) => n * v.den === v.nums[i] * den);
+      if (g !== 1n || !same || v.den <= 0n) throw new Error(`${nums}/${den} → ${v.nums}/${v.den}`);
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
+
+function gcdBig(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Cross-validation: reports written by the certification pipeline pass the checker
