@@ -207,8 +207,18 @@ class Reader {
   /** An exact number in the report's canonical form: a string `p` or `p/q` in lowest terms, q > 1. */
   exact(v: JsonValue, field: string): Rational {
     if (v.kind === 'string' && CANONICAL.test(v.value)) {
-      const r = Rational.parse(v.value);
-      if (r !== undefined && r.toString() === v.value) return r;
+      // The pattern admits only "-0", "p/1" and fractions not in lowest terms besides the
+      // canonical forms: refuse those (no decimal printing needed to compare).
+      const text = v.value;
+      const slash = text.indexOf('/');
+      if (slash < 0) {
+        const p = BigInt(text);
+        if (p !== 0n || text[0] !== '-') return Rational.of(p);
+      } else {
+        const q = BigInt(text.slice(slash + 1));
+        const r = Rational.of(BigInt(text.slice(0, slash)), q);
+        if (q !== 1n && r.den === q) return r;
+      }
     }
     return this.fail(
       v.kind === 'string' || v.kind === 'number' ? 'number' : 'type',

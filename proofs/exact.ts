@@ -116,6 +116,10 @@ export function identityMat(d: number): Mat {
 
 /** Least common multiple and the two factors that bring a/b onto it. */
 export function common(a: bigint, b: bigint): { den: bigint; fa: bigint; fb: bigint } {
+  // Most pairs divide one another (a layer's denominator and its weights'): no gcd then.
+  if (a === b) return { den: a, fa: 1n, fb: 1n };
+  if (a % b === 0n) return { den: a, fa: 1n, fb: a / b };
+  if (b % a === 0n) return { den: b, fa: b / a, fb: 1n };
   const den = lcm(a, b);
   return { den, fa: den / a, fb: den / b };
 }
