@@ -293,6 +293,21 @@ function denseMat(l: Dense, m: Mat, width: number, abs: boolean): Mat {
   return normalizeMat({ rows: out, den });
 }
 
+/** W·I + b: a dense layer on the network input is its own weights, with the bias as constant column. */
+function denseOnInput(l: Dense, d: number): Mat {
+  const { rows, cols, nums: W, den: Dw } = l.weights;
+  if (cols !== d) throw new Error(`checker internal error: dense layer of ${cols} inputs on ${d}`);
+  const { den, fa, fb } = common(Dw, l.bias.den);
+  const out: bigint[][] = new Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const row = new Array<bigint>(d + 1);
+    for (let k = 0; k < d; k++) row[k] = fa === 1n ? W[i * cols + k] : W[i * cols + k] * fa;
+    row[d] = l.bias.nums[i] * fb;
+    out[i] = row;
+  }
+  return normalizeMat({ rows: out, den });
+}
+
 /** diag(a)·M + t in homogeneous form; |a| if `abs`. */
 function scaleShiftMat(l: ScaleShift, m: Mat, width: number, abs: boolean): Mat {
   const { den, fa, fb } = common(l.scale.den * m.den, l.shift.den);
@@ -320,7 +335,8 @@ function chainForms(info: NetInfo, fw: Forward, hint?: TailHint): RegionForms {
   const d = info.d;
   const width = d + 1;
   const last = lastNeeded(info);
-  let j = identityMat(d);
+  const input = identityMat(d);
+  let j = input;
   const acts: ActForms[] = [];
   let a = 0;
   for (let index = 0; index <= last; index++) {
@@ -337,7 +353,8 @@ function chainForms(info: NetInfo, fw: Forward, hint?: TailHint): RegionForms {
       }
       j = actJ(step.act, active, j);
     } else if (index === last) break;
-    else if (step.kind === 'dense') j = denseMat(step.l, j, width, false);
+    else if (step.kind === 'dense')
+      j = j === input ? denseOnInput(step.l, d) : denseMat(step.l, j, width, false);
     else if (step.kind === 'scale') j = scaleShiftMat(step.l, j, width, false);
     else if (step.kind !== 'id') throw new Error(`checker internal error: ${step.kind} in a chain`);
   }
