@@ -3,7 +3,9 @@
 // input as an affine function g·y + c of the input) through every layer with the choices made at
 // x; and, when a tropical match is to be checked, the one term F_c (and G) that it needs, by
 // pushing that linear functional of (S, J), S = F + G, back through the same per-layer maps
-// (reverse mode: O(#weights) per term instead of O(#weights × d) for every S row).
+// (reverse mode: O(#weights) per term instead of O(#weights × d) for every S row). Past the
+// last layer a point's claims name, the forms may be replaced by exact bounds on ‖g‖₁ when
+// those show that no later unit can attain the radius (TailHint).
 //
 // Two engines compute the same forms. A plain chain of dense/scale_shift/activation/reshape
 // layers uses dense homogeneous rows and one exact matrix product per layer (the float-limb
