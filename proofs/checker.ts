@@ -26,7 +26,14 @@ import {
   scaleRow,
   type Vec,
 } from './exact.ts';
-import { type ActForms, ownTerms, type PoolForms, type RegionForms, regionForms } from './forms.ts';
+import {
+  type ActForms,
+  ownTerms,
+  type PoolForms,
+  type RegionForms,
+  regionForms,
+  tailClears,
+} from './forms.ts';
 import { type Forward, forwardPass, type NetInfo, netInfo, poolChoice } from './network.ts';
 
 export interface CheckFailure {
@@ -200,8 +207,18 @@ class Reader {
   /** An exact number in the report's canonical form: a string `p` or `p/q` in lowest terms, q > 1. */
   exact(v: JsonValue, field: string): Rational {
     if (v.kind === 'string' && CANONICAL.test(v.value)) {
-      const r = Rational.parse(v.value);
-      if (r !== undefined && r.toString() === v.value) return r;
+      // The pattern admits only "-0", "p/1" and fractions not in lowest terms besides the
+      // canonical forms: refuse those (no decimal printing needed to compare).
+      const text = v.value;
+      const slash = text.indexOf('/');
+      if (slash < 0) {
+        const p = BigInt(text);
+        if (p !== 0n || text[0] !== '-') return Rational.of(p);
+      } else {
+        const q = BigInt(text.slice(slash + 1));
+        const r = Rational.of(BigInt(text.slice(0, slash)), q);
+        if (q !== 1n && r.den === q) return r;
+      }
     }
     return this.fail(
       v.kind === 'string' || v.kind === 'number' ? 'number' : 'type',
@@ -580,11 +597,16 @@ export function checkReport(
           badClasses.add(c);
         }
       });
-      if (!badClasses.has(c))
+      if (!badClasses.has(c)) {
+        // One denominator for the whole class: a term then compares with the own term by subtraction.
+        const vecs = list.map((t) => toVec([...t.coefficients, t.bias]));
+        let den = 1n;
+        for (const v of vecs) if (den % v.den !== 0n) den = common(den, v.den).den;
         termVecs.set(
           c,
-          list.map((t) => toVec([...t.coefficients, t.bias])),
+          vecs.map((v) => (v.den === den ? v : { nums: v.nums.map((n) => n * (den / v.den)), den })),
         );
+      }
     }
   }
 
@@ -634,12 +656,44 @@ export function checkReport(
       fail(i, 'pattern', `the report says "${p.pattern}", the pattern at x is "${pattern}"`);
 
     const match = p.tropicalMatch;
-    const needS =
-      report.terms !== null &&
-      match !== undefined &&
-      match.status !== 'unresolved' &&
-      typeof info.top !== 'string';
-    const region = regionForms(info, fw, needS, options.engine);
+    // Forms after the last layer the claims name may be bounded instead of computed (TailHint),
+    // unless an inscribed ball needs every unit's exact form; the tail is re-checked below.
+    let after = p.radiusUnit?.layer ?? -1;
+    if (p.region.status === 'empty')
+      for (const e of p.region.farkas) if (e.kind !== 'domain') after = Math.max(after, e.layer);
+    const hint =
+      p.radius !== null && p.insphere?.status !== 'certified' ? { after, radius: p.radius } : undefined;
+    let region = regionForms(info, fw, options.engine, hint);
+
+    // Radius: r = min |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0, and
+    // (h_k*(x) − h_j(x)) / ‖g_k* − g_j‖₁ over pool comparisons with g_k* ≠ g_j.
+    const radiusOf = (rf: RegionForms) => {
+      let best: { num: bigint; den: bigint } | undefined;
+      const attains: (UnitRef & { num: bigint; den: bigint })[] = [];
+      const consider = (ref: UnitRef, num: bigint, den: bigint) => {
+        attains.push({ ...ref, num, den });
+        if (best === undefined || cmpFrac(num, den, best.num, best.den) < 0) best = { num, den };
+      };
+      for (const u of rf.acts)
+        u.g.rows.forEach((row, k) => {
+          const l1 = rowL1(row);
+          if (l1 !== 0n)
+            consider({ layer: u.act.layer, unit: k }, absBig(u.z.nums[k]) * u.g.den, u.z.den * l1);
+        });
+      for (const q of rf.pools)
+        forEachComparison(q, (o, k, j, gap) => {
+          const l1 = diffL1(q.g.rows[k], q.g.rows[j]);
+          if (l1 !== 0n) consider({ layer: q.pool.layer, unit: o, against: j }, gap * q.g.den, q.h.den * l1);
+        });
+      return { best, attains };
+    };
+    let { best, attains } = radiusOf(region);
+    // With a bounded tail, every tail constraint must be at least the exact minimum over the
+    // exact ones (then the minimum over all is that one); if not, every form is computed.
+    if (region.tail && !tailClears(region.tail, best === undefined ? null : rat(best.num, best.den))) {
+      region = regionForms(info, fw, options.engine);
+      ({ best, attains } = radiusOf(region));
+    }
 
     // Self-check of the checker: its affine forms reproduce its forward pass at x.
     const selfCheck = (g: Forms, rows: Iterable<number>, v: Vec, what: string) => {
@@ -654,7 +708,7 @@ export function checkReport(
     // Region.
     if (p.region.status === 'certified') {
       checked++;
-      const detail = checkWitness(info, region, p.region.witness, report.domain);
+      const detail = checkWitness(info, fw, p.region.witness, report.domain);
       if (detail) fail(i, 'region witness', detail);
     } else if (p.region.status === 'empty') {
       checked++;
@@ -662,25 +716,7 @@ export function checkReport(
       if (detail) fail(i, 'region farkas', detail);
     }
 
-    // Radius: r = min |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0, and
-    // (h_k*(x) − h_j(x)) / ‖g_k* − g_j‖₁ over pool comparisons with g_k* ≠ g_j.
     checked++;
-    let best: { num: bigint; den: bigint } | undefined;
-    const attains: (UnitRef & { num: bigint; den: bigint })[] = [];
-    const consider = (ref: UnitRef, num: bigint, den: bigint) => {
-      attains.push({ ...ref, num, den });
-      if (best === undefined || cmpFrac(num, den, best.num, best.den) < 0) best = { num, den };
-    };
-    for (const u of region.acts)
-      u.g.rows.forEach((row, k) => {
-        const l1 = rowL1(row);
-        if (l1 !== 0n) consider({ layer: u.act.layer, unit: k }, absBig(u.z.nums[k]) * u.g.den, u.z.den * l1);
-      });
-    for (const q of region.pools)
-      forEachComparison(q, (o, k, j, gap) => {
-        const l1 = diffL1(q.g.rows[k], q.g.rows[j]);
-        if (l1 !== 0n) consider({ layer: q.pool.layer, unit: o, against: j }, gap * q.g.den, q.h.den * l1);
-      });
     const radius = best === undefined ? null : rat(best.num, best.den);
     if (radius === null ? p.radius !== null : p.radius === null || !p.radius.eq(radius))
       fail(i, 'radius', `the report says ${p.radius ?? 'null'}, the exact radius is ${radius ?? 'null'}`);
@@ -707,23 +743,13 @@ export function checkReport(
     // Tropical match.
     if (report.terms && match && match.status !== 'unresolved') {
       checked++;
-      const detail = checkMatch(
-        info,
-        region,
-        fw,
-        report.terms.groupBy,
-        p,
-        prediction,
-        data.labels[i],
-        match,
-        {
-          termVecs,
-          badClasses,
-          x,
-          radius: radius ?? Rational.ZERO,
-          logits,
-        },
-      );
+      const detail = checkMatch(info, fw, report.terms.groupBy, p, prediction, data.labels[i], match, {
+        termVecs,
+        badClasses,
+        x,
+        radius: radius ?? Rational.ZERO,
+        logits,
+      });
       if (detail) fail(i, 'tropical match', detail);
     }
 
@@ -774,7 +800,7 @@ export function checkReport(
  */
 function checkWitness(
   info: NetInfo,
-  region: RegionForms,
+  fx: Forward,
   witness: readonly Rational[],
   domain: ReportClaim['domain'],
 ): string | undefined {
@@ -786,23 +812,26 @@ function checkWitness(
     if (k >= 0)
       return `witness coordinate ${k} = ${witness[k]} is not strictly inside the domain (${domain.lower[k]}, ${domain.upper[k]})`;
   }
+  // x's pattern (σ_k from z_k(x), the choice of every window) from x's own forward pass.
   const fw = forwardPass(info, toVec(witness));
-  for (let n = 0; n < region.acts.length; n++) {
-    const u = region.acts[n];
+  for (let n = 0; n < info.acts.length; n++) {
+    const layer = info.acts[n].layer;
+    const zx = fx.pre[n].nums;
     const zw = fw.pre[n].nums;
     for (let k = 0; k < zw.length; k++) {
-      const ok = u.active[k] ? zw[k] > 0n : zw[k] < 0n;
-      if (!ok)
-        return `unit ${k} of layer ${u.act.layer} is not strictly ${u.active[k] ? 'active' : 'inactive'} at the witness`;
+      const active = zx[k] > 0n;
+      if (!(active ? zw[k] > 0n : zw[k] < 0n))
+        return `unit ${k} of layer ${layer} is not strictly ${active ? 'active' : 'inactive'} at the witness`;
     }
   }
-  for (let n = 0; n < region.pools.length; n++) {
-    const q = region.pools[n];
+  for (let n = 0; n < info.pools.length; n++) {
+    const pool = info.pools[n];
+    const want = fx.choice[n];
     const hw = fw.poolIn[n].nums;
-    for (let o = 0; o < q.pool.size; o++) {
-      const { choice, tied } = poolChoice(q.pool.win, o, hw);
-      if (choice !== q.choice[o] || tied.length > 0)
-        return `the maximum of window ${o} of layer ${q.pool.layer} is not uniquely at input ${q.choice[o]} at the witness`;
+    for (let o = 0; o < pool.size; o++) {
+      const { choice, tied } = poolChoice(pool.win, o, hw);
+      if (choice !== want[o] || tied.length > 0)
+        return `the maximum of window ${o} of layer ${pool.layer} is not uniquely at input ${want[o]} at the witness`;
     }
   }
   return undefined;
@@ -889,7 +918,6 @@ function checkFarkas(
 
 function checkMatch(
   info: NetInfo,
-  region: RegionForms,
   fw: Forward,
   groupBy: 'prediction' | 'label',
   p: PointClaim,
@@ -908,29 +936,35 @@ function checkMatch(
   if (c === null) return 'the terms are grouped by label but the point has no label';
   if (match.cls !== c) return `class is ${match.cls}, the point's ${groupBy} is ${c}`;
   if (ctx.badClasses.has(c)) return `the terms of class ${c} are malformed`;
-  if (typeof info.top === 'string' || !region.top)
-    return `the checker cannot compute the point's own term: ${typeof info.top === 'string' ? info.top : 'no top layer'}`;
+  if (typeof info.top === 'string') return `the checker cannot compute the point's own term: ${info.top}`;
   const terms = ctx.termVecs.get(c) ?? [];
   // The point's own term, computed here by forward propagation of the chosen affine terms.
-  const own = ownTerms(info, info.top, region.top, c, fw);
+  const own = ownTerms(info, info.top, c, fw);
   const fx = rowAtVec(own.f, ctx.x);
   const gx = rowAtVec(own.g, ctx.x);
   if (!fx.sub(gx).eq(ctx.logits[c]))
     throw new Error(`checker internal error: F_c(x) − G(x) ≠ logit ${c} at point ${p.index}`);
   const d = info.d;
   const r = ctx.radius;
+  // The own term and the class's terms on one denominator D (the terms share theirs, T):
+  // t·(D/T) − f·(D/F) per coordinate; usually D = T and the terms need no scaling.
+  const T = terms.length > 0 ? terms[0].den : 1n;
+  const { fa: sT, fb: sF } = common(T, own.f.den);
+  const f = sF === 1n ? own.f.nums : own.f.nums.map((v) => v * sF);
+  const xs = ctx.x.nums;
   /** (a_j − a_x)·x + (b_j − b_x) + r‖a_j − a_x‖₁, as a sign. */
   const excess = (t: Vec): number => {
     let dot = 0n;
     let l1 = 0n;
+    const tn = t.nums;
     for (let k = 0; k < d; k++) {
-      const diff = t.nums[k] * own.f.den - own.f.nums[k] * t.den;
+      const diff = sT === 1n ? tn[k] - f[k] : tn[k] * sT - f[k];
       if (diff === 0n) continue;
-      dot += diff * ctx.x.nums[k];
-      l1 += absBig(diff);
+      if (xs[k] !== 0n) dot += diff * xs[k];
+      l1 += diff < 0n ? -diff : diff;
     }
-    const bdiff = t.nums[d] * own.f.den - own.f.nums[d] * t.den;
-    // Everything over t.den·own.den·x.den·r.den (all positive).
+    const bdiff = sT === 1n ? tn[d] - f[d] : tn[d] * sT - f[d];
+    // Everything over D·x.den·r.den (all positive).
     const total = dot * r.den + bdiff * ctx.x.den * r.den + r.num * l1 * ctx.x.den;
     return total > 0n ? 1 : total < 0n ? -1 : 0;
   };

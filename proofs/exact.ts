@@ -20,8 +20,39 @@ export interface Mat {
   readonly den: bigint;
 }
 
-/** The largest g dividing `den` and every numerator: one `%` per entry while g > 1, a gcd rarely. */
+const tzChunk = new BigUint64Array(1);
+const tzHalves = new Uint32Array(tzChunk.buffer);
+
+/** The number of trailing zero bits of n ≠ 0, or `cap` if it has at least that many. */
+function trailingZeros(n: bigint, cap: number): number {
+  let t = 0;
+  for (;;) {
+    tzChunk[0] = n; // the low 64 bits (two's complement: the same trailing zeros as |n|)
+    const lo = tzHalves[0];
+    if (lo !== 0) return Math.min(cap, t + 31 - Math.clz32(lo & -lo));
+    const hi = tzHalves[1];
+    if (hi !== 0) return Math.min(cap, t + 63 - Math.clz32(hi & -hi));
+    t += 64;
+    if (t >= cap) return cap;
+    n >>= 64n;
+  }
+}
+
+/**
+ * The largest g dividing `den` and every numerator. For a power-of-two den (every float network)
+ * g = 2^t with t the fewest trailing zeros, counted without a bigint division; otherwise one `%`
+ * per entry while g > 1, a gcd rarely.
+ */
 function commonFactor(den: bigint, each: (visit: (n: bigint) => boolean) => void): bigint {
+  if ((den & (den - 1n)) === 0n) {
+    let t = trailingZeros(den, Number.POSITIVE_INFINITY);
+    if (t === 0) return 1n;
+    each((n) => {
+      if (n !== 0n) t = trailingZeros(n, t);
+      return t > 0;
+    });
+    return 1n << BigInt(t);
+  }
   let g = den;
   each((n) => {
     if (n !== 0n && n % g !== 0n) g = gcd(g, n);
@@ -37,6 +68,20 @@ export function normalizeVec(v: Vec): Vec {
   });
   if (g === 1n) return v;
   return { nums: v.nums.map((n) => n / g), den: v.den / g };
+}
+
+/** Two vectors over one denominator with the common factor of every entry and den divided out. */
+export function normalizePair(
+  a: bigint[],
+  b: bigint[],
+  den: bigint,
+): { a: bigint[]; b: bigint[]; den: bigint } {
+  const g = commonFactor(den, (visit) => {
+    for (const n of a) if (!visit(n)) return;
+    for (const n of b) if (!visit(n)) return;
+  });
+  if (g === 1n) return { a, b, den };
+  return { a: a.map((n) => n / g), b: b.map((n) => n / g), den: den / g };
 }
 
 /** m with the common factor of all its entries and its denominator divided out. */
@@ -71,6 +116,10 @@ export function identityMat(d: number): Mat {
 
 /** Least common multiple and the two factors that bring a/b onto it. */
 export function common(a: bigint, b: bigint): { den: bigint; fa: bigint; fb: bigint } {
+  // Most pairs divide one another (a layer's denominator and its weights'): no gcd then.
+  if (a === b) return { den: a, fa: 1n, fb: 1n };
+  if (a % b === 0n) return { den: a, fa: 1n, fb: a / b };
+  if (b % a === 0n) return { den: b, fa: b / a, fb: 1n };
   const den = lcm(a, b);
   return { den, fa: den / a, fb: den / b };
 }
@@ -293,9 +342,96 @@ export function identityForms(d: number): Forms {
   return { rows, den: 1n };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sparse rows on float64 limbs. A coefficient a is split as a = Σ_b a_b 2^{16b} with signed limbs
+// |a_b| < 2^16 (every limb takes a's sign). A weight's limbs times a row's limbs are products of
+// magnitude < 2^32; a cell (one coordinate, one level e = weight limb + row limb) receives at most
+// CELL_LOAD = 2^20 of them between flushes, so it holds an integer of magnitude < 2^52, which
+// float64 represents exactly, and every addition into it is exact. The flush propagates carries
+// in float: carry = ⌊v / 2^16⌋ has magnitude < 2^37, so v + carry < 2^53 stays exact, and each
+// level leaves a digit in [0, 2^16). Two digits make one 32-bit word, two words one 64-bit chunk
+// of the bigint (read from a BigUint64Array): the result is exactly Σ_e cell_e 2^{16e}.
+
+const LIMB_BITS = 16;
+const RADIX = 2 ** LIMB_BITS;
+/** The most limb levels per coordinate (a weight's and a row's limbs together): ~1000 bits. */
+const LEVELS = 64;
+const CELL_LOAD = 2 ** 20;
+
+/** A row's coefficients as limbs: limb b of val[t] at `limbs[t·count + b]`. */
+export interface RowLimbs {
+  readonly count: number;
+  readonly limbs: Float64Array;
+}
+
+// Scratch for the bigint ↔ limb conversions: 64-bit chunks and their 32-bit halves (little-endian
+// within a chunk on every platform Node runs on; checked once below).
+const chunks = new BigUint64Array(LEVELS / 4 + 2);
+const halves = new Uint32Array(chunks.buffer);
+chunks[0] = 1n;
+if (halves[0] !== 1) throw new Error('checker internal error: big-endian typed arrays');
+chunks[0] = 0n;
+
+/**
+ * Writes the limbs of |a| into out[at …] (at most `max` limbs) with a's sign; returns how many
+ * limbs it has (the highest non-zero one + 1), or −1 if more than `max`.
+ */
+function splitLimbs(a: bigint, out: Float64Array, at: number, max: number): number {
+  if (a === 0n) return 0;
+  const neg = a < 0n;
+  let v = neg ? -a : a;
+  let n = 0;
+  while (v !== 0n) {
+    if (n * 4 >= max) return -1;
+    chunks[n++] = v; // the low 64 bits (ToBigUint64), no allocation
+    v >>= 64n;
+  }
+  let count = 0;
+  for (let h = 0; h < 2 * n; h++) {
+    const word = halves[h];
+    const lo = word & 0xffff;
+    const hi = word >>> 16;
+    if (lo !== 0) count = 2 * h + 1;
+    if (hi !== 0) count = 2 * h + 2;
+    if (2 * h < max) out[at + 2 * h] = neg ? -lo : lo;
+    if (2 * h + 1 < max) out[at + 2 * h + 1] = neg ? -hi : hi;
+  }
+  return count > max ? -1 : count;
+}
+
+/** The number of limbs of a (−1 if more than LEVELS). */
+export function limbCount(a: bigint): number {
+  return splitLimbs(a, limbScratch, 0, LEVELS);
+}
+
+const limbScratch = new Float64Array(LEVELS);
+
+/** The limbs of a row's coefficients, or undefined if one needs more than LEVELS − 8 limbs. */
+export function rowLimbs(row: Row): RowLimbs | undefined {
+  const { idx, val } = row;
+  // The widest coefficient fixes the stride (comparisons allocate nothing; negation would).
+  let hi = 0n;
+  let lo = 0n;
+  for (let t = 0; t < idx.length; t++) {
+    const v = val[t];
+    if (v > hi) hi = v;
+    else if (v < lo) lo = v;
+  }
+  const scratch = new Float64Array(LEVELS);
+  const a = splitLimbs(hi, scratch, 0, LEVELS - 8);
+  const b = splitLimbs(lo, scratch, 0, LEVELS - 8);
+  if (a < 0 || b < 0) return undefined;
+  const count = Math.max(a, b);
+  const limbs = new Float64Array(idx.length * count);
+  for (let t = 0; t < idx.length; t++) splitLimbs(val[t], limbs, t * count, count);
+  return { count, limbs };
+}
+
 /**
  * A scatter accumulator over the d input coordinates: Σ f·row for many rows, then the sorted
  * non-zero result. Reused across outputs (a stamp marks the coordinates touched since `start`).
+ * `add` multiplies bigints; `addLimbs` multiplies float limbs (exact, see above) and pays one
+ * bigint conversion per touched coordinate at `take`, so it pays off when many rows overlap.
  */
 export class Accumulator {
   private readonly vals: bigint[];
@@ -303,6 +439,13 @@ export class Accumulator {
   private readonly list: Int32Array;
   private n = 0;
   private stamp = 0;
+  private cells = new Float64Array(0);
+  /** Cells per coordinate: coordinate i owns cells[i·stride …]. */
+  private stride = 0;
+  /** Levels in use since the last flush, and the most products any cell received. */
+  private levels = 0;
+  private load = 0;
+  private readonly wl = new Float64Array(LEVELS);
 
   constructor(d: number) {
     this.vals = new Array<bigint>(d).fill(0n);
@@ -313,6 +456,22 @@ export class Accumulator {
   start(): void {
     this.n = 0;
     this.stamp++;
+  }
+
+  /** Marks the row's coordinates as touched (new ones start at 0); returns how many are touched now. */
+  touch(row: Row): number {
+    const { idx } = row;
+    const mark = this.mark;
+    const s = this.stamp;
+    for (let t = 0; t < idx.length; t++) {
+      const i = idx[t];
+      if (mark[i] !== s) {
+        mark[i] = s;
+        this.vals[i] = 0n;
+        this.list[this.n++] = i;
+      }
+    }
+    return this.n;
   }
 
   /** Adds f·g (the coefficients of `row`; the caller carries the constants). */
@@ -331,8 +490,137 @@ export class Accumulator {
     }
   }
 
+  /**
+   * Sets the cells per coordinate for the next `addLimbs` (as few as the widest weight and row
+   * need: fewer cells, fewer cache misses). Flushes first if cells are in use.
+   */
+  setStride(levels: number): void {
+    const s = Math.min(levels, LEVELS);
+    if (s === this.stride) return;
+    if (this.levels > 0) this.flush();
+    this.stride = s;
+    if (this.cells.length < this.vals.length * s) this.cells = new Float64Array(this.vals.length * s);
+  }
+
+  /**
+   * Adds f·g on float limbs; the row must be touched already. Returns false (adding nothing) if
+   * f and the row together need more limb levels than the stride.
+   */
+  addLimbs(row: Row, limbs: RowLimbs, f: bigint): boolean {
+    const wl = this.wl;
+    const S = this.stride;
+    const lw = splitLimbs(f, wl, 0, LEVELS);
+    const L = limbs.count;
+    if (lw < 0 || lw + L > S) return false;
+    if (lw === 0 || L === 0) return true;
+    // Only the weight's non-zero limbs matter: a float32 weight's 24-bit significand covers at
+    // most 3 of them, whatever its exponent.
+    let i0 = 0;
+    while (wl[i0] === 0) i0++;
+    const k = lw - i0;
+    const per = k < L ? k : L;
+    if (this.load + per > CELL_LOAD) this.flush();
+    this.load += per;
+    if (lw + L > this.levels) this.levels = lw + L;
+    const cells = this.cells;
+    const lv = limbs.limbs;
+    const { idx } = row;
+    const m = idx.length;
+    // One store per cell: cell j of an entry gets Σ_a w_a·v_{j−a}, the last k − 1 row limbs
+    // held in locals (p1, p2), so an entry costs L + k − 1 cell updates, not k·L.
+    if (k === 1) {
+      const w0 = wl[i0];
+      for (let t = 0; t < m; t++) {
+        const c = idx[t] * S + i0;
+        const b = t * L;
+        for (let j = 0; j < L; j++) cells[c + j] += w0 * lv[b + j];
+      }
+    } else if (k === 2) {
+      const w0 = wl[i0];
+      const w1 = wl[i0 + 1];
+      for (let t = 0; t < m; t++) {
+        const c = idx[t] * S + i0;
+        const b = t * L;
+        let p1 = 0;
+        for (let j = 0; j < L; j++) {
+          const v = lv[b + j];
+          cells[c + j] += w0 * v + w1 * p1;
+          p1 = v;
+        }
+        cells[c + L] += w1 * p1;
+      }
+    } else if (k === 3) {
+      const w0 = wl[i0];
+      const w1 = wl[i0 + 1];
+      const w2 = wl[i0 + 2];
+      for (let t = 0; t < m; t++) {
+        const c = idx[t] * S + i0;
+        const b = t * L;
+        let p1 = 0;
+        let p2 = 0;
+        for (let j = 0; j < L; j++) {
+          const v = lv[b + j];
+          cells[c + j] += w0 * v + w1 * p1 + w2 * p2;
+          p2 = p1;
+          p1 = v;
+        }
+        cells[c + L] += w1 * p1 + w2 * p2;
+        cells[c + L + 1] += w2 * p1;
+      }
+    } else {
+      for (let t = 0; t < m; t++) {
+        const c = idx[t] * S + i0;
+        const b = t * L;
+        for (let j = 0; j < L; j++) {
+          const v = lv[b + j];
+          for (let a = 0; a < k; a++) cells[c + j + a] += wl[i0 + a] * v;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Moves the float cells of every touched coordinate into its bigint (and zeroes them). */
+  private flush(): void {
+    const levels = this.levels;
+    const cells = this.cells;
+    if (levels > 0) {
+      for (let t = 0; t < this.n; t++) {
+        const i = this.list[t];
+        const c = i * this.stride;
+        let carry = 0;
+        let top = -1;
+        for (let e = 0; e < levels; e++) {
+          const v = cells[c + e] + carry;
+          cells[c + e] = 0;
+          carry = Math.floor(v / RADIX);
+          const digit = v - carry * RADIX;
+          if ((e & 1) === 0) halves[e >> 1] = digit;
+          else halves[e >> 1] += digit * RADIX;
+          if (digit !== 0) top = e;
+        }
+        // Σ_e digit_e 2^{16e} from the 64-bit chunks, highest first; then the signed carry.
+        let v = 0n;
+        if (top >= 0) {
+          if (((top >> 1) & 1) === 0) halves[(top >> 1) + 1] = 0;
+          let q = top >> 2;
+          v = chunks[q];
+          while (q > 0) v = (v << 64n) | chunks[--q];
+        }
+        if (carry !== 0) v += BigInt(carry) << BigInt(LIMB_BITS * levels);
+        if (v !== 0n) {
+          const old = this.vals[i];
+          this.vals[i] = old === 0n ? v : old + v;
+        }
+      }
+    }
+    this.levels = 0;
+    this.load = 0;
+  }
+
   /** The accumulated coefficients times `scale`, zeros dropped, with the constant `c`. */
   take(scale: bigint, c: bigint): Row {
+    if (this.levels > 0) this.flush();
     const list = this.list.subarray(0, this.n).sort();
     const vals = this.vals;
     let nz = 0;

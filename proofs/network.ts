@@ -81,8 +81,12 @@ export interface NetInfo {
   readonly from: readonly number[];
   readonly acts: readonly Act[];
   readonly actByLayer: ReadonlyMap<number, Act>;
+  /** Layer index → position in `acts` (and in Forward.pre). */
+  readonly actIndex: ReadonlyMap<number, number>;
   readonly pools: readonly Pool[];
   readonly poolByLayer: ReadonlyMap<number, Pool>;
+  /** Layer index → position in `pools` (and in Forward.poolIn, Forward.choice). */
+  readonly poolIndex: ReadonlyMap<number, number>;
   /** A plain chain of dense, scale_shift, activation and reshape layers (the dense fast path). */
   readonly chain: boolean;
   /** Why the tropical term cannot be computed, or the closure that computes it. */
@@ -251,8 +255,10 @@ export function netInfo(net: Network): NetInfo {
     from,
     acts,
     actByLayer,
+    actIndex: new Map(acts.map((a, n) => [a.layer, n])),
     pools,
     poolByLayer: new Map(pools.map((p) => [p.layer, p])),
+    poolIndex: new Map(pools.map((p, n) => [p.layer, n])),
     chain,
     top: topOf(net, from, actByLayer),
   };

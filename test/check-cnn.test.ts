@@ -14,6 +14,9 @@ import path from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { type CheckResult, checkReport } from '../proofs/checker.ts';
+import { diffL1, rowL1 } from '../proofs/exact.ts';
+import { type RegionForms, regionForms, tailClears } from '../proofs/forms.ts';
+import { forwardPass, netInfo } from '../proofs/network.ts';
 import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
 import {
   pointJson,
@@ -25,6 +28,7 @@ import {
 import type { Domain } from '../src/certify/types.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { vnnlibDataset } from '../src/data/vnnlib.ts';
+import { absBig } from '../src/exact/bigint.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';
@@ -526,6 +530,111 @@ test('random CNN reports: altering a witness coordinate, radius, Farkas λ, logi
   ])
     t.true((counts.get(key) ?? 0) >= 2, `only ${counts.get(key) ?? 0} × ${key}`);
 });
+
+test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, and the tail clears exactly when no tail constraint is below the radius', async (t) => {
+  const lps = await oracles;
+  const counts = new Map<string, number>();
+  assertProperty(
+    t,
+    fc.gen(),
+    (g) => {
+      const { spec } = drawCnn(g);
+      const p = produce(g, spec, lps);
+      const info = netInfo(p.net);
+      for (const x of p.data.inputs) {
+        const fw = forwardPass(info, x);
+        const full = regionForms(info, fw);
+        // The exact radius over every constraint, and per layer the exact ‖g‖₁ to compare with.
+        const ratios: Rational[] = [];
+        const l1 = new Map<number, bigint[]>();
+        for (const u of full.acts) {
+          const norms = u.g.rows.map(rowL1);
+          l1.set(u.act.layer, norms);
+          norms.forEach((n, k) => {
+            if (n !== 0n) ratios.push(Rational.of(absBig(u.z.nums[k]) * u.g.den, u.z.den * n));
+          });
+        }
+        const pairs = new Map<number, (k: number, j: number) => bigint>();
+        for (const q of full.pools) {
+          pairs.set(q.pool.layer, (k, j) => diffL1(q.g.rows[k], q.g.rows[j]));
+          for (let o = 0; o < q.pool.size; o++)
+            for (let s = q.pool.win.start[o]; s < q.pool.win.start[o + 1]; s++) {
+              const k = q.choice[o];
+              const j = q.pool.win.input[s];
+              const n = diffL1(q.g.rows[k], q.g.rows[j]);
+              if (j !== k && n !== 0n)
+                ratios.push(Rational.of((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * n));
+            }
+        }
+        if (ratios.length === 0) continue;
+        const r = ratios.reduce((a, b) => (b.lt(a) ? b : a));
+        for (const bar of [r, r.mul(R(1, 4)), r.mul(R(3))]) {
+          if (bar.sign() <= 0) continue;
+          const cut = regionForms(info, fw, undefined, { after: -1, radius: bar });
+          if (!cut.tail) {
+            bump(counts, 'no tail');
+            continue;
+          }
+          bump(counts, 'tail');
+          // The exact part is the full forms' prefix.
+          check(cut.acts.length + cut.tail.acts.length === full.acts.length, () => 'tail acts');
+          check(cut.pools.length + cut.tail.pools.length === full.pools.length, () => 'tail pools');
+          for (const u of cut.tail.acts) {
+            const exact = l1.get(u.act.layer)!;
+            for (const [k, n] of exact.entries())
+              check(
+                Rational.of(n, fullDen(full, u.act.layer)).le(Rational.of(u.l1.nums[k], u.l1.den)),
+                () => `bound below ‖g‖₁ at ${u.act.layer}:${k}`,
+              );
+          }
+          for (const q of cut.tail.pools) {
+            const exact = pairs.get(q.pool.layer)!;
+            const den = full.pools.find((f) => f.pool.layer === q.pool.layer)!.g.den;
+            for (let o = 0; o < q.pool.size; o++)
+              for (let s = q.pool.win.start[o]; s < q.pool.win.start[o + 1]; s++) {
+                const k = q.choice[o];
+                const j = q.pool.win.input[s];
+                check(
+                  Rational.of(exact(k, j), den).le(Rational.of(q.l1.nums[k] + q.l1.nums[j], q.l1.den)),
+                  () => `pool bound below ‖g_k − g_j‖₁ at ${q.pool.layer}:${o}`,
+                );
+              }
+          }
+          // With the exact radius over the prefix, the tail clears iff every tail bound allows it;
+          // clearing implies no tail constraint is below it, so the radius over all is r.
+          const prefix: Rational[] = [];
+          for (const u of cut.acts)
+            u.g.rows.forEach((row, k) => {
+              const n = rowL1(row);
+              if (n !== 0n) prefix.push(Rational.of(absBig(u.z.nums[k]) * u.g.den, u.z.den * n));
+            });
+          for (const q of cut.pools)
+            for (let o = 0; o < q.pool.size; o++)
+              for (let s = q.pool.win.start[o]; s < q.pool.win.start[o + 1]; s++) {
+                const k = q.choice[o];
+                const j = q.pool.win.input[s];
+                const n = diffL1(q.g.rows[k], q.g.rows[j]);
+                if (j !== k && n !== 0n)
+                  prefix.push(Rational.of((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * n));
+              }
+          const rPrefix = prefix.length === 0 ? null : prefix.reduce((a, b) => (b.lt(a) ? b : a));
+          if (tailClears(cut.tail, rPrefix)) {
+            bump(counts, 'tail clears');
+            check(rPrefix?.eq(r) === true, () => `the tail cleared ${rPrefix} but the radius is ${r}`);
+          } else bump(counts, 'tail refused');
+        }
+      }
+    },
+    { numRuns: 60, seed: 0x7a11 },
+  );
+  t.log(countLog(counts));
+  t.true((counts.get('tail clears') ?? 0) >= 5, `only ${counts.get('tail clears') ?? 0} tails cleared`);
+});
+
+/** The denominator of the full forms at an activation layer. */
+function fullDen(full: RegionForms, layer: number): bigint {
+  return full.acts.find((u) => u.act.layer === layer)!.g.den;
+}
 
 // ---------------------------------------------------------------------------------------------
 // 3. The real CNN (ERAN/oval21 cifar_deep_kw: 4 conv + 2 dense, 3×32×32 → 10)
