@@ -9,7 +9,7 @@ import {
   type LpOracle,
   type SolverName,
 } from '../src/lp/index.ts';
-import { createJslpOracle } from '../src/lp/jslp.ts';
+import { createJslpOracle, JSLP_MAX_ROWS, JSLP_MAX_VARIABLES } from '../src/lp/jslp.ts';
 
 const oracles: Record<SolverName, Promise<LpOracle>> = {
   glpk: createOracle('glpk'),
@@ -418,4 +418,22 @@ test('glpk: a solve cut short by the time limit is failed, never infeasible', as
   };
   const oracle = await createGlpkOracle({ timeLimitSeconds: 0.001 });
   t.is(oracle.solve(lp).status, 'failed');
+});
+
+test('jslp refuses LPs above its size limits with `failed` (the caller moves on), and still solves one at the limit', (t) => {
+  const lp = (n: number, m: number): LinearProgram => ({
+    sense: 'max',
+    objective: Array.from({ length: n }, () => 1),
+    variables: Array.from({ length: n }, () => ({ lower: 0, upper: 1 })),
+    rows: Array.from({ length: m }, (_, k) => ({ indices: [k % n], coefs: [1], upper: 1 })),
+  });
+  const oracle = createJslpOracle();
+  const big = oracle.solve(lp(JSLP_MAX_VARIABLES + 1, 1));
+  t.is(big.status, 'failed');
+  if (big.status === 'failed')
+    t.regex(big.reason, /too large for javascript-lp-solver \(65 variables, 1 rows/);
+  t.is(oracle.solve(lp(2, JSLP_MAX_ROWS + 1)).status, 'failed');
+  const atLimit = oracle.solve(lp(JSLP_MAX_VARIABLES, JSLP_MAX_ROWS));
+  t.is(atLimit.status, 'optimal');
+  if (atLimit.status === 'optimal') t.true(Math.abs(atLimit.value - JSLP_MAX_VARIABLES) < 1e-9);
 });

@@ -34,12 +34,23 @@ interface Column {
 // a row has no column left: otherwise rounding in the shift could turn feasible into infeasible.
 const EMPTY_ROW_TOLERANCE = 1e-9;
 
+// Above these sizes the solver is not asked at all: it may run for hours without a time limit
+// (and blocks the process while it does), or answer wrongly (DEPENDENCIES.md: 171 variables).
+// A `failed` answer lets the caller move on to the next oracle.
+export const JSLP_MAX_VARIABLES = 64;
+export const JSLP_MAX_ROWS = 256;
+
 /** Creates an oracle backed by javascript-lp-solver; it returns no duals (`duals: []`). */
 export function createJslpOracle(): LpOracle {
   return { name: 'jslp', solve: solveWithJslp };
 }
 
 function solveWithJslp(lp: LinearProgram): LpAnswer {
+  if (lp.variables.length > JSLP_MAX_VARIABLES || lp.rows.length > JSLP_MAX_ROWS)
+    return {
+      status: 'failed',
+      reason: `too large for javascript-lp-solver (${lp.variables.length} variables, ${lp.rows.length} rows; it is asked only up to ${JSLP_MAX_VARIABLES} and ${JSLP_MAX_ROWS})`,
+    };
   const prepared = prepareLp(lp);
   if (!prepared.ok) return prepared.answer;
   const p = prepared.lp;
