@@ -348,6 +348,27 @@ const badNetworkRows: { title: string; text: string; code: ErrorCode; message: s
       'n.json, line 7, layer 1: unknown layer type "sigmoid", expected one of dense, scale_shift, conv2d, maxpool2d, avgpool2d, global_avgpool, flatten, reshape, transpose, permute, add, relu, leaky_relu',
   },
   {
+    title: 'an unknown field (a typo would silently keep the default)',
+    text: doc([L0, '    {"type": "relu", "strides": [2, 2]}', L2]),
+    code: 'format',
+    message:
+      'n.json, line 7, layer 1: unknown field "strides" in a relu layer, expected only "type", "input"',
+  },
+  {
+    title: 'add of equal sizes but different shapes',
+    text: doc([
+      L0,
+      '    {"type": "reshape", "shape": [3, 1]}',
+      '    {"type": "reshape", "shape": [1, 3]}',
+      '    {"type": "add", "other": 1}',
+      '    {"type": "flatten"}',
+      L2,
+    ]),
+    code: 'shape',
+    message:
+      'n.json, line 9, layer 3: adds shape [3, 1] (layer 1) to shape [1, 3] (layer 2), expected equal shapes',
+  },
+  {
     title: 'layer type not a string',
     text: doc([L0, '    {"type": 7}', L2]),
     code: 'type',

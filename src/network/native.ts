@@ -72,6 +72,8 @@ function positiveInt(v: JsonValue, where: string, file?: string): number {
 /** Reads the fields of one layer object, with errors located at that layer. */
 class LayerReader {
   readonly at: ErrorPath;
+  /** The keys the layer's type has asked about: any other key is a mistake (a typo would be ignored). */
+  private readonly asked = new Set<string>(['type', 'input']);
   constructor(
     readonly v: JsonValue,
     readonly index: number,
@@ -80,9 +82,22 @@ class LayerReader {
     this.at = { file, layer: index, line: v.line };
   }
   get(key: string): JsonValue | undefined {
+    this.asked.add(key);
     return this.v.kind === 'object' ? this.v.entries.get(key) : undefined;
   }
+  /** Refuses a key that the layer's type does not read (e.g. "strides" for "stride"). */
+  rejectUnknownKeys(type: string): void {
+    if (this.v.kind !== 'object') return;
+    for (const key of this.v.entries.keys())
+      if (!this.asked.has(key))
+        throw new InputError(
+          'format',
+          this.at,
+          `unknown field "${key}" in a ${type} layer, expected only ${[...this.asked].map((k) => `"${k}"`).join(', ')}`,
+        );
+  }
   req(key: string): JsonValue {
+    this.asked.add(key);
     return field(this.v, key, `layer ${this.index}`, this.file);
   }
   /** A vector of exact numbers of the given length. */
@@ -387,11 +402,18 @@ export function parseNativeNetwork(text: string, file?: string): Network {
         if (other === undefined)
           throw new InputError('format', at, 'an add layer needs "other": the index of the layer to add');
         const otherShape = other < 0 ? inputShape : shapes[other];
-        if (size(otherShape) !== n)
+        // Leading axes of length 1 may differ ([10] and [1, 10] hold the same values, as under
+        // broadcasting); any other difference would pair values that do not correspond (numpy or
+        // ONNX would broadcast [3, 1] + [1, 3] to [3, 3], not add flat vectors).
+        const core = (s: readonly number[]) => {
+          const first = s.findIndex((d) => d !== 1);
+          return first < 0 ? '' : s.slice(first).join('×');
+        };
+        if (core(otherShape) !== core(inShape))
           throw new InputError(
             'shape',
             at,
-            `adds ${size(otherShape)} values to ${n} (layers ${from} and ${other})`,
+            `adds shape [${otherShape.join(', ')}] (${other < 0 ? 'the input' : `layer ${other}`}) to shape [${inShape.join(', ')}] (${from < 0 ? 'the input' : `layer ${from}`}), expected equal shapes`,
           );
         layer = { type: 'add', size: n, other, ...base };
         break;
@@ -413,6 +435,7 @@ export function parseNativeNetwork(text: string, file?: string): Network {
           `unknown layer type ${JSON.stringify(typeV.value)}, expected one of ${LAYER_TYPES.join(', ')}`,
         );
     }
+    r.rejectUnknownKeys(typeV.value);
     layers.push(layer);
     shapes.push(outShape);
   });
