@@ -784,6 +784,12 @@ const badTermsRows: { title: string; text: (net: Network) => string; code: Error
     message: /^t\.jsonl, line 1: expected a header with "format":"tropcert-terms","version":1$/,
   },
   {
+    title: 'an unknown grouping',
+    text: (net) => tinyTerms(net).replace('"groupBy":"prediction"', '"groupBy":"foo"'),
+    code: 'format',
+    message: /^t\.jsonl, line 1, field groupBy: "groupBy" is "foo", expected "prediction" or "label"$/,
+  },
+  {
     title: 'a record with 3 coefficients for a 2-input network',
     text: (net) => tinyTerms(net).replace('"coefficients":["0","5"]', '"coefficients":["0","5","1"]'),
     code: 'shape',

@@ -149,6 +149,19 @@ export function parseTerms(
       { file, line: 1, field: 'network.sha256' },
       `the terms were extracted from another network (sha256 ${String(header.network?.sha256).slice(0, 12)}…, this one is ${sha256.slice(0, 12)}…)`,
     );
+  // The grouping decides what the tropical function means (MATH.md §4): an unknown one is refused.
+  if (header.groupBy !== 'prediction' && header.groupBy !== 'label')
+    throw new InputError(
+      'format',
+      { file, line: 1, field: 'groupBy' },
+      `"groupBy" is ${JSON.stringify(header.groupBy) ?? 'missing'}, expected "prediction" or "label"`,
+    );
+  if (header.decomposition !== 'shared-g')
+    throw new InputError(
+      'format',
+      { file, line: 1, field: 'decomposition' },
+      `"decomposition" is ${JSON.stringify(header.decomposition) ?? 'missing'}, expected "shared-g"`,
+    );
   const records = lines.slice(1).map(({ text: line, line: lineNo }) => {
     const path = { file, line: lineNo };
     const v = parseJsonExact(line, file, lineNo);
