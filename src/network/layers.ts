@@ -55,25 +55,28 @@ export function convChannels(l: Conv2dLayer): (oc: number) => number[] {
 
 /** Convolution, exact: out = Σ w·in + b over each window (zero padding). */
 export function conv2dForward(l: Conv2dLayer, h: ScaledVector): ScaledVector {
+  // The cached flat window index, not forEachWindow: no closure call and no fresh tap arrays
+  // per output (those cost as much as the bigint products on cifar_deep_kw).
+  const w = windowIndex(l);
   const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
-  const outSize = l.outShape[0] * l.outShape[1] * l.outShape[2];
+  const outSize = w.channel.length;
   const nums = new Array<bigint>(outSize);
+  const ws = l.weights.nums;
+  const hs = h.nums;
+  const bDen = l.bias.den;
   // Common denominator W.den·h.den·b.den: the bias is rescaled once per channel.
   const bScale = l.weights.den * h.den;
-  forEachWindow(
-    l,
-    (out, oc, taps, pos) => {
-      let acc = 0n;
-      const base = oc * per;
-      for (let t = 0; t < taps.length; t++) {
-        const v = h.nums[taps[t]];
-        if (v !== 0n) acc += l.weights.nums[base + pos[t]] * v;
-      }
-      nums[out] = acc * l.bias.den + l.bias.nums[oc] * bScale;
-    },
-    convChannels(l),
-  );
-  return { nums, den: bScale * l.bias.den };
+  const bias = l.bias.nums.map((b) => b * bScale);
+  for (let o = 0; o < outSize; o++) {
+    let acc = 0n;
+    const base = w.channel[o] * per;
+    for (let t = w.offsets[o]; t < w.offsets[o + 1]; t++) {
+      const v = hs[w.taps[t]];
+      if (v !== 0n) acc += ws[base + w.pos[t]] * v;
+    }
+    nums[o] = acc * bDen + bias[w.channel[o]];
+  }
+  return { nums, den: bScale * bDen };
 }
 
 /** Max pooling, exact; also returns the chosen input index per output (the first maximum in window order). */
