@@ -15,6 +15,7 @@ import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { type ForwardResult, forward } from '../src/network/evaluate.ts';
+import { conv2dTransposeNums } from '../src/network/layers.ts';
 import type { Layer, Network } from '../src/network/model.ts';
 import { parseNativeNetwork, transposePerm } from '../src/network/native.ts';
 import { evalTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
@@ -348,6 +349,54 @@ test('conv2d: exact forward = the ONNX formula (random stride, padding, dilation
     { numRuns: 200, seed: 0xc0c0 },
   );
   t.true(grouped > 50 && padded > 50, `${grouped} grouped, ${padded} padded`);
+});
+
+test('conv2dTransposeNums = the adjoint of the ONNX formula (Σ_o u_o·∂out_o/∂in_p), masked by keep', (t) => {
+  let masked = 0;
+  assertProperty(
+    t,
+    convCaseArb.chain((c) => {
+      const outSize = c.w.length * size(outHW(c.shape, c.geo));
+      return fc.record({
+        c: fc.constant(c),
+        u: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << 300n), max: 1n << 300n })), {
+          minLength: outSize,
+          maxLength: outSize,
+        }),
+        keep: fc.option(fc.array(fc.boolean(), { minLength: size(c.shape), maxLength: size(c.shape) })),
+      });
+    }),
+    ({ c, u, keep }) => {
+      const layer = convLayer(c.shape, c.w, c.b, c.geo, c.groups);
+      if (layer.type !== 'conv2d') throw new Error('not a conv');
+      const got = conv2dTransposeNums(layer, u, layer.weights.nums, keep ?? undefined);
+      // The reference: column p of the convolution's matrix is the zero-bias conv of e_p, on
+      // the layer's own integer numerators (its common denominator is a separate factor).
+      const wInt = c.w.map((o) =>
+        o.map((ch) => ch.map((row) => row.map((v) => v.mul(Rational.of(layer.weights.den, 1n))))),
+      );
+      const zeroB = c.w.map(() => ZERO);
+      const want = Array.from({ length: size(c.shape) }, (_, p) => {
+        if (keep && !keep[p]) return 0n;
+        const e = Array.from({ length: size(c.shape) }, (_, i) => (i === p ? Rational.ONE : ZERO));
+        const col = refConv(e, c.shape, wInt, zeroB, c.geo, c.groups).out;
+        let acc = Rational.ZERO;
+        col.forEach((a, o) => {
+          acc = acc.add(a.mul(Rational.of(u[o], 1n)));
+        });
+        check(acc.den === 1n, () => `non-integer reference ${acc}`);
+        return acc.num;
+      });
+      if (keep) masked++;
+      check(
+        got.length === want.length && got.every((g, i) => g === want[i]),
+        () =>
+          `transpose conv ${describeConv(c)} u=${u.join(',')} keep=${keep}: got ${got.join(',')} want ${want.join(',')}`,
+      );
+    },
+    { numRuns: 150, seed: 0x7c0c },
+  );
+  t.true(masked > 30, `${masked} masked`);
 });
 
 test('conv2d read from JSON: nested weights [O][C/groups][kh][kw], the output shape and the same values', (t) => {

@@ -164,11 +164,16 @@ export function windowIndex(l: Conv2dLayer | MaxPool2dLayer | AvgPool2dLayer): W
   return w;
 }
 
-/** Transposed convolution on numerators: out[tap] += u[o]·w[filter(o) + pos] (the adjoint of conv2d). */
+/**
+ * Transposed convolution on numerators: out[tap] += u[o]·w[filter(o) + pos] (the adjoint of
+ * conv2d). With `keep`, only the input positions p with keep[p] are computed; the others are 0
+ * (the caller masks them anyway, e.g. a ReLU below that is inactive there).
+ */
 export function conv2dTransposeNums(
   l: Conv2dLayer,
   u: readonly bigint[],
   weights: readonly bigint[],
+  keep?: readonly boolean[],
 ): bigint[] {
   const w = windowIndex(l);
   const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
@@ -179,7 +184,7 @@ export function conv2dTransposeNums(
     const base = w.channel[o] * per;
     for (let t = w.offsets[o]; t < w.offsets[o + 1]; t++) {
       const wt = weights[base + w.pos[t]];
-      if (wt !== 0n) out[w.taps[t]] += uo * wt;
+      if (wt !== 0n && (!keep || keep[w.taps[t]])) out[w.taps[t]] += uo * wt;
     }
   }
   return out;

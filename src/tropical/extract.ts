@@ -82,7 +82,13 @@ const pick = (w: bigint, e: Entries) =>
  * uᵀ·A for the linear part A of a layer (with A replaced by |A| or A⁻ on request), as a vector
  * over the layer's input. Max pool, relu and leaky are not linear and are handled by the caller.
  */
-function transposeApply(layer: Layer, u: ScaledVector, e: Entries, inputSize: number): ScaledVector {
+function transposeApply(
+  layer: Layer,
+  u: ScaledVector,
+  e: Entries,
+  inputSize: number,
+  keep?: readonly boolean[],
+): ScaledVector {
   switch (layer.type) {
     case 'dense':
       return vecMat(
@@ -97,7 +103,7 @@ function transposeApply(layer: Layer, u: ScaledVector, e: Entries, inputSize: nu
       return { nums: u.nums.map((v, i) => v * pick(layer.scale.nums[i], e)), den: u.den * layer.scale.den };
     case 'conv2d': {
       const w = e === 'signed' ? layer.weights.nums : layer.weights.nums.map((x) => pick(x, e));
-      return { nums: conv2dTransposeNums(layer, u.nums, w), den: u.den * layer.weights.den };
+      return { nums: conv2dTransposeNums(layer, u.nums, w, keep), den: u.den * layer.weights.den };
     }
     case 'avgpool2d': {
       // Each output is (Σ taps)/count: its adjoint spreads u[o]/count over the taps (A ≥ 0).
@@ -274,9 +280,13 @@ function backward(
         break;
       default: {
         bias = bias.add(biasDot(layer, u));
-        uIn = transposeApply(layer, u, 'signed', inSize);
+        // When a ReLU reads this layer's input, it zeroes u wherever it is inactive: skip computing
+        // those entries at all (u at `from` reaches nothing but that ReLU, and masking is linear,
+        // so masking each contribution early equals masking their sum).
+        const keep = from >= 0 && layers[from].type === 'relu' ? fw.active.get(from) : undefined;
+        uIn = transposeApply(layer, u, 'signed', inSize, keep);
         const corr = plan.corrections.get(index);
-        if (corr) uIn = addScaled(uIn, corr);
+        if (corr) uIn = addScaledMasked(uIn, corr, keep);
         uIn = normalizeScaled(uIn);
       }
     }
@@ -288,6 +298,21 @@ function backward(
     ),
     bias,
   };
+}
+
+/** a + b exactly, restricted to the entries with keep[i] (the others 0; all when keep is absent). */
+function addScaledMasked(
+  a: ScaledVector,
+  b: ScaledVector,
+  keep: readonly boolean[] | undefined,
+): ScaledVector {
+  if (!keep) return addScaled(a, b);
+  const den = lcm(a.den, b.den);
+  const ka = den / a.den;
+  const kb = den / b.den;
+  const nums = new Array<bigint>(a.nums.length);
+  for (let i = 0; i < nums.length; i++) nums[i] = keep[i] ? a.nums[i] * ka + b.nums[i] * kb : 0n;
+  return { nums, den };
 }
 
 /** u·b for an affine layer's constant part (conv: each output's channel bias). */
