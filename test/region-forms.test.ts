@@ -8,7 +8,10 @@ import { Accumulator, rowLimbs, type SparseRow } from '../src/region/forms.ts';
 /** Σ w·row by plain bigints, as a dense map from index to value (zeros dropped). */
 function reference(size: number, adds: readonly (readonly [bigint, SparseRow])[]): Map<number, bigint> {
   const acc = new Array<bigint>(size).fill(0n);
-  for (const [w, row] of adds) row.idx.forEach((i, e) => (acc[i] += w * row.val[e]));
+  for (const [w, row] of adds)
+    row.idx.forEach((i, e) => {
+      acc[i] += w * row.val[e];
+    });
   return new Map(acc.flatMap((v, i) => (v === 0n ? [] : [[i, v] as const])));
 }
 
