@@ -1,5 +1,6 @@
 // Exact evaluation of the structured layers (convolution, pooling, permutation) on scaled vectors.
 
+import { lcm } from '../exact/bigint.ts';
 import { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
 import type { AvgPool2dLayer, Conv2dLayer, MaxPool2dLayer, Window2d } from './model.ts';
@@ -63,10 +64,14 @@ export function conv2dForward(l: Conv2dLayer, h: ScaledVector): ScaledVector {
   const nums = new Array<bigint>(outSize);
   const ws = l.weights.nums;
   const hs = h.nums;
-  const bDen = l.bias.den;
-  // Common denominator W.den·h.den·b.den: the bias is rescaled once per channel.
-  const bScale = l.weights.den * h.den;
-  const bias = l.bias.nums.map((b) => b * bScale);
+  // Common denominator lcm(W.den·h.den, b.den), not the product: float32 biases over a power of
+  // two usually divide W.den already, and the product would only add a factor that the
+  // normalisation after the layer has to find and divide out again.
+  const prodDen = l.weights.den * h.den;
+  const den = lcm(prodDen, l.bias.den);
+  const kAcc = den / prodDen;
+  const kBias = den / l.bias.den;
+  const bias = l.bias.nums.map((b) => b * kBias);
   for (let o = 0; o < outSize; o++) {
     let acc = 0n;
     const base = w.channel[o] * per;
@@ -74,9 +79,9 @@ export function conv2dForward(l: Conv2dLayer, h: ScaledVector): ScaledVector {
       const v = hs[w.taps[t]];
       if (v !== 0n) acc += ws[base + w.pos[t]] * v;
     }
-    nums[o] = acc * bDen + bias[w.channel[o]];
+    nums[o] = (kAcc === 1n ? acc : acc * kAcc) + bias[w.channel[o]];
   }
-  return { nums, den: bScale * bDen };
+  return { nums, den };
 }
 
 /** Max pooling, exact; also returns the chosen input index per output (the first maximum in window order). */
