@@ -15,8 +15,8 @@ import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { type ForwardResult, forward } from '../src/network/evaluate.ts';
-import { conv2dTransposeNums } from '../src/network/layers.ts';
-import type { Layer, Network } from '../src/network/model.ts';
+import { conv2dSumsBig, conv2dSumsLimbs, conv2dTransposeNums } from '../src/network/layers.ts';
+import type { Conv2dLayer, Layer, Network } from '../src/network/model.ts';
 import { parseNativeNetwork, transposePerm } from '../src/network/native.ts';
 import { evalTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { assertProperty, check, checkVecEq } from './helpers/check.ts';
@@ -397,6 +397,66 @@ test('conv2dTransposeNums = the adjoint of the ONNX formula (Σ_o u_o·∂out_o/
     { numRuns: 150, seed: 0x7c0c },
   );
   t.true(masked > 30, `${masked} masked`);
+});
+
+/** A float32-like numerator: a mantissa below 2^24 shifted by up to 45 bits, either sign. */
+const float32NumArb = fc
+  .tuple(fc.integer({ min: -(2 ** 24 - 1), max: 2 ** 24 - 1 }), fc.integer({ min: 0, max: 45 }))
+  .map(([m, e]) => BigInt(m) << BigInt(e));
+
+/** The conv case's geometry with the given integer weights (the sums kernels read only numerators). */
+function convWithNums(c: ConvCase, nums: bigint[]): Conv2dLayer {
+  const layer = convLayer(c.shape, c.w, c.b, c.geo, c.groups);
+  if (layer.type !== 'conv2d') throw new Error('not a conv');
+  return { ...layer, weights: { nums, den: 1n } };
+}
+
+test('conv2dSumsLimbs (short-mantissa limbs) = conv2dSumsBig on float32-like weights, inputs up to 100 bits', (t) => {
+  let used = 0;
+  assertProperty(
+    t,
+    convCaseArb.chain((c) =>
+      fc.record({
+        c: fc.constant(c),
+        w: fc.array(fc.oneof(fc.constant(0n), float32NumArb), {
+          minLength: c.w.flat(3).length,
+          maxLength: c.w.flat(3).length,
+        }),
+        h: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << 100n), max: 1n << 100n })), {
+          minLength: size(c.shape),
+          maxLength: size(c.shape),
+        }),
+      }),
+    ),
+    ({ c, w, h }) => {
+      const layer = convWithNums(c, w);
+      const got = conv2dSumsLimbs(layer, h);
+      const want = conv2dSumsBig(layer, h);
+      if (got) used++;
+      check(!got || got.every((g, i) => g === want[i]), () => `conv sums ${describeConv(c)} w=${w} h=${h}`);
+    },
+    { numRuns: 200, seed: 0x51ab },
+  );
+  t.true(used > 150, `limbs used in ${used} of 200 cases`);
+});
+
+test('conv2dSumsLimbs at the bound: 144 taps of maximal same-sign pieces and limbs stay exact', (t) => {
+  const c: ConvCase = {
+    shape: [1, 12, 12],
+    groups: 1,
+    geo: { kernel: [12, 12], stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1] },
+    w: [[Array.from({ length: 12 }, () => Array.from({ length: 12 }, () => ZERO))]],
+    b: [ZERO],
+    x: [],
+  };
+  for (const sign of [1n, -1n]) {
+    // The largest high piece (hi = 2^23 − 1) at every weight; every input limb 2^20 − 1.
+    const layer = convWithNums(c, new Array(144).fill(sign * (((1n << 24n) - 1n) << 19n)));
+    const h = new Array(144).fill((1n << 100n) - 1n);
+    const got = conv2dSumsLimbs(layer, h);
+    t.truthy(got, 'limbs should be used');
+    t.deepEqual(got, conv2dSumsBig(layer, h));
+  }
 });
 
 test('conv2d read from JSON: nested weights [O][C/groups][kh][kw], the output shape and the same values', (t) => {
