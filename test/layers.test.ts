@@ -15,7 +15,12 @@ import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { type ForwardResult, forward } from '../src/network/evaluate.ts';
-import { conv2dSumsBig, conv2dSumsLimbs, conv2dTransposeNums } from '../src/network/layers.ts';
+import {
+  conv2dSumsBig,
+  conv2dSumsLimbs,
+  conv2dSumsPacked,
+  conv2dTransposeNums,
+} from '../src/network/layers.ts';
 import type { Conv2dLayer, Layer, Network } from '../src/network/model.ts';
 import { parseNativeNetwork, transposePerm } from '../src/network/native.ts';
 import { evalTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
@@ -438,6 +443,63 @@ test('conv2dSumsLimbs (short-mantissa limbs) = conv2dSumsBig on float32-like wei
     { numRuns: 200, seed: 0x51ab },
   );
   t.true(used > 150, `limbs used in ${used} of 200 cases`);
+});
+
+test('conv2dSumsPacked (output channels packed per group) = conv2dSumsBig: any integers, groups, padding', (t) => {
+  let grouped = 0;
+  assertProperty(
+    t,
+    convCaseArb.chain((c) =>
+      fc.record({
+        c: fc.constant(c),
+        w: fc.array(
+          fc.oneof(fc.constant(0n), float32NumArb, fc.bigInt({ min: -(1n << 90n), max: 1n << 90n })),
+          {
+            minLength: c.w.flat(3).length,
+            maxLength: c.w.flat(3).length,
+          },
+        ),
+        h: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << 300n), max: 1n << 300n })), {
+          minLength: size(c.shape),
+          maxLength: size(c.shape),
+        }),
+      }),
+    ),
+    ({ c, w, h }) => {
+      const layer = convWithNums(c, w);
+      const got = conv2dSumsPacked(layer, h);
+      const want = conv2dSumsBig(layer, h);
+      if (c.groups > 1) grouped++;
+      check(
+        got.length === want.length && got.every((g, i) => g === want[i]),
+        () => `packed conv sums ${describeConv(c)} w=${w} h=${h}`,
+      );
+    },
+    { numRuns: 200, seed: 0x9ac4 },
+  );
+  t.true(grouped > 50, `${grouped} grouped`);
+});
+
+test('conv2dSumsPacked at the lane bound: every channel at ±(taps·max|w|·max|h|), alternating signs', (t) => {
+  // 3 output channels over one 4×4 input, a full 4×4 window: 16 taps of maximal products, the
+  // middle channel negative so that borrows cross both lane boundaries.
+  const c: ConvCase = {
+    shape: [1, 4, 4],
+    groups: 1,
+    geo: { kernel: [4, 4], stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1] },
+    w: [0, 1, 2].map(() => [Array.from({ length: 4 }, () => Array.from({ length: 4 }, () => ZERO))]),
+    b: [ZERO, ZERO, ZERO],
+    x: [],
+  };
+  for (const bits of [63n, 64n, 127n]) {
+    const m = (1n << bits) - 1n;
+    const w = [...new Array(16).fill(m), ...new Array(16).fill(-m), ...new Array(16).fill(m)];
+    for (const hv of [m, -m]) {
+      const layer = convWithNums(c, w);
+      const h = new Array(16).fill(hv);
+      t.deepEqual(conv2dSumsPacked(layer, h), conv2dSumsBig(layer, h));
+    }
+  }
 });
 
 test('conv2dSumsLimbs at the bound: 144 taps of maximal same-sign pieces and limbs stay exact', (t) => {

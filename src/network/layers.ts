@@ -1,6 +1,7 @@
 // Exact evaluation of the structured layers (convolution, pooling, permutation) on scaled vectors.
 
 import { lcm } from '../exact/bigint.ts';
+import { weightBits } from '../exact/limbs.ts';
 import { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
 import { CARRY_LEVELS, limbCount, limbsOf, pairsFit, shortWeights, takeLevels } from '../exact/shortlimbs.ts';
@@ -71,7 +72,7 @@ export function conv2dForward(l: Conv2dLayer, h: ScaledVector): ScaledVector {
   const kAcc = den / prodDen;
   const kBias = den / l.bias.den;
   const bias = l.bias.nums.map((b) => b * kBias);
-  const sums = conv2dSumsLimbs(l, hs) ?? conv2dSumsBig(l, hs);
+  const sums = conv2dSumsLimbs(l, hs) ?? conv2dSumsPacked(l, hs);
   for (let o = 0; o < outSize; o++) nums[o] = (kAcc === 1n ? sums[o] : sums[o] * kAcc) + bias[w.channel[o]];
   return { nums, den };
 }
@@ -92,6 +93,82 @@ export function conv2dSumsBig(l: Conv2dLayer, h: readonly bigint[]): bigint[] {
     out[o] = acc;
   }
   return out;
+}
+
+/**
+ * Σ w·h over each window with the output channels of a group packed into one bigint: weight
+ * (pos) of the group's channels c = 0 … og−1 becomes Σ_c w_c·2^(B·c), so one bigint multiply-add
+ * per tap serves og outputs at once (a bigint operation costs mostly its allocation, not its
+ * length). Exact: each channel's true sum S_c satisfies |S_c| ≤ taps·max|w|·max|h| < 2^(B−1) by
+ * the choice of B, so the packed total Σ_c S_c·2^(B·c) splits back uniquely, lowest channel first,
+ * as the signed B-bit remainder (BigInt.asIntN) and an exact shift of what is left.
+ */
+export function conv2dSumsPacked(l: Conv2dLayer, h: readonly bigint[]): bigint[] {
+  const { offsets, taps, pos } = windowIndex(l);
+  const [OC, OH, OW] = l.outShape;
+  const plane = OH * OW;
+  const og = OC / l.groups;
+  const out = new Array<bigint>(OC * plane);
+  let maxH = 0n;
+  for (const x of h) {
+    const a = x < 0n ? -x : x;
+    if (a > maxH) maxH = a;
+  }
+  if (maxH === 0n) return out.fill(0n);
+  const need =
+    weightBits(l.weights.nums) + maxH.toString(2).length + Math.ceil(Math.log2(maxTaps(l) + 1)) + 1;
+  // Word-aligned lanes: cheap shifts, and the packed weights are cached per width.
+  const B = 64 * Math.ceil(need / 64);
+  const packed = packedWeights(l, B);
+  const bB = BigInt(B);
+  for (let g = 0; g < l.groups; g++) {
+    const first = g * og;
+    for (let yx = 0; yx < plane; yx++) {
+      // The group's channels share the window of its first channel (same taps, same pos).
+      const o = first * plane + yx;
+      let acc = 0n;
+      const pw = packed[g];
+      for (let t = offsets[o]; t < offsets[o + 1]; t++) {
+        const v = h[taps[t]];
+        if (v !== 0n) acc += pw[pos[t]] * v;
+      }
+      for (let c = 0; c < og; c++) {
+        const s = BigInt.asIntN(B, acc);
+        out[(first + c) * plane + yx] = s;
+        if (c + 1 < og) acc = (acc - s) >> bB;
+      }
+    }
+  }
+  return out;
+}
+
+const packedCache = new WeakMap<Conv2dLayer, Map<number, bigint[][]>>();
+
+/** Per group, per filter position: Σ_c w[(first + c)·per + pos]·2^(B·c) (cached per layer and B). */
+function packedWeights(l: Conv2dLayer, B: number): bigint[][] {
+  let byB = packedCache.get(l);
+  if (!byB) {
+    byB = new Map();
+    packedCache.set(l, byB);
+  }
+  let p = byB.get(B);
+  if (!p) {
+    const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
+    const og = l.outShape[0] / l.groups;
+    const ws = l.weights.nums;
+    p = [];
+    for (let g = 0; g < l.groups; g++) {
+      const row = new Array<bigint>(per);
+      for (let k = 0; k < per; k++) {
+        let acc = 0n;
+        for (let c = og - 1; c >= 0; c--) acc = (acc << BigInt(B)) + ws[(g * og + c) * per + k];
+        row[k] = acc;
+      }
+      p.push(row);
+    }
+    byB.set(B, p);
+  }
+  return p;
 }
 
 /** Longest input (in 20-bit limbs) for which the limb gather beats bigint (see conv2dSumsLimbs). */
