@@ -331,18 +331,6 @@ export function conv2dTransposeNums(
   weights: readonly bigint[],
   keep?: readonly boolean[],
 ): bigint[] {
-  return process.env.NOPACK
-    ? conv2dTransposeBig(l, u, weights, keep)
-    : conv2dTransposePacked(l, u, weights, keep);
-}
-
-/** The transposed convolution on bigints, one product per tap (the reference kernel), masked like `conv2dTransposeNums`. */
-export function conv2dTransposeBig(
-  l: Conv2dLayer,
-  u: readonly bigint[],
-  weights: readonly bigint[],
-  keep?: readonly boolean[],
-): bigint[] {
   const w = windowIndex(l);
   const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
   const out = new Array<bigint>(l.inShape[0] * l.inShape[1] * l.inShape[2]).fill(0n);
@@ -368,109 +356,6 @@ export function maxTaps(l: Conv2dLayer): number {
     m = 0;
     for (let o = 0; o < w.channel.length; o++) m = Math.max(m, w.offsets[o + 1] - w.offsets[o]);
     tapsCache.set(l, m);
-  }
-  return m;
-}
-
-/**
- * The transposed convolution with a group's input channels packed into one bigint per weight
- * position: Σ_j w[oc, j, ky, kx]·2^(B·j), so one bigint multiply-add per (u[o], ky, kx) serves
- * every input channel of the group (the same lane argument as `conv2dSumsPacked`: each input's
- * true sum has |S| ≤ hits·max|u|·max|w| < 2^(B−1), hits = most windows covering one input).
- */
-export function conv2dTransposePacked(
-  l: Conv2dLayer,
-  u: readonly bigint[],
-  weights: readonly bigint[],
-  keep?: readonly boolean[],
-): bigint[] {
-  const [IC, H, W] = l.inShape;
-  const plane = H * W;
-  const inPer = IC / l.groups;
-  const out = new Array<bigint>(IC * plane).fill(0n);
-  let maxU = 0n;
-  for (const x of u) {
-    const a = x < 0n ? -x : x;
-    if (a > maxU) maxU = a;
-  }
-  if (maxU === 0n) return out;
-  const need = weightBits(weights) + maxU.toString(2).length + Math.ceil(Math.log2(maxHits(l) + 1)) + 1;
-  const B = 64 * Math.ceil(need / 64);
-  const bB = BigInt(B);
-  const packed = packedByInput(l, weights, B);
-  const { offsets, taps, pos, channel } = windowIndex(l);
-  const og = l.outShape[0] / l.groups;
-  // One packed accumulator per (group, spatial input position).
-  const acc = new Array<bigint>(l.groups * plane).fill(0n);
-  for (let o = 0; o < u.length; o++) {
-    const uo = u[o];
-    if (uo === 0n) continue;
-    const oc = channel[o];
-    const g = Math.floor(oc / og);
-    const pw = packed[oc];
-    // The window's first inPer-th are its taps in the group's first channel (forEachWindow
-    // lists the channels in order, each with the same in-bounds kernel positions).
-    const start = offsets[o];
-    const end = start + (offsets[o + 1] - start) / inPer;
-    const shift = g * inPer * plane;
-    for (let t = start; t < end; t++) {
-      const yx = taps[t] - shift;
-      acc[g * plane + yx] += uo * pw[pos[t]];
-    }
-  }
-  for (let g = 0; g < l.groups; g++)
-    for (let yx = 0; yx < plane; yx++) {
-      let a = acc[g * plane + yx];
-      if (a === 0n) continue;
-      for (let j = 0; j < inPer; j++) {
-        const s = BigInt.asIntN(B, a);
-        const p = (g * inPer + j) * plane + yx;
-        if (!keep || keep[p]) out[p] = s;
-        if (j + 1 < inPer) a = (a - s) >> bB;
-      }
-    }
-  return out;
-}
-
-const packedInCache = new WeakMap<readonly bigint[], Map<number, bigint[][]>>();
-
-/** Per output channel, per kernel position ky·kw + kx: Σ_j w[oc, j, ky, kx]·2^(B·j) (cached per weight array and B). */
-function packedByInput(l: Conv2dLayer, weights: readonly bigint[], B: number): bigint[][] {
-  let byB = packedInCache.get(weights);
-  if (!byB) {
-    byB = new Map();
-    packedInCache.set(weights, byB);
-  }
-  let p = byB.get(B);
-  if (!p) {
-    const kk = l.kernel[0] * l.kernel[1];
-    const inPer = l.inShape[0] / l.groups;
-    const per = inPer * kk;
-    p = [];
-    for (let oc = 0; oc < l.outShape[0]; oc++) {
-      const row = new Array<bigint>(kk);
-      for (let k = 0; k < kk; k++) {
-        let a = 0n;
-        for (let j = inPer - 1; j >= 0; j--) a = (a << BigInt(B)) + weights[oc * per + j * kk + k];
-        row[k] = a;
-      }
-      p.push(row);
-    }
-    byB.set(B, p);
-  }
-  return p;
-}
-
-const hitsCache = new WeakMap<Window2d, number>();
-
-/** Most windows of a conv layer covering one input position. */
-export function maxHits(l: Conv2dLayer): number {
-  let m = hitsCache.get(l);
-  if (m === undefined) {
-    const hits = new Int32Array(l.inShape[0] * l.inShape[1] * l.inShape[2]);
-    for (const t of windowIndex(l).taps) hits[t]++;
-    m = hits.reduce((a, b) => Math.max(a, b), 0);
-    hitsCache.set(l, m);
   }
   return m;
 }
