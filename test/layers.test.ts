@@ -19,6 +19,7 @@ import {
   conv2dSumsBig,
   conv2dSumsLimbs,
   conv2dSumsPacked,
+  conv2dTransposeMany,
   conv2dTransposeNums,
 } from '../src/network/layers.ts';
 import type { Conv2dLayer, Layer, Network } from '../src/network/model.ts';
@@ -518,6 +519,73 @@ test('conv2dSumsLimbs at the bound: 144 taps of maximal same-sign pieces and lim
     const got = conv2dSumsLimbs(layer, h);
     t.truthy(got, 'limbs should be used');
     t.deepEqual(got, conv2dSumsBig(layer, h));
+  }
+});
+
+test('conv2dTransposeMany (vectors packed into lanes) = conv2dTransposeNums of each, as rationals, masked by keep', (t) => {
+  const vec = (n: number, bits: bigint) =>
+    fc.record({
+      nums: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << bits), max: 1n << bits })), {
+        minLength: n,
+        maxLength: n,
+      }),
+      den: fc.constantFrom(1n, 2n ** 40n, 2n ** 7n * 3n, 5n),
+    });
+  assertProperty(
+    t,
+    convCaseArb.chain((c) => {
+      const outSize = c.w.length * size(outHW(c.shape, c.geo));
+      return fc.record({
+        c: fc.constant(c),
+        w: fc.array(
+          fc.oneof(fc.constant(0n), float32NumArb, fc.bigInt({ min: -(1n << 70n), max: 1n << 70n })),
+          {
+            minLength: c.w.flat(3).length,
+            maxLength: c.w.flat(3).length,
+          },
+        ),
+        us: fc.array(fc.oneof(vec(outSize, 300n), vec(outSize, 20n)), { minLength: 1, maxLength: 4 }),
+        keep: fc.option(fc.array(fc.boolean(), { minLength: size(c.shape), maxLength: size(c.shape) })),
+      });
+    }),
+    ({ c, w, us, keep }) => {
+      const layer = convWithNums(c, w);
+      const got = conv2dTransposeMany(layer, us, keep ?? undefined);
+      us.forEach((u, i) => {
+        const want = conv2dTransposeNums(layer, u.nums, w, keep ?? undefined);
+        const g = got[i];
+        check(
+          want.every((x, p) => x * g.den === g.nums[p] * u.den),
+          () => `vector ${i} of ${us.length}: ${describeConv(c)}`,
+        );
+      });
+    },
+    { numRuns: 150, seed: 0x3a9e },
+  );
+});
+
+test('conv2dTransposeMany at the lane bound: maximal same-sign and alternating lanes', (t) => {
+  const c: ConvCase = {
+    shape: [1, 4, 4],
+    groups: 1,
+    geo: { kernel: [2, 2], stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1] },
+    w: [0, 1].map(() => [Array.from({ length: 2 }, () => Array.from({ length: 2 }, () => ZERO))]),
+    b: [ZERO, ZERO],
+    x: [],
+  };
+  const m = (1n << 64n) - 1n;
+  const layer = convWithNums(c, new Array(8).fill(m));
+  const outSize = 2 * 5 * 5;
+  for (const signs of [
+    [1n, 1n, 1n],
+    [1n, -1n, 1n],
+    [-1n, 1n, -1n],
+  ]) {
+    const us = signs.map((sg) => ({ nums: new Array(outSize).fill(sg * m), den: 1n }));
+    const got = conv2dTransposeMany(layer, us);
+    us.forEach((u, i) => {
+      t.deepEqual(got[i].nums, conv2dTransposeNums(layer, u.nums, layer.weights.nums));
+    });
   }
 });
 

@@ -359,3 +359,74 @@ export function maxTaps(l: Conv2dLayer): number {
   }
   return m;
 }
+
+/**
+ * The transposed convolution of several vectors at once (the F and G passes of one point share
+ * every ReLU mask): on a common denominator D, their numerators are packed into one bigint per
+ * output, U[o] = Σ_i u_i[o]·2^(B·i), so each tap costs one bigint multiply-add for all of them;
+ * the results split back as in `conv2dSumsPacked`. Exact: the transposed convolution is linear,
+ * and each vector's true sum at an input has |S| ≤ hits·max|u|·max|w| < 2^(B−1), hits = the most
+ * windows covering one input. Returns the vectors over the common denominator D·W.den.
+ */
+export function conv2dTransposeMany(
+  l: Conv2dLayer,
+  us: readonly ScaledVector[],
+  keep?: readonly boolean[],
+): ScaledVector[] {
+  const weights = l.weights.nums;
+  let D = 1n;
+  for (const u of us) D = lcm(D, u.den);
+  const scaled = us.map((u) => (u.den === D ? u.nums : u.nums.map((n) => n * (D / u.den))));
+  let maxU = 0n;
+  for (const v of scaled)
+    for (const x of v) {
+      const a = x < 0n ? -x : x;
+      if (a > maxU) maxU = a;
+    }
+  const den = D * l.weights.den;
+  const inSize = l.inShape[0] * l.inShape[1] * l.inShape[2];
+  if (maxU === 0n) return us.map(() => ({ nums: new Array<bigint>(inSize).fill(0n), den }));
+  const need = weightBits(weights) + maxU.toString(2).length + Math.ceil(Math.log2(maxHits(l) + 1)) + 1;
+  const B = 64 * Math.ceil(need / 64);
+  const bB = BigInt(B);
+  const k = us.length;
+  const packed = new Array<bigint>(scaled[0].length);
+  for (let o = 0; o < packed.length; o++) {
+    let a = 0n;
+    for (let i = k - 1; i >= 0; i--) {
+      if (a !== 0n) a <<= bB;
+      const x = scaled[i][o];
+      if (x !== 0n) a += x;
+    }
+    packed[o] = a;
+  }
+  const sums = conv2dTransposeNums(l, packed, weights, keep);
+  const out = us.map(() => new Array<bigint>(inSize));
+  for (let p = 0; p < inSize; p++) {
+    let a = sums[p];
+    for (let i = 0; i < k; i++) {
+      if (a === 0n) {
+        out[i][p] = 0n;
+        continue;
+      }
+      const s = BigInt.asIntN(B, a);
+      out[i][p] = s;
+      if (i + 1 < k) a = (a - s) >> bB;
+    }
+  }
+  return out.map((nums) => ({ nums, den }));
+}
+
+const hitsCache = new WeakMap<Window2d, number>();
+
+/** Most windows of a conv layer covering one input position. */
+export function maxHits(l: Conv2dLayer): number {
+  let m = hitsCache.get(l);
+  if (m === undefined) {
+    const hits = new Int32Array(l.inShape[0] * l.inShape[1] * l.inShape[2]);
+    for (const t of windowIndex(l).taps) hits[t]++;
+    m = hits.reduce((a, b) => Math.max(a, b), 0);
+    hitsCache.set(l, m);
+  }
+  return m;
+}
