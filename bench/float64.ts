@@ -13,7 +13,8 @@
 //             position only; add → u down both branches.
 // Skipping follows the exact kernels: rows with u_r = 0 always; in `twin` mode also zero inputs
 // (forward) and zero weights (per-weight branch), as `matVec`/`vecMat`/`conv2dForward`/
-// `conv2dTransposeNums` do. `fast` mode drops the per-element branches (see FloatMode).
+// `conv2dTransposeNums` do, and the transposed convolution skips input positions a ReLU below
+// zeroes (as `backward` does). `fast` mode drops the per-element branches (see FloatMode).
 // Typed arrays throughout; conv and pool windows are flattened once (from `windowIndex`), with
 // each tap's absolute weight index precomputed. Per point, the only allocations are the vectors
 // each step outputs. Floating point: never a claim, only a speed reference.
@@ -439,6 +440,7 @@ function transposeApply(
   u: Float64Array,
   corr: Float64Array | undefined,
   mode: FloatMode,
+  keep?: Uint8Array,
 ): Float64Array {
   switch (l.type) {
     case 'dense': {
@@ -472,7 +474,12 @@ function transposeApply(
         const uo = u[o];
         if (uo === 0) continue;
         const end = offsets[o + 1];
-        if (mode === 'twin') {
+        if (mode === 'twin' && keep) {
+          for (let t = offsets[o]; t < end; t++) {
+            const w = W[wi[t]];
+            if (w !== 0 && keep[taps[t]]) acc[taps[t]] += uo * w;
+          }
+        } else if (mode === 'twin') {
           for (let t = offsets[o]; t < end; t++) {
             const w = W[wi[t]];
             if (w !== 0) acc[taps[t]] += uo * w;
@@ -637,9 +644,13 @@ function backwardFloat(
         accumulate(uAt, layer.other + 1, u);
         uIn = u;
         break;
-      default:
+      default: {
         bias += biasDot(layer, u);
-        uIn = transposeApply(layer, u, plan.corrections[index], mode);
+        // twin: like the exact code, skip the transposed-conv outputs a ReLU below zeroes anyway.
+        const below = layer.input >= 0 ? layers[layer.input] : undefined;
+        const keep = mode === 'twin' && below?.type === 'relu' ? fw.active[layer.input] : undefined;
+        uIn = transposeApply(layer, u, plan.corrections[index], mode, keep);
+      }
     }
     accumulate(uAt, layer.input + 1, uIn);
   }

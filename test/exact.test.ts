@@ -457,6 +457,28 @@ test('normalizeScaled keeps the values and leaves no common factor', (t) => {
   t.pass();
 });
 
+test('normalizeScaled on long numbers (both its bigint and its double Euclid phases) = division by the full gcd', (t) => {
+  const long = fc.bigInt({ min: -(1n << 200n), max: 1n << 200n });
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constant(0n), long), { maxLength: 12 }),
+      fc.bigInt({ min: 1n, max: 1n << 120n }),
+      fc.oneof(
+        fc.bigInt({ min: 1n, max: 1n << 80n }),
+        fc.bigInt({ min: 1n, max: 1n << 20n }).map((e) => 1n << (e % 70n)),
+      ),
+      (nums0, den0, k) => {
+        const v = { nums: nums0.map((n) => n * k), den: den0 * k };
+        const g = v.nums.reduce((acc, x) => gcd(acc, x), v.den);
+        const n = normalizeScaled(v);
+        return n.den === v.den / g && n.nums.every((x, i) => x === v.nums[i] / g);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
 /** Reference M·x with canonical rationals only. */
 function refMatVec(rows: Rational[][], x: Rational[]): string[] {
   return rows.map((r) => sumRationals(r.map((w, c) => w.mul(x[c]))).toString());

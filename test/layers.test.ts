@@ -15,7 +15,14 @@ import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { type ForwardResult, forward } from '../src/network/evaluate.ts';
-import type { Layer, Network } from '../src/network/model.ts';
+import {
+  conv2dSumsBig,
+  conv2dSumsLimbs,
+  conv2dSumsPacked,
+  conv2dTransposeMany,
+  conv2dTransposeNums,
+} from '../src/network/layers.ts';
+import type { Conv2dLayer, Layer, Network } from '../src/network/model.ts';
 import { parseNativeNetwork, transposePerm } from '../src/network/native.ts';
 import { evalTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { assertProperty, check, checkVecEq } from './helpers/check.ts';
@@ -348,6 +355,238 @@ test('conv2d: exact forward = the ONNX formula (random stride, padding, dilation
     { numRuns: 200, seed: 0xc0c0 },
   );
   t.true(grouped > 50 && padded > 50, `${grouped} grouped, ${padded} padded`);
+});
+
+test('conv2dTransposeNums = the adjoint of the ONNX formula (Σ_o u_o·∂out_o/∂in_p), masked by keep', (t) => {
+  let masked = 0;
+  assertProperty(
+    t,
+    convCaseArb.chain((c) => {
+      const outSize = c.w.length * size(outHW(c.shape, c.geo));
+      return fc.record({
+        c: fc.constant(c),
+        u: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << 300n), max: 1n << 300n })), {
+          minLength: outSize,
+          maxLength: outSize,
+        }),
+        keep: fc.option(fc.array(fc.boolean(), { minLength: size(c.shape), maxLength: size(c.shape) })),
+      });
+    }),
+    ({ c, u, keep }) => {
+      const layer = convLayer(c.shape, c.w, c.b, c.geo, c.groups);
+      if (layer.type !== 'conv2d') throw new Error('not a conv');
+      const got = conv2dTransposeNums(layer, u, layer.weights.nums, keep ?? undefined);
+      // The reference: column p of the convolution's matrix is the zero-bias conv of e_p, on
+      // the layer's own integer numerators (its common denominator is a separate factor).
+      const wInt = c.w.map((o) =>
+        o.map((ch) => ch.map((row) => row.map((v) => v.mul(Rational.of(layer.weights.den, 1n))))),
+      );
+      const zeroB = c.w.map(() => ZERO);
+      const want = Array.from({ length: size(c.shape) }, (_, p) => {
+        if (keep && !keep[p]) return 0n;
+        const e = Array.from({ length: size(c.shape) }, (_, i) => (i === p ? Rational.ONE : ZERO));
+        const col = refConv(e, c.shape, wInt, zeroB, c.geo, c.groups).out;
+        let acc = Rational.ZERO;
+        col.forEach((a, o) => {
+          acc = acc.add(a.mul(Rational.of(u[o], 1n)));
+        });
+        check(acc.den === 1n, () => `non-integer reference ${acc}`);
+        return acc.num;
+      });
+      if (keep) masked++;
+      check(
+        got.length === want.length && got.every((g, i) => g === want[i]),
+        () =>
+          `transpose conv ${describeConv(c)} u=${u.join(',')} keep=${keep}: got ${got.join(',')} want ${want.join(',')}`,
+      );
+    },
+    { numRuns: 150, seed: 0x7c0c },
+  );
+  t.true(masked > 30, `${masked} masked`);
+});
+
+/** A float32-like numerator: a mantissa below 2^24 shifted by up to 45 bits, either sign. */
+const float32NumArb = fc
+  .tuple(fc.integer({ min: -(2 ** 24 - 1), max: 2 ** 24 - 1 }), fc.integer({ min: 0, max: 45 }))
+  .map(([m, e]) => BigInt(m) << BigInt(e));
+
+/** The conv case's geometry with the given integer weights (the sums kernels read only numerators). */
+function convWithNums(c: ConvCase, nums: bigint[]): Conv2dLayer {
+  const layer = convLayer(c.shape, c.w, c.b, c.geo, c.groups);
+  if (layer.type !== 'conv2d') throw new Error('not a conv');
+  return { ...layer, weights: { nums, den: 1n } };
+}
+
+test('conv2dSumsLimbs (short-mantissa limbs) = conv2dSumsBig on float32-like weights, inputs up to 100 bits', (t) => {
+  let used = 0;
+  assertProperty(
+    t,
+    convCaseArb.chain((c) =>
+      fc.record({
+        c: fc.constant(c),
+        w: fc.array(fc.oneof(fc.constant(0n), float32NumArb), {
+          minLength: c.w.flat(3).length,
+          maxLength: c.w.flat(3).length,
+        }),
+        h: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << 100n), max: 1n << 100n })), {
+          minLength: size(c.shape),
+          maxLength: size(c.shape),
+        }),
+      }),
+    ),
+    ({ c, w, h }) => {
+      const layer = convWithNums(c, w);
+      const got = conv2dSumsLimbs(layer, h);
+      const want = conv2dSumsBig(layer, h);
+      if (got) used++;
+      check(!got || got.every((g, i) => g === want[i]), () => `conv sums ${describeConv(c)} w=${w} h=${h}`);
+    },
+    { numRuns: 200, seed: 0x51ab },
+  );
+  t.true(used > 150, `limbs used in ${used} of 200 cases`);
+});
+
+test('conv2dSumsPacked (output channels packed per group) = conv2dSumsBig: any integers, groups, padding', (t) => {
+  let grouped = 0;
+  assertProperty(
+    t,
+    convCaseArb.chain((c) =>
+      fc.record({
+        c: fc.constant(c),
+        w: fc.array(
+          fc.oneof(fc.constant(0n), float32NumArb, fc.bigInt({ min: -(1n << 90n), max: 1n << 90n })),
+          {
+            minLength: c.w.flat(3).length,
+            maxLength: c.w.flat(3).length,
+          },
+        ),
+        h: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << 300n), max: 1n << 300n })), {
+          minLength: size(c.shape),
+          maxLength: size(c.shape),
+        }),
+      }),
+    ),
+    ({ c, w, h }) => {
+      const layer = convWithNums(c, w);
+      const got = conv2dSumsPacked(layer, h);
+      const want = conv2dSumsBig(layer, h);
+      if (c.groups > 1) grouped++;
+      check(
+        got.length === want.length && got.every((g, i) => g === want[i]),
+        () => `packed conv sums ${describeConv(c)} w=${w} h=${h}`,
+      );
+    },
+    { numRuns: 200, seed: 0x9ac4 },
+  );
+  t.true(grouped > 50, `${grouped} grouped`);
+});
+
+test('conv2dSumsPacked at the lane bound: every channel at ±(taps·max|w|·max|h|), alternating signs', (t) => {
+  // 3 output channels over one 4×4 input, a full 4×4 window: 16 taps of maximal products, the
+  // middle channel negative so that borrows cross both lane boundaries.
+  const c: ConvCase = {
+    shape: [1, 4, 4],
+    groups: 1,
+    geo: { kernel: [4, 4], stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1] },
+    w: [0, 1, 2].map(() => [Array.from({ length: 4 }, () => Array.from({ length: 4 }, () => ZERO))]),
+    b: [ZERO, ZERO, ZERO],
+    x: [],
+  };
+  for (const bits of [63n, 64n, 127n]) {
+    const m = (1n << bits) - 1n;
+    const w = [...new Array(16).fill(m), ...new Array(16).fill(-m), ...new Array(16).fill(m)];
+    for (const hv of [m, -m]) {
+      const layer = convWithNums(c, w);
+      const h = new Array(16).fill(hv);
+      t.deepEqual(conv2dSumsPacked(layer, h), conv2dSumsBig(layer, h));
+    }
+  }
+});
+
+test('conv2dSumsLimbs at the bound: 144 taps of maximal same-sign pieces and limbs stay exact', (t) => {
+  const c: ConvCase = {
+    shape: [1, 12, 12],
+    groups: 1,
+    geo: { kernel: [12, 12], stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1] },
+    w: [[Array.from({ length: 12 }, () => Array.from({ length: 12 }, () => ZERO))]],
+    b: [ZERO],
+    x: [],
+  };
+  for (const sign of [1n, -1n]) {
+    // The largest high piece (hi = 2^23 − 1) at every weight; every input limb 2^20 − 1.
+    const layer = convWithNums(c, new Array(144).fill(sign * (((1n << 24n) - 1n) << 19n)));
+    const h = new Array(144).fill((1n << 100n) - 1n);
+    const got = conv2dSumsLimbs(layer, h);
+    t.truthy(got, 'limbs should be used');
+    t.deepEqual(got, conv2dSumsBig(layer, h));
+  }
+});
+
+test('conv2dTransposeMany (vectors packed into lanes) = conv2dTransposeNums of each, as rationals, masked by keep', (t) => {
+  const vec = (n: number, bits: bigint) =>
+    fc.record({
+      nums: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: -(1n << bits), max: 1n << bits })), {
+        minLength: n,
+        maxLength: n,
+      }),
+      den: fc.constantFrom(1n, 2n ** 40n, 2n ** 7n * 3n, 5n),
+    });
+  assertProperty(
+    t,
+    convCaseArb.chain((c) => {
+      const outSize = c.w.length * size(outHW(c.shape, c.geo));
+      return fc.record({
+        c: fc.constant(c),
+        w: fc.array(
+          fc.oneof(fc.constant(0n), float32NumArb, fc.bigInt({ min: -(1n << 70n), max: 1n << 70n })),
+          {
+            minLength: c.w.flat(3).length,
+            maxLength: c.w.flat(3).length,
+          },
+        ),
+        us: fc.array(fc.oneof(vec(outSize, 300n), vec(outSize, 20n)), { minLength: 1, maxLength: 4 }),
+        keep: fc.option(fc.array(fc.boolean(), { minLength: size(c.shape), maxLength: size(c.shape) })),
+      });
+    }),
+    ({ c, w, us, keep }) => {
+      const layer = convWithNums(c, w);
+      const got = conv2dTransposeMany(layer, us, keep ?? undefined);
+      us.forEach((u, i) => {
+        const want = conv2dTransposeNums(layer, u.nums, w, keep ?? undefined);
+        const g = got[i];
+        check(
+          want.every((x, p) => x * g.den === g.nums[p] * u.den),
+          () => `vector ${i} of ${us.length}: ${describeConv(c)}`,
+        );
+      });
+    },
+    { numRuns: 150, seed: 0x3a9e },
+  );
+});
+
+test('conv2dTransposeMany at the lane bound: maximal same-sign and alternating lanes', (t) => {
+  const c: ConvCase = {
+    shape: [1, 4, 4],
+    groups: 1,
+    geo: { kernel: [2, 2], stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1] },
+    w: [0, 1].map(() => [Array.from({ length: 2 }, () => Array.from({ length: 2 }, () => ZERO))]),
+    b: [ZERO, ZERO],
+    x: [],
+  };
+  const m = (1n << 64n) - 1n;
+  const layer = convWithNums(c, new Array(8).fill(m));
+  const outSize = 2 * 5 * 5;
+  for (const signs of [
+    [1n, 1n, 1n],
+    [1n, -1n, 1n],
+    [-1n, 1n, -1n],
+  ]) {
+    const us = signs.map((sg) => ({ nums: new Array(outSize).fill(sg * m), den: 1n }));
+    const got = conv2dTransposeMany(layer, us);
+    us.forEach((u, i) => {
+      t.deepEqual(got[i].nums, conv2dTransposeNums(layer, u.nums, layer.weights.nums));
+    });
+  }
 });
 
 test('conv2d read from JSON: nested weights [O][C/groups][kh][kw], the output shape and the same values', (t) => {

@@ -9,6 +9,7 @@ import {
   vecMat,
   vecMatBig,
 } from '../src/exact/scaled.ts';
+import { limbsOf, shortWeights, takeLevels } from '../src/exact/shortlimbs.ts';
 
 const big = (bits: number) => fc.bigInt({ min: -(1n << BigInt(bits)), max: 1n << BigInt(bits) });
 
@@ -125,4 +126,54 @@ test('limb product equals the bigint product at every forced width', (t) => {
     }),
     { numRuns: 300 },
   );
+});
+
+// Short-mantissa limbs (src/exact/shortlimbs.ts): conversions and weight pieces against bigint.
+
+const longInt = (bits: number) => fc.bigInt({ min: -(1n << BigInt(bits)), max: 1n << BigInt(bits) });
+/** A float32-like numerator: a mantissa below 2^24 shifted by up to 40 bits, either sign. */
+const float32Num = fc
+  .tuple(fc.integer({ min: -(2 ** 24 - 1), max: 2 ** 24 - 1 }), fc.integer({ min: 0, max: 40 }))
+  .map(([m, e]) => BigInt(m) << BigInt(e));
+
+test('shortlimbs: limbsOf then takeLevels gives the number back (up to 400 bits, both signs)', (t) => {
+  fc.assert(
+    fc.property(longInt(400), (x) => {
+      const acc = new Float64Array(30);
+      const n = limbsOf(x, acc, 2);
+      if (n > 21) return false;
+      return takeLevels(acc, 2, 24) === x && acc.every((v) => v === 0);
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
+
+test('shortlimbs: takeLevels of arbitrary levels below 2^52 = Σ level·2^(20k) (bigint reference)', (t) => {
+  const level = fc.oneof(
+    fc.integer({ min: -(2 ** 30), max: 2 ** 30 }),
+    fc.constantFrom(2 ** 52 - 1, -(2 ** 52 - 1), 0),
+    fc.double({ min: -(2 ** 52 - 1), max: 2 ** 52 - 1, noNaN: true }).map(Math.trunc),
+  );
+  fc.assert(
+    fc.property(fc.array(level, { minLength: 1, maxLength: 12 }), (levels) => {
+      const acc = Float64Array.from([...levels, 0, 0, 0]);
+      const want = levels.reduce((s, v, k) => s + (BigInt(v) << BigInt(20 * k)), 0n);
+      return takeLevels(acc, 0, acc.length) === want;
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
+
+test('shortlimbs: weight pieces (lo + hi·2^20)·2^(20q) = the weight; long mantissas are refused', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.constant(0n), float32Num), { minLength: 1, maxLength: 20 }), (ws) => {
+      const sw = shortWeights([...ws]);
+      if (!sw) return false;
+      return ws.every((w, k) => (BigInt(sw.lo[k]) + (BigInt(sw.hi[k]) << 20n)) << BigInt(20 * sw.q[k]) === w);
+    }),
+  );
+  t.is(shortWeights([(1n << 40n) + 1n]), undefined);
+  t.truthy(shortWeights([(1n << 33n) - 1n]));
 });

@@ -6,6 +6,8 @@ import { gcd, lcm } from './bigint.ts';
 import { transposeOf, vecMatLimbs } from './limbs.ts';
 import { Rational } from './rational.ts';
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** An exact vector `nums[i] / den`, den > 0. Not necessarily in lowest terms. */
 export interface ScaledVector {
   readonly nums: bigint[];
@@ -40,12 +42,33 @@ export function scaledAt(v: ScaledVector, i: number): Rational {
 /** Divides out the common factor of all numerators and the denominator (keeps bigints short). */
 export function normalizeScaled(v: ScaledVector): ScaledVector {
   let g = v.den;
-  for (const n of v.nums) {
-    if (g === 1n) return v;
+  const nums = v.nums;
+  let i = 0;
+  for (; i < nums.length && g > MAX_SAFE; i++) {
+    const n = nums[i];
     if (n !== 0n) g = gcd(g, n);
   }
   if (g === 1n) return v;
-  return { nums: v.nums.map((n) => n / g), den: v.den / g };
+  // Once g < 2^53, one bigint remainder per entry and Euclid on doubles (exact: every value is
+  // an integer below 2^53) replace a bigint Euclid per entry (about 0.7 ms a layer otherwise).
+  let gs = Number(g);
+  for (; i < nums.length && gs !== 1; i++) {
+    const n = nums[i];
+    if (n === 0n) continue;
+    let a = gs;
+    let b = Math.abs(Number(n % g));
+    while (b !== 0) {
+      const t = a % b;
+      a = b;
+      b = t;
+    }
+    if (a !== gs) {
+      gs = a;
+      g = BigInt(a);
+    }
+  }
+  if (g === 1n) return v;
+  return { nums: nums.map((n) => n / g), den: v.den / g };
 }
 
 /** Rescales v to denominator `den`, which must be a multiple of v.den. */

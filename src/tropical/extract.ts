@@ -38,7 +38,7 @@ import {
   vecMat,
 } from '../exact/scaled.ts';
 import { argmaxScaled, type ForwardResult, forward, patternId, type Tie } from '../network/evaluate.ts';
-import { conv2dTransposeNums, windowIndex } from '../network/layers.ts';
+import { conv2dTransposeMany, conv2dTransposeNums, windowIndex } from '../network/layers.ts';
 import {
   type DenseLayer,
   isActivation,
@@ -82,7 +82,13 @@ const pick = (w: bigint, e: Entries) =>
  * uᵀ·A for the linear part A of a layer (with A replaced by |A| or A⁻ on request), as a vector
  * over the layer's input. Max pool, relu and leaky are not linear and are handled by the caller.
  */
-function transposeApply(layer: Layer, u: ScaledVector, e: Entries, inputSize: number): ScaledVector {
+function transposeApply(
+  layer: Layer,
+  u: ScaledVector,
+  e: Entries,
+  inputSize: number,
+  keep?: readonly boolean[],
+): ScaledVector {
   switch (layer.type) {
     case 'dense':
       return vecMat(
@@ -97,7 +103,7 @@ function transposeApply(layer: Layer, u: ScaledVector, e: Entries, inputSize: nu
       return { nums: u.nums.map((v, i) => v * pick(layer.scale.nums[i], e)), den: u.den * layer.scale.den };
     case 'conv2d': {
       const w = e === 'signed' ? layer.weights.nums : layer.weights.nums.map((x) => pick(x, e));
-      return { nums: conv2dTransposeNums(layer, u.nums, w), den: u.den * layer.weights.den };
+      return { nums: conv2dTransposeNums(layer, u.nums, w, keep), den: u.den * layer.weights.den };
     }
     case 'avgpool2d': {
       // Each output is (Σ taps)/count: its adjoint spreads u[o]/count over the taps (A ≥ 0).
@@ -223,71 +229,102 @@ export function planExtraction(net: Network): ExtractionPlan {
 }
 
 /**
- * Runs the backward recursion from a starting row at the top's input; returns the input-space
- * term. Each layer's u is summed over its readers (a residual join sends u down both branches;
- * the bias of a layer is counted once, where that layer is passed).
+ * Runs the backward recursion from starting rows at the top's input, all in one walk (they
+ * share the pattern, so a convolution transposes them together: `conv2dTransposeMany`); returns
+ * the input-space term of each. Each layer's u is summed over its readers (a residual join sends
+ * u down both branches; the bias of a layer is counted once, where that layer is passed).
  */
-function backward(
+function backwardAll(
   plan: ExtractionPlan,
   fw: ForwardResult,
-  start: ScaledVector,
-  startBias: Rational,
-): AffineTerm {
+  starts: readonly { readonly start: ScaledVector; readonly bias: Rational }[],
+): AffineTerm[] {
   const net = plan.net;
   const layers = net.layers;
-  const uAt = new Map<number, ScaledVector>();
-  uAt.set(layerInput(layers, plan.topIndex), start);
-  let bias = startBias;
+  const uAt = new Map<number, ScaledVector[]>();
+  uAt.set(
+    layerInput(layers, plan.topIndex),
+    starts.map((s) => s.start),
+  );
+  const biases = starts.map((s) => s.bias);
   for (let index = plan.topIndex - 1; index >= 0; index--) {
-    const u = uAt.get(index);
-    if (!u) continue;
+    const us = uAt.get(index);
+    if (!us) continue;
     uAt.delete(index);
     const layer = layers[index];
     const from = layerInput(layers, index);
     const inSize = sizeOf(net, from);
-    let uIn: ScaledVector;
+    let uIns: ScaledVector[];
     switch (layer.type) {
       case 'relu': {
         const act = fw.active.get(index)!;
-        uIn = { nums: u.nums.map((n, k) => (act[k] ? n : 0n)), den: u.den };
+        uIns = us.map((u) => ({ nums: u.nums.map((n, k) => (act[k] ? n : 0n)), den: u.den }));
         break;
       }
       case 'leaky_relu': {
         const act = fw.active.get(index)!;
         const { num: p, den: q } = layer.alpha;
-        uIn = { nums: u.nums.map((n, k) => (act[k] ? n * q : n * p)), den: u.den * q };
+        uIns = us.map((u) => ({ nums: u.nums.map((n, k) => (act[k] ? n * q : n * p)), den: u.den * q }));
         break;
       }
       case 'maxpool2d': {
         // F' = F_{k*} + Σ_{j≠k*} G_j: u reaches only the chosen position (s carries the rest).
         const choice = fw.poolChoice.get(index)!;
-        const nums = new Array<bigint>(inSize).fill(0n);
-        u.nums.forEach((n, o) => {
-          nums[choice[o]] += n;
+        uIns = us.map((u) => {
+          const nums = new Array<bigint>(inSize).fill(0n);
+          u.nums.forEach((n, o) => {
+            nums[choice[o]] += n;
+          });
+          return { nums, den: u.den };
         });
-        uIn = { nums, den: u.den };
         break;
       }
       case 'add':
-        accumulate(uAt, layer.other, u);
-        uIn = u;
+        accumulateAll(uAt, layer.other, us);
+        uIns = us;
         break;
       default: {
-        bias = bias.add(biasDot(layer, u));
-        uIn = transposeApply(layer, u, 'signed', inSize);
+        us.forEach((u, i) => {
+          biases[i] = biases[i].add(biasDot(layer, u));
+        });
+        // When a ReLU reads this layer's input, it zeroes u wherever it is inactive: skip computing
+        // those entries at all (u at `from` reaches nothing but that ReLU, and masking is linear,
+        // so masking each contribution early equals masking their sum).
+        const keep = from >= 0 && layers[from].type === 'relu' ? fw.active.get(from) : undefined;
+        const raw =
+          layer.type === 'conv2d' && us.length > 1
+            ? conv2dTransposeMany(layer, us, keep)
+            : us.map((u) => transposeApply(layer, u, 'signed', inSize, keep));
         const corr = plan.corrections.get(index);
-        if (corr) uIn = addScaled(uIn, corr);
-        uIn = normalizeScaled(uIn);
+        uIns = raw.map((v) => normalizeScaled(corr ? addScaledMasked(v, corr, keep) : v));
       }
     }
-    accumulate(uAt, from, uIn);
+    accumulateAll(uAt, from, uIns);
   }
-  return {
-    coefficients: normalizeScaled(
-      uAt.get(-1) ?? { nums: new Array<bigint>(net.inputSize).fill(0n), den: 1n },
-    ),
-    bias,
-  };
+  const zero = { nums: new Array<bigint>(net.inputSize).fill(0n), den: 1n };
+  const atInput = uAt.get(-1);
+  return biases.map((bias, i) => ({ coefficients: normalizeScaled(atInput?.[i] ?? zero), bias }));
+}
+
+/** `accumulate` for the vectors of several passes at once. */
+function accumulateAll(acc: Map<number, ScaledVector[]>, index: number, vs: ScaledVector[]): void {
+  const old = acc.get(index);
+  acc.set(index, old ? old.map((o, i) => normalizeScaled(addScaled(o, vs[i]))) : vs);
+}
+
+/** a + b exactly, restricted to the entries with keep[i] (the others 0; all when keep is absent). */
+function addScaledMasked(
+  a: ScaledVector,
+  b: ScaledVector,
+  keep: readonly boolean[] | undefined,
+): ScaledVector {
+  if (!keep) return addScaled(a, b);
+  const den = lcm(a.den, b.den);
+  const ka = den / a.den;
+  const kb = den / b.den;
+  const nums = new Array<bigint>(a.nums.length);
+  for (let i = 0; i < nums.length; i++) nums[i] = keep[i] ? a.nums[i] * ka + b.nums[i] * kb : 0n;
+  return { nums, den };
 }
 
 /** u·b for an affine layer's constant part (conv: each output's channel bias). */
@@ -333,10 +370,14 @@ export function extractPoint(
   const fw = forward(plan.net, x);
   const prediction = argmaxScaled(fw.logits);
   const last = plan.net.layers[plan.topIndex] as DenseLayer;
-  const G0 = backward(plan, fw, plan.aMinus, Rational.ZERO);
+  const classes = classesFor(prediction);
+  const [G0, ...Fs] = backwardAll(plan, fw, [
+    { start: plan.aMinus, bias: Rational.ZERO },
+    ...classes.map((c) => ({ start: plan.top[c], bias: Rational.of(last.bias.nums[c], last.bias.den) })),
+  ]);
   const F = new Map<number, AffineTerm>();
-  for (const c of classesFor(prediction)) {
-    const F0 = backward(plan, fw, plan.top[c], Rational.of(last.bias.nums[c], last.bias.den));
+  for (const [j, c] of classes.entries()) {
+    const F0 = Fs[j];
     const t = trailingCombination(plan, fw, c);
     F.set(c, t.q.isZero() && t.p.eq(Rational.ONE) ? F0 : combineTerms(t.p, F0, t.q, G0));
   }
