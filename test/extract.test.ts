@@ -7,8 +7,9 @@ import test from 'ava';
 import fc from 'fast-check';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
-import { scaledToRationals } from '../src/exact/scaled.ts';
+import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { forward } from '../src/network/evaluate.ts';
+import { parseNativeNetwork } from '../src/network/native.ts';
 import {
   type AffineTerm,
   evalTerm,
@@ -17,6 +18,7 @@ import {
   planExtraction,
   subtractTerms,
 } from '../src/tropical/extract.ts';
+import { termsLine } from '../src/tropical/terms.ts';
 import { assertProperty, check, checkEq, checkVecEq, rationalsOf } from './helpers/check.ts';
 import {
   activationLayers,
@@ -838,5 +840,45 @@ test('leaky ReLU with α = 1 is linear: the extracted gradient is the product of
       }
     },
     { numRuns: 80, seed: 0x1111 },
+  );
+});
+
+test('max-pool ties are counted with the ReLU ties (TERMS `ties`); a score layer that is not dense is refused naming it', (t) => {
+  // A 1×1×3 input, a 1×3 max pool (one window), then dense 1 → 2: at (2, 2, 1) inputs 0 and 1
+  // tie for the maximum (input 0 is chosen), at (2, 1, 1) nothing ties.
+  const net = parseNativeNetwork(
+    JSON.stringify({
+      format: 'tropcert-network',
+      version: 1,
+      input: { shape: [1, 1, 3] },
+      layers: [
+        { type: 'maxpool2d', kernel: [1, 3] },
+        { type: 'flatten' },
+        { type: 'dense', weights: [['1'], ['-1']], bias: ['0', '1'] },
+      ],
+    }),
+  );
+  const plan = planExtraction(net);
+  const at = (...v: number[]) => scaledFromRationals(v.map((n) => Rational.fromInt(n)));
+  const tied = extractPoint(plan, at(2, 2, 1));
+  t.is(tied.poolTies, 1);
+  t.is(JSON.parse(termsLine(0, null, at(2, 2, 1), tied)).ties, 1);
+  t.is(extractPoint(plan, at(2, 1, 1)).poolTies, 0);
+  const pooledScores = parseNativeNetwork(
+    JSON.stringify({
+      format: 'tropcert-network',
+      version: 1,
+      input: { shape: [1, 2, 2] },
+      layers: [
+        { type: 'conv2d', weights: [[[['1']]], [[['-1']]]], bias: ['0', '0'] },
+        { type: 'maxpool2d', kernel: [2, 2] },
+      ],
+    }),
+    'p.json',
+  );
+  const e = t.throws(() => planExtraction(pooledScores), { instanceOf: InputError });
+  t.is(
+    e?.message,
+    'layer 1: extraction needs the class scores to come from a dense layer, followed by nothing but activations; layer 1 is a maxpool2d layer',
   );
 });

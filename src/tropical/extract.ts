@@ -160,12 +160,17 @@ function sizeOf(net: Network, index: number): number {
 export function planExtraction(net: Network): ExtractionPlan {
   const topIndex = net.layers.findLastIndex((l) => l.type === 'dense');
   const trailing = net.layers.slice(topIndex + 1).findIndex((l) => !isActivation(l) && l.type !== 'reshape');
-  if (topIndex < 0 || trailing >= 0 || net.layers.slice(topIndex + 1).some((l) => l.input !== undefined))
+  const branched = net.layers.findIndex((l, i) => i > topIndex && l.input !== undefined);
+  if (topIndex < 0 || trailing >= 0 || branched >= 0) {
+    // Name the layer that breaks the rule: the first non-activation after the last dense layer
+    // (or the score layer itself when there is no dense layer at all).
+    const layer = topIndex < 0 ? net.layers.length - 1 : trailing >= 0 ? topIndex + 1 + trailing : branched;
     throw new InputError(
       'unsupported',
-      { layer: topIndex < 0 ? 0 : topIndex + 1 + Math.max(trailing, 0) },
-      'extraction needs the class scores to come from a dense layer, followed by nothing but activations',
+      { layer },
+      `extraction needs the class scores to come from a dense layer, followed by nothing but activations; layer ${layer} is ${net.layers[layer].type === 'add' || branched === layer ? `a ${net.layers[layer].type} layer reading another branch` : `a ${net.layers[layer].type} layer`}`,
     );
+  }
   const last = net.layers[topIndex] as DenseLayer;
   const W = last.weights;
   const cols = W.cols;
@@ -351,6 +356,8 @@ export interface PointExtraction {
   readonly logits: ScaledVector;
   readonly prediction: number;
   readonly ties: readonly Tie[];
+  /** Max-pool ties: one per window and other position attaining the window's maximum at x. */
+  readonly poolTies: number;
   readonly pattern: string;
   /** The active term of F_c for each requested class c. */
   readonly F: ReadonlyMap<number, AffineTerm>;
@@ -384,7 +391,15 @@ export function extractPoint(
   // r = Π(1 + α) over the trailing activations: the same for every class.
   const r = trailingCombination(plan, fw, 0).r;
   const G = r.eq(Rational.ONE) ? G0 : combineTerms(Rational.ZERO, G0, r, G0);
-  return { logits: fw.logits, prediction, ties: fw.ties, pattern: patternId(fw.active, fw.poolChoice), F, G };
+  return {
+    logits: fw.logits,
+    prediction,
+    ties: fw.ties,
+    poolTies: fw.poolTies.reduce((n, t) => n + t.others.length, 0),
+    pattern: patternId(fw.active, fw.poolChoice),
+    F,
+    G,
+  };
 }
 
 /**

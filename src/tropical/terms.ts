@@ -62,7 +62,7 @@ export function termsLine(
     label,
     prediction: e.prediction,
     logits: scaledToRationals(e.logits).map(String),
-    ties: e.ties.length,
+    ties: e.ties.length + e.poolTies,
     pattern: e.pattern,
     F,
     G: termJson(e.G),
