@@ -17,12 +17,11 @@ import { createOracle, type SolverName } from '../src/lp/index.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
 import { networkHash } from '../src/network/native.ts';
 import { termsByClass } from '../src/tropical/evaluate.ts';
-import { planExtraction } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
-import { loadNetwork, type Printer } from './commands.ts';
+import { loadNetwork, type Printer, planFor } from './commands.ts';
 import { type DataOptions, loadDataFile } from './data.ts';
-import { AtomicOutput, readBytes, readText } from './io.ts';
+import { AtomicOutput, checkpoint, readBytes, readText } from './io.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -93,7 +92,7 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
       net.inputSize,
     );
     const f = buildTropical(net.outputSize, net.inputSize, termsByClass(net.outputSize, records));
-    tropical = { f, plan: planExtraction(net), groupBy: header.groupBy };
+    tropical = { f, plan: planFor(net, args.network), groupBy: header.groupBy };
     termsCtx = { file: args.terms, sha256: sha256(bytes), groupBy: header.groupBy, f };
     if (header.groupBy === 'label' && data.labels.some((l) => l === null))
       throw new InputError(
@@ -120,19 +119,70 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
     out.write(head.slice(0, -1));
     if (termsCtx) out.write(`,\n"terms":${JSON.stringify(termsJson(termsCtx.f))}`);
     out.write(',\n"points":[\n');
-    const certs = data.inputs.map((x, index) => {
+    const certs = [];
+    for (const [index, x] of data.inputs.entries()) {
+      await checkpoint();
       const c = certifyPoint(net, index, x, data.labels[index], options, lps);
       out.write(`${index ? ',\n' : ''}${JSON.stringify(pointJson(c))}`);
-      return c;
-    });
+      certs.push(c);
+    }
     const summary = summaryJson(certs, ctx);
     out.write(`\n],\n"summary":${JSON.stringify(summary)}}\n`);
-    out.commit();
+    await out.commit();
     p.err(`certified ${data.inputs.length} points: ${JSON.stringify(summary)}; wrote ${args.out}`);
   } catch (e) {
     out.abort();
     throw e;
   }
+}
+
+/** The hashes a REPORT was made for, read before checking. */
+interface MadeFor {
+  network?: string;
+  data?: string;
+}
+
+/**
+ * The header of a REPORT, read with JSON.parse before the checker runs: a report made for other
+ * inputs is refused at once (the checker would report a hash mismatch and then fail every
+ * certificate that depends on it). Another tropcert file is named as such (a TERMS file is JSON
+ * Lines, which the checker can only call a syntax error). Anything unreadable here is left to
+ * the checker, which locates the problem.
+ */
+function madeFor(text: string, file: string): MadeFor | undefined {
+  let doc: unknown;
+  let line: number | undefined;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    try {
+      // A JSON Lines file (TERMS, eval output): its first line is a JSON value of its own.
+      doc = JSON.parse(text.split('\n', 1)[0]);
+      line = 1;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const d = doc as { format?: unknown; network?: { sha256?: unknown }; data?: { sha256?: unknown } };
+  if (typeof d.format === 'string' && d.format.startsWith('tropcert-') && d.format !== 'tropcert-report')
+    throw new InputError(
+      'format',
+      { file, line, field: 'format' },
+      `this is a ${d.format} file, not a tropcert-report (check takes the REPORT that certify wrote)`,
+    );
+  if (line !== undefined || d.format !== 'tropcert-report') return undefined;
+  const hash = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { network: hash(d.network?.sha256), data: hash(d.data?.sha256) };
+}
+
+function otherInput(report: string, what: 'network' | 'data', made: string, file: string, has: string) {
+  const more = what === 'data' ? ' (the data hash covers the files read and --scale, --offset, --limit)' : '';
+  return new InputError(
+    'mismatch',
+    { file: report, field: `${what}.sha256` },
+    `the report was made for ${what} sha256 ${made}, but ${file} has sha256 ${has}${more}`,
+  );
 }
 
 /** Exit status of `check`: 0 iff every certificate holds. */
@@ -142,10 +192,20 @@ export async function checkCommand(
 ): Promise<number> {
   // The checker is loaded only here: it shares no code with certification beyond numbers and parsing.
   const { checkReport } = await import('../proofs/checker.ts');
-  const net = loadNetwork(args.network);
-  const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
   const reportText = new TextDecoder().decode(readBytes(args.report));
+  const made = madeFor(reportText, args.report);
+  const net = loadNetwork(args.network);
+  const netSha = networkHash(net);
+  if (made?.network !== undefined && made.network !== netSha)
+    throw otherInput(args.report, 'network', made.network, args.network, netSha);
+  const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
+  if (made?.data !== undefined && made.data !== dataSha)
+    throw otherInput(args.report, 'data', made.data, args.data, dataSha);
   const r = checkReport(reportText, args.report, net, data, dataSha);
+  // Caught above unless JSON.parse and the checker's parser read the header differently; other
+  // inputs are a refusal (exit 2) either way, never a failed certificate.
+  const other = r.failures.find((f) => f.certificate === 'network' || f.certificate === 'data');
+  if (other) throw new InputError('mismatch', { file: args.report }, other.message);
   for (const f of r.failures) p.out(`FAIL ${f.message}`);
   if (r.failures.length === 0) {
     p.out(`OK: ${r.points} points, every certificate in ${args.report} holds`);

@@ -7,10 +7,10 @@ import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
 import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
-import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
+import { type ExtractionPlan, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';
 import { type DataOptions, loadDataFile } from './data.ts';
-import { AtomicOutput, readBytes, readText, writeTextAtomic } from './io.ts';
+import { AtomicOutput, checkpoint, readBytes, readText, writeTextAtomic } from './io.ts';
 
 export interface Printer {
   out(line: string): void;
@@ -50,23 +50,24 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
 }
 
 /** `convert`: any supported network as `tropcert-network` JSON (exact weights, notes kept). */
-export function convertCommand(p: Printer, args: { network: string; out: string }): void {
+export async function convertCommand(p: Printer, args: { network: string; out: string }): Promise<void> {
   const net = loadNetwork(args.network);
-  writeTextAtomic(args.out, formatNetwork(net));
+  await writeTextAtomic(args.out, formatNetwork(net));
   p.err(`wrote ${args.out} (sha256 ${networkHash(net)})`);
 }
 
-export function evalCommand(
+export async function evalCommand(
   p: Printer,
   args: { network: string; data: string; out?: string } & DataOptions,
-): void {
+): Promise<void> {
   const net = loadNetwork(args.network);
   const data = loadData(args.data, net, args);
   const out = args.out ? new AtomicOutput(args.out) : undefined;
   let labelled = 0;
   let correct = 0;
   try {
-    data.inputs.forEach((x, index) => {
+    for (const [index, x] of data.inputs.entries()) {
+      await checkpoint();
       const logits = forward(net, x).logits;
       const prediction = argmaxScaled(logits);
       const exact = scaledToRationals(logits).map(String);
@@ -80,8 +81,8 @@ export function evalCommand(
         p.out(
           `${index}\tprediction ${prediction}${label === null ? '' : `\tlabel ${label}`}\tlogits [${exact.join(', ')}]`,
         );
-    });
-    out?.commit();
+    }
+    await out?.commit();
   } catch (e) {
     out?.abort();
     throw e;
@@ -99,7 +100,16 @@ export interface ExtractArgs extends DataOptions {
   allClasses: boolean;
 }
 
-export function extractCommand(p: Printer, args: ExtractArgs): void {
+/** The extraction plan, with the network file named in a refusal (the core knows only the layer). */
+export function planFor(net: Network, file: string): ExtractionPlan {
+  try {
+    return planExtraction(net);
+  } catch (e) {
+    throw e instanceof InputError ? e.within({ file }) : e;
+  }
+}
+
+export async function extractCommand(p: Printer, args: ExtractArgs): Promise<void> {
   const net = loadNetwork(args.network);
   const data = loadData(args.data, net, args);
   if (args.groupBy === 'label' && !args.allClasses) {
@@ -111,23 +121,24 @@ export function extractCommand(p: Printer, args: ExtractArgs): void {
         '--group-by label needs a label on every point',
       );
   }
-  const plan = planExtraction(net);
+  const plan = planFor(net, args.network);
   const out = new AtomicOutput(args.out);
   let ties = 0;
   const patterns = new Set<string>();
   try {
     out.write(`${JSON.stringify(termsHeader(networkHash(net), args.groupBy, args.allClasses))}\n`);
     const every = [...Array(net.outputSize).keys()];
-    data.inputs.forEach((x, index) => {
+    for (const [index, x] of data.inputs.entries()) {
+      await checkpoint();
       const label = data.labels[index];
       const e = extractPoint(plan, x, (prediction) =>
         args.allClasses ? every : [args.groupBy === 'label' ? label! : prediction],
       );
-      ties += e.ties.length;
+      ties += e.ties.length + e.poolTies;
       patterns.add(e.pattern);
       out.write(`${termsLine(index, label, x, e)}\n`);
-    });
-    out.commit();
+    }
+    await out.commit();
   } catch (e) {
     out.abort();
     throw e;

@@ -20,8 +20,8 @@ export interface DataOptions {
   scale?: string;
   /** Exact offset added after scaling. */
   offset?: string;
-  /** Keep only the first N points. */
-  limit?: number;
+  /** Keep only the first N points (a number, or the option's text: checked by limitOption). */
+  limit?: number | string;
 }
 
 export interface LoadedData {
@@ -38,6 +38,25 @@ function isDirectory(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether `file` is read as VNN-LIB: one file, a directory of them, or a list naming them. */
+function isVnnlibSource(file: string): boolean {
+  const lower = file.toLowerCase();
+  return isDirectory(file) || lower.endsWith('.vnnlib') || lower.endsWith('.txt') || lower.endsWith('.list');
+}
+
+/**
+ * Every file `--data` (and `--labels`) would read, as far as can be told without loading: used to
+ * refuse an `--out` that would replace one. Problems with the files are reported by the load.
+ */
+export function dataInputFiles(file: string, opts: DataOptions = {}): string[] {
+  const files = [file];
+  if (opts.labels !== undefined) files.push(opts.labels);
+  try {
+    if (isVnnlibSource(file)) files.push(...vnnlibFiles(file));
+  } catch {}
+  return files;
 }
 
 /** The VNN-LIB files a directory or a list file names, in a stable order. */
@@ -72,8 +91,23 @@ function exactOption(text: string | undefined, name: string): Rational | undefin
   return r;
 }
 
+/** `--limit N`: a positive integer, or undefined when not given. */
+export function limitOption(value: number | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || !Number.isSafeInteger(n))
+    throw new InputError(
+      'usage',
+      { field: '--limit' },
+      `${JSON.stringify(text)}, expected a positive integer (the number of points to use)`,
+    );
+  return n;
+}
+
 /** Loads a data set for `net`: checks the width and every label against the network. */
 export function loadDataFile(file: string, net: Network, opts: DataOptions = {}): LoadedData {
+  const limit = limitOption(opts.limit);
   const hash = createHash('sha256');
   const read = (f: string) => {
     const b = readBytes(f);
@@ -83,15 +117,15 @@ export function loadDataFile(file: string, net: Network, opts: DataOptions = {})
   const lower = file.toLowerCase();
   const labels = opts.labels === undefined ? undefined : { file: opts.labels, bytes: new Uint8Array() };
   let data: Dataset;
-  if (isDirectory(file) || lower.endsWith('.vnnlib') || lower.endsWith('.txt') || lower.endsWith('.list')) {
+  if (isVnnlibSource(file)) {
     const texts = vnnlibFiles(file).map((f) => ({ file: f, text: new TextDecoder().decode(read(f)) }));
     data = vnnlibDataset(texts, net.inputSize);
   } else if (lower.endsWith('.npy')) {
     const bytes = read(file);
-    data = npyDataset(bytes, file, labels && { file: labels.file, bytes: read(labels.file) }, opts.limit);
+    data = npyDataset(bytes, file, labels && { file: labels.file, bytes: read(labels.file) }, limit);
   } else if (IDX.test(lower)) {
     const bytes = read(file);
-    data = idxDataset({ bytes, file }, labels && { file: labels.file, bytes: read(labels.file) }, opts.limit);
+    data = idxDataset({ bytes, file }, labels && { file: labels.file, bytes: read(labels.file) }, limit);
   } else {
     if (labels)
       throw new InputError('usage', { field: '--labels' }, 'separate labels go with IDX or .npy data');
@@ -103,12 +137,12 @@ export function loadDataFile(file: string, net: Network, opts: DataOptions = {})
       { file },
       `points have ${data.width} values, expected ${net.inputSize} (the network's input size)`,
     );
-  if (opts.limit !== undefined && data.inputs.length > opts.limit)
-    data = { ...data, inputs: data.inputs.slice(0, opts.limit), labels: data.labels.slice(0, opts.limit) };
+  if (limit !== undefined && data.inputs.length > limit)
+    data = { ...data, inputs: data.inputs.slice(0, limit), labels: data.labels.slice(0, limit) };
   const scale = exactOption(opts.scale, 'scale');
   const offset = exactOption(opts.offset, 'offset');
   if (scale || offset) data = transformDataset(data, scale, offset);
-  hash.update(`|scale=${scale ?? 1}|offset=${offset ?? 0}|limit=${opts.limit ?? ''}`);
+  hash.update(`|scale=${scale ?? 1}|offset=${offset ?? 0}|limit=${limit ?? ''}`);
   data.labels.forEach((l, index) => {
     if (l !== null && l >= net.outputSize)
       throw new InputError(

@@ -17,9 +17,9 @@ export async function demoCommand(p: Printer, repoRoot: string, outDir: string):
   step(`tropcert info ${network}`);
   infoCommand(p, { network });
   step(`tropcert eval ${network} --data ${test} --out ${path.join(outDir, 'digits.test.eval.jsonl')}`);
-  evalCommand(p, { network, data: test, out: path.join(outDir, 'digits.test.eval.jsonl') });
+  await evalCommand(p, { network, data: test, out: path.join(outDir, 'digits.test.eval.jsonl') });
   step(`tropcert extract ${network} --data ${train} --out ${terms}`);
-  extractCommand(p, { network, data: train, out: terms, groupBy: 'prediction', allClasses: false });
+  await extractCommand(p, { network, data: train, out: terms, groupBy: 'prediction', allClasses: false });
   step(`tropcert tropical ${terms} --network ${network} --data ${test}`);
   tropicalCommand(p, { terms, network, data: test });
   const report = path.join(outDir, 'digits.report.json');

@@ -1,6 +1,17 @@
 // File access for the CLI: paths relative to the caller, located read errors, and output files
 // that appear only when complete (written to a temporary name, renamed at the end).
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { InputError } from '../src/errors.ts';
 
@@ -45,6 +56,37 @@ function describeFsError(e: unknown, what: string): string {
   return `${what}: ${(e as Error).message}`;
 }
 
+/**
+ * Refuses an `--out` that would replace one of the command's inputs (compared as resolved real
+ * paths, so `./d.csv`, `d.csv` and a symlink to it are the same file) or that names a directory.
+ * Runs before any work: a clash found only at the end would cost the whole run.
+ */
+export function refuseOutputClash(out: string, inputs: readonly { option: string; file: string }[]): void {
+  const target = realPath(out);
+  if (target === undefined) return; // a new file cannot be an input
+  if (statSync(target).isDirectory())
+    throw new InputError(
+      'usage',
+      { file: out, field: '--out' },
+      'it is a directory, expected a file to write',
+    );
+  const clash = inputs.find((i) => realPath(i.file) === target);
+  if (clash)
+    throw new InputError(
+      'usage',
+      { file: out, field: '--out' },
+      `is also the ${clash.option} input (writing it would replace it), expected another file`,
+    );
+}
+
+function realPath(file: string): string | undefined {
+  try {
+    return realpathSync(userPath(file));
+  } catch {
+    return undefined;
+  }
+}
+
 /** An output file written line by line under a temporary name; `commit` renames it into place. */
 export class AtomicOutput {
   private fd: number;
@@ -54,22 +96,40 @@ export class AtomicOutput {
   constructor(private readonly file: string) {
     this.target = userPath(file);
     this.tmp = `${this.target}.${process.pid}.tmp`;
+    // Checked before the temporary file exists: renaming onto a directory fails only at the end.
+    if (isDirectory(this.target))
+      throw new InputError('io', { file }, 'cannot write: it is a directory, expected a file');
     try {
       this.fd = openSync(this.tmp, 'w');
     } catch (e) {
       throw new InputError('io', { file }, describeFsError(e, 'cannot write'));
     }
     activeOutputs.add(this);
+    catchSignals();
   }
 
   write(text: string): void {
-    writeSync(this.fd, text);
+    try {
+      writeSync(this.fd, text);
+    } catch (e) {
+      throw new InputError('io', { file: this.file }, describeFsError(e, 'cannot write'));
+    }
   }
 
-  commit(): void {
-    closeSync(this.fd);
-    renameSync(this.tmp, this.target);
-    activeOutputs.delete(this);
+  /**
+   * Renames the finished file into place. A signal received during the last stretch of work is
+   * handled first (it removes the file and ends the process), so an interrupted run never
+   * leaves a final file behind.
+   */
+  async commit(): Promise<void> {
+    await checkpoint(true);
+    try {
+      closeSync(this.fd);
+      renameSync(this.tmp, this.target);
+    } catch (e) {
+      throw new InputError('io', { file: this.file }, describeFsError(e, 'cannot write'));
+    }
+    this.forget();
   }
 
   /** Removes the partial file (on any error). */
@@ -78,11 +138,24 @@ export class AtomicOutput {
       closeSync(this.fd);
     } catch {}
     if (existsSync(this.tmp)) rmSync(this.tmp);
+    this.forget();
+  }
+
+  private forget(): void {
     activeOutputs.delete(this);
+    if (activeOutputs.size === 0) releaseSignals();
   }
 
   get name(): string {
     return this.file;
+  }
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -94,13 +167,51 @@ export function abortAllOutputs(): void {
 }
 
 /** Writes a whole file atomically. */
-export function writeTextAtomic(file: string, text: string): void {
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
   const out = new AtomicOutput(file);
   try {
     out.write(text);
-    out.commit();
+    await out.commit();
   } catch (e) {
     out.abort();
     throw e;
   }
+}
+
+// Signals. A JavaScript signal handler runs only when the event loop gets a turn, never during
+// synchronous work, so a handler installed for the whole run would make Ctrl-C wait for the work
+// to end. Handlers are therefore installed only while an output file is open: before that the
+// default action ends the process at once (there is nothing to clean up); while one is open the
+// per-point loops call `checkpoint` between points, where a pending handler runs, removes the
+// partial files and ends the process by the same signal (so a shell sees 130 or 143 and a
+// script's loop stops as it would for any other command).
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function onSignal(signal: NodeJS.Signals): void {
+  abortAllOutputs();
+  releaseSignals();
+  // With our handlers gone the signal's default action applies: the process dies of it.
+  process.kill(process.pid, signal);
+  process.exit(128 + osConstants.signals[signal]);
+}
+
+function catchSignals(): void {
+  for (const s of SIGNALS) if (!process.listeners(s).includes(onSignal)) process.on(s, onSignal);
+}
+
+function releaseSignals(): void {
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+}
+
+let lastTurn = 0;
+
+/**
+ * Gives the event loop a turn (at most every 20 ms unless `now`), so that a signal received
+ * during synchronous work is handled between two points.
+ */
+export async function checkpoint(now = false): Promise<void> {
+  if (!now && performance.now() - lastTurn < 20) return;
+  await new Promise<void>((resume) => setImmediate(resume));
+  lastTurn = performance.now();
 }

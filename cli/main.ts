@@ -12,13 +12,33 @@ import {
   type Printer,
   tropicalCommand,
 } from './commands.ts';
-import type { DataOptions } from './data.ts';
+import { type DataOptions, dataInputFiles, limitOption } from './data.ts';
 import { demoCommand } from './demo.ts';
-import { abortAllOutputs } from './io.ts';
+import { abortAllOutputs, refuseOutputClash } from './io.ts';
+
+/**
+ * The reader of our output went away (`tropcert info net.json | head -1`): not an error worth a
+ * message. The status is that of a process killed by SIGPIPE (128 + 13), as for other Unix tools,
+ * so a `check` cut short never reads as a pass.
+ */
+function brokenPipe(): never {
+  abortAllOutputs();
+  process.exit(141);
+}
+
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? brokenPipe() : fail(e)));
+
+function writeLine(stream: NodeJS.WriteStream, line: string): void {
+  stream.write(`${line}\n`);
+  // A pipe is written synchronously (Linux), so a closed reader shows here at once: stop now
+  // rather than compute every remaining line for nobody (the 'error' event comes only later).
+  if ((stream.errored as NodeJS.ErrnoException | null)?.code === 'EPIPE') brokenPipe();
+}
 
 const printer: Printer = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => writeLine(process.stdout, line),
+  err: (line) => writeLine(process.stderr, line),
 };
 
 /** Exit 2 with one line for bad input; exit 1 for a defect of ours (stack only with TROPCERT_DEBUG). */
@@ -36,11 +56,7 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const)
-  process.on(sig, () => {
-    abortAllOutputs();
-    process.exit(130);
-  });
+// No signal handlers here: io.ts installs them only while an output file is open (see there).
 
 /** An option without a value arrives as '', a repeated one as an array: refuse both before they reach a file name. */
 function checkValues(a: Record<string, unknown>): void {
@@ -51,11 +67,34 @@ function checkValues(a: Record<string, unknown>): void {
   }
 }
 
+/** Every input file of a command, by the option that names it: `--out` may be none of them. */
+function inputFiles(a: Record<string, unknown>): { option: string; file: string }[] {
+  const given = (key: string) =>
+    typeof a[key] === 'string' && a[key] !== '' ? (a[key] as string) : undefined;
+  const inputs: { option: string; file: string }[] = [];
+  const add = (option: string, file: string | undefined) => {
+    if (file !== undefined) inputs.push({ option, file });
+  };
+  add('network', given('network'));
+  add('report', given('report'));
+  add('--terms', given('terms'));
+  add('--labels', given('labels'));
+  const data = given('data');
+  if (data !== undefined) for (const f of dataInputFiles(data)) add('--data', f);
+  const domain = given('domain');
+  if (domain?.trim().startsWith('vnnlib:')) add('--domain', domain.trim().slice('vnnlib:'.length));
+  return inputs;
+}
+
 const run =
   <A>(f: (p: Printer, a: A) => unknown) =>
   async (a: A) => {
     try {
-      checkValues(a as Record<string, unknown>);
+      const args = a as Record<string, unknown>;
+      checkValues(args);
+      // Checked again where the data is loaded; here so that a bad value costs no loading.
+      limitOption(args.limit as string | undefined);
+      if (typeof args.out === 'string') refuseOutputClash(args.out, inputFiles(args));
       await f(printer, a);
     } catch (e) {
       fail(e);
@@ -75,9 +114,28 @@ const dataOptions = <T>(y: Argv<T>) =>
       describe: 'multiply every input value by this exact number (e.g. 1/255)',
     })
     .option('offset', { type: 'string', describe: 'then add this exact number' })
-    .option('limit', { type: 'number', describe: 'use only the first N points' });
+    // A string checked by limitOption: yargs' number type takes -1, 1.5 and "abc" (as NaN).
+    .option('limit', { type: 'string', describe: 'use only the first N points' });
 
-await yargs(hideBin(process.argv))
+/** Options whose value may be a negative number. */
+const SIGNED = new Set(['--scale', '--offset', '--limit']);
+
+/**
+ * yargs takes an argument that starts with '-' for an option unless it is a plain decimal, so
+ * `--offset -1/2` would become the flags -1, -/ and -2: such a value is joined to its option
+ * (`--offset=-1/2`) first. The value is then checked as any other spelling is.
+ */
+function joinSignedValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') return [...joined, ...args.slice(i)];
+    if (SIGNED.has(args[i]) && /^-\.?\d/.test(args[i + 1] ?? '')) joined.push(`${args[i]}=${args[++i]}`);
+    else joined.push(args[i]);
+  }
+  return joined;
+}
+
+await yargs(joinSignedValues(hideBin(process.argv)))
   .scriptName('tropcert')
   .usage(
     '$0 <command> [options]\n\nExact-arithmetic audits of ReLU networks (TropEx extraction, tropical functions).',

@@ -19,6 +19,7 @@ export interface ErrorPath {
   layer?: number;
   node?: string;
   field?: string;
+  /** A data point (0-based, as `index` in TERMS and REPORT files). */
   index?: number;
 }
 
@@ -50,6 +51,6 @@ function formatWhere(p: ErrorPath): string {
   if (p.layer !== undefined) parts.push(`layer ${p.layer}`);
   if (p.node !== undefined) parts.push(`node ${p.node}`);
   if (p.field !== undefined) parts.push(`field ${p.field}`);
-  if (p.index !== undefined) parts.push(`row ${p.index}`);
+  if (p.index !== undefined) parts.push(`point ${p.index}`);
   return parts.length ? `${parts.join(', ')}: ` : '';
 }

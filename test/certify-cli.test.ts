@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { parseNetwork } from '../src/network/load.ts';
 import { networkHash } from '../src/network/native.ts';
 import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { termsHeader, termsLine } from '../src/tropical/terms.ts';
-import { tropcert } from './helpers/cli.ts';
+import { BIN, plainEnv, type Run, tropcert } from './helpers/cli.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/certify/', import.meta.url));
 const OTHER_NET = fileURLToPath(new URL('./fixtures/tiny-net.json', import.meta.url));
@@ -198,3 +199,134 @@ test('--domain vnnlib:FILE takes the file’s box (a point on its face gets a wi
   t.deepEqual(j.summary.region, { certified: 4, empty: 0, unresolved: 0 });
   t.deepEqual(checkInProcess(dir, 'jslp.json').failures, []);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Fixed defects (QA pass): each of these failed before its fix.
+
+/** Exit 2 with exactly `line` on stderr, nothing on stdout, no stack. */
+function assertRefused(t: ExecutionContext, r: Run, line: string, what: string): void {
+  t.is(r.status, 2, `${what}: ${r.stdout}${r.stderr}`);
+  t.is(r.stdout, '', what);
+  t.is(r.stderr, `${line}\n`, what);
+}
+
+test('certify --out naming one of its inputs is refused before any work; the inputs are untouched', async (t) => {
+  const dir = workdir(t);
+  const before = Object.fromEntries(INPUTS.map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  const base = ['certify', 'net.json', '--data', 'data.csv'];
+  const cases: [string[], string, string][] = [
+    [['--out', 'net.json'], 'net.json', 'network'],
+    [['--out', './data.csv'], './data.csv', '--data'],
+    [['--terms', 'terms.jsonl', '--out', 'terms.jsonl'], 'terms.jsonl', '--terms'],
+    [['--domain', 'vnnlib:box.vnnlib', '--out', 'box.vnnlib'], 'box.vnnlib', '--domain'],
+  ];
+  const runs = await Promise.all(cases.map(([extra]) => tropcert(dir, [...base, ...extra])));
+  runs.forEach((r, i) => {
+    const [extra, out, option] = cases[i];
+    assertRefused(
+      t,
+      r,
+      `tropcert: ${out}, field --out: is also the ${option} input (writing it would replace it), expected another file`,
+      extra.join(' '),
+    );
+  });
+  t.deepEqual(listing(dir), INPUTS, 'no *.tmp left');
+  for (const f of INPUTS) t.is(readFileSync(path.join(dir, f), 'utf8'), before[f], `${f} is untouched`);
+});
+
+test('check refuses a report made for another network or other data (one line, exit 2, no FAIL lines)', async (t) => {
+  const dir = workdir(t);
+  copyFileSync(OTHER_NET, path.join(dir, 'other.json'));
+  const made = await tropcert(dir, ['certify', 'net.json', '--data', 'data.csv', '--out', 'report.json']);
+  t.is(made.status, 0, made.stderr);
+  const doc: Doc = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8'));
+  const [net, data] = await Promise.all([
+    tropcert(dir, ['check', 'report.json', '--network', 'other.json', '--data', 'data.csv']),
+    tropcert(dir, ['check', 'report.json', '--network', 'net.json', '--data', 'data.csv', '--limit', '2']),
+  ]);
+  assertRefused(
+    t,
+    net,
+    `tropcert: report.json, field network.sha256: the report was made for network sha256 ${NET_SHA}, but other.json has sha256 ${OTHER_SHA}`,
+    'other network',
+  );
+  t.is(data.status, 2, data.stdout + data.stderr);
+  t.is(data.stdout, '');
+  t.regex(
+    data.stderr,
+    new RegExp(
+      `^tropcert: report\\.json, field data\\.sha256: the report was made for data sha256 ${doc.data.sha256}, but data\\.csv has sha256 [0-9a-f]{64} \\(the data hash covers [^\\n]*\\)\\n$`,
+    ),
+  );
+});
+
+test('check given a TERMS file (or a network) names what it is instead of a JSON syntax error', async (t) => {
+  const dir = workdir(t);
+  const [terms, net] = await Promise.all(
+    ['terms.jsonl', 'net.json'].map((f) =>
+      tropcert(dir, ['check', f, '--network', 'net.json', '--data', 'data.csv']),
+    ),
+  );
+  assertRefused(
+    t,
+    terms,
+    'tropcert: terms.jsonl, line 1, field format: this is a tropcert-terms file, not a tropcert-report (check takes the REPORT that certify wrote)',
+    'terms',
+  );
+  assertRefused(
+    t,
+    net,
+    'tropcert: net.json, field format: this is a tropcert-network file, not a tropcert-report (check takes the REPORT that certify wrote)',
+    'network',
+  );
+});
+
+/**
+ * Starts a certify run far too long to finish during the test (tens of thousands of points with
+ * --insphere), waits until its output is open (the per-point loop has begun), sends `signal`.
+ */
+async function interrupt(t: ExecutionContext, signal: 'SIGINT' | 'SIGTERM') {
+  const dir = workdir(t);
+  const rows = Array.from(
+    { length: 40000 },
+    (_, i) => `${(i % 601) / 100 - 3},${(i % 587) / 100 - 3},${i % 2}`,
+  );
+  writeFileSync(path.join(dir, 'many.csv'), `x1,x2,label\n${rows.join('\n')}\n`);
+  const args = ['certify', 'net.json', '--data', 'many.csv', '--insphere', '--out', 'report.json'];
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: plainEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (code, sig) => resolve([code, sig])),
+  );
+  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  t.teardown(() => clearTimeout(killer));
+  const tmp = `report.json.${child.pid}.tmp`;
+  while (!listing(dir).includes(tmp) && child.exitCode === null && child.signalCode === null)
+    await new Promise((r) => setTimeout(r, 25));
+  const sent = performance.now();
+  child.kill(signal);
+  const [status, died] = await closed;
+  return { dir, status, died, stderr, seconds: (performance.now() - sent) / 1000 };
+}
+
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  test(`${signal} during certify stops it promptly, leaves no report and no *.tmp, exit ${code}`, async (t) => {
+    const r = await interrupt(t, signal);
+    // The process dies of the signal after removing its partial file (a shell shows 128 + n);
+    // an exit with that status is the same to a caller.
+    t.true(r.died === signal || r.status === code, `status ${r.status}, signal ${r.died}: ${r.stderr}`);
+    t.notRegex(r.stderr, /wrote|certified/);
+    t.deepEqual(listing(r.dir), [...INPUTS, 'many.csv'].sort(), 'no report.json and no *.tmp');
+    // Between two points: milliseconds on an idle machine; generous for a loaded one.
+    t.true(r.seconds < 20, `took ${r.seconds} s after the signal`);
+  });

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -12,10 +14,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { networkHash, parseNativeNetwork } from '../src/network/native.ts';
-import { plainEnv, type Run, tropcert } from './helpers/cli.ts';
+import { BIN, plainEnv, type Run, tropcert } from './helpers/cli.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const NET_TEXT = readFileSync(path.join(FIXTURES, 'tiny-net.json'), 'utf8');
+const DATA_TEXT = readFileSync(path.join(FIXTURES, 'tiny-data.csv'), 'utf8');
 const SHA = networkHash(parseNativeNetwork(NET_TEXT));
 
 /** A fresh directory holding net.json and data.csv (the fixtures) plus `files`. */
@@ -168,7 +171,46 @@ interface ErrorRow {
   keep?: Record<string, string>;
 }
 
+const LIMIT = (text: string) =>
+  `tropcert: field --limit: "${text}", expected a positive integer (the number of points to use)`;
+const CLASH = (out: string, option: string) =>
+  `tropcert: ${out}, field --out: is also the ${option} input (writing it would replace it), expected another file`;
+
 const errorRows: ErrorRow[] = [
+  ...['-1', '1.5', 'abc', '0'].map(
+    (limit): ErrorRow => ({
+      title: `--limit ${limit}`,
+      args: ['eval', 'net.json', '--data', 'data.csv', '--limit', limit, '--out', 'out.jsonl'],
+      line: LIMIT(limit),
+      file: null,
+      place: /field --limit/,
+      out: 'out.jsonl',
+    }),
+  ),
+  {
+    title: '--out naming the data file',
+    args: ['eval', 'net.json', '--data', 'data.csv', '--out', 'data.csv'],
+    line: CLASH('data.csv', '--data'),
+    file: 'data.csv',
+    place: /field --out/,
+    keep: { 'data.csv': DATA_TEXT },
+  },
+  {
+    title: '--out naming the network by another path',
+    args: ['extract', 'net.json', '--data', 'data.csv', '--out', './net.json'],
+    line: CLASH('./net.json', 'network'),
+    file: 'net.json',
+    place: /field --out/,
+    keep: { 'net.json': NET_TEXT },
+  },
+  {
+    title: 'convert --out naming its own input',
+    args: ['convert', 'net.json', '--out', 'net.json'],
+    line: CLASH('net.json', 'network'),
+    file: 'net.json',
+    place: /field --out/,
+    keep: { 'net.json': NET_TEXT },
+  },
   {
     title: 'malformed network JSON',
     files: { 'bad.json': net('    {"type": "relu"}\n').replace('"version": 1,', '"version": 1') },
@@ -226,9 +268,9 @@ const errorRows: ErrorRow[] = [
     title: 'a label that is not a class of the network',
     files: { 'class.csv': 'x1,x2,label\n1,2,0\n0.5,-1,5\n' },
     args: ['extract', 'net.json', '--data', 'class.csv', '--out', 'terms.jsonl'],
-    line: 'tropcert: class.csv, field label, row 1: label 5 is not a class (the network has 2)',
+    line: 'tropcert: class.csv, field label, point 1: label 5 is not a class (the network has 2)',
     file: 'class.csv',
-    place: /row 1/,
+    place: /point 1/,
     out: 'terms.jsonl',
   },
   {
@@ -396,4 +438,90 @@ test('--data with no value names the option instead of an empty file name', asyn
   t.is(r.status, 2);
   t.false(r.stderr.startsWith('tropcert: : '));
   t.regex(r.stderr, /data/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Fixed defects (QA pass): each of these failed before its fix.
+
+test('--limit N keeps the first N points', async (t) => {
+  const dir = workdir(t);
+  const r = await tropcert(dir, ['eval', 'net.json', '--data', 'data.csv', '--limit', '2']);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, '2 points, accuracy 1/2 (50.00%)\n');
+  t.is(r.stdout.trimEnd().split('\n').length, 2);
+});
+
+// yargs reads `-1/2` as the flags -1, -/ and -2 unless the value is joined to its option.
+test('a negative fraction as a separate argument: --offset -1/2 works like --offset=-1/2', async (t) => {
+  const dir = workdir(t);
+  const [apart, joined] = await Promise.all(
+    [
+      ['--scale', '1/3', '--offset', '-1/2', '--out', 'apart.jsonl'],
+      ['--scale=1/3', '--offset=-1/2', '--out', 'joined.jsonl'],
+    ].map((opts) => tropcert(dir, ['eval', 'net.json', '--data', 'data.csv', ...opts])),
+  );
+  t.is(apart.status, 0, apart.stderr);
+  t.is(joined.status, 0, joined.stderr);
+  const apartText = readFileSync(path.join(dir, 'apart.jsonl'), 'utf8');
+  t.is(apartText, readFileSync(path.join(dir, 'joined.jsonl'), 'utf8'));
+  // (1, 2)·1/3 − 1/2 = (−1/6, 1/6): h = relu(−1/3, 7/120, 13/18) → [13/9, 157/360].
+  t.deepEqual(JSON.parse(apartText.split('\n')[0]).logits, ['13/9', '157/360']);
+});
+
+test('a negative decimal with an exponent as a separate argument (--scale -1.5e-3)', async (t) => {
+  const dir = workdir(t);
+  const r = await tropcert(dir, [
+    'eval',
+    'net.json',
+    '--data',
+    'data.csv',
+    '--scale',
+    '-1.5e-3',
+    '--limit',
+    '1',
+  ]);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, '1 points, accuracy 1/1 (100.00%)\n');
+});
+
+test('--out naming an existing directory: one line, exit 2, no *.tmp left', async (t) => {
+  const dir = workdir(t);
+  mkdirSync(path.join(dir, 'results'));
+  const before = listing(dir);
+  const r = await tropcert(dir, ['eval', 'net.json', '--data', 'data.csv', '--out', 'results']);
+  assertCleanFailure(t, r, dir, before, {
+    title: '',
+    args: [],
+    line: 'tropcert: results, field --out: it is a directory, expected a file to write',
+    file: 'results',
+    place: /field --out/,
+  });
+  t.deepEqual(readdirSync(path.join(dir, 'results')), []);
+});
+
+// The reader going away (`tropcert eval … | head -1`) is not an error: no message, no stack; the
+// status is that of a process killed by SIGPIPE (141), as for other Unix tools.
+test('a closed output pipe ends the run quietly', async (t) => {
+  const rows = Array.from({ length: 20000 }, (_, i) => `${i % 7},${(i % 5) - 2},${i % 2}`);
+  const dir = workdir(t, { 'many.csv': `x1,x2,label\n${rows.join('\n')}\n` });
+  const child = spawn(process.execPath, [BIN, 'eval', 'net.json', '--data', 'many.csv'], {
+    cwd: dir,
+    env: plainEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  // Like `head -1`: read the first chunk, then close the pipe (the output is far larger than a
+  // pipe's buffer, so the child is still writing).
+  child.stdout.once('data', () => child.stdout.destroy());
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const [status, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.on('close', (code, sig) => resolve([code, sig])),
+  );
+  clearTimeout(timer);
+  t.is(stderr, '');
+  t.is(signal, null);
+  t.is(status, 141);
 });

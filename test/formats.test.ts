@@ -598,7 +598,7 @@ const ERRORS: { name: string; run: () => unknown; code: ErrorCode; message: stri
     name: 'IDX infinity',
     run: () => parseIdx(infIdx, 'f.idx'),
     code: 'number',
-    message: 'f.idx, field [0, 1], row 1: value -Infinity at flat index 1 is not a finite number',
+    message: 'f.idx, field [0, 1]: value -Infinity at flat index 1 is not a finite number',
   },
   // .npy
   {
@@ -625,7 +625,7 @@ const ERRORS: { name: string; run: () => unknown; code: ErrorCode; message: stri
     name: '.npy NaN',
     run: () => npyDataset(nanNpy, 'nan.npy'),
     code: 'number',
-    message: 'nan.npy, field [1, 1], row 3: value NaN at flat index 3 is not a finite number',
+    message: 'nan.npy, field [1, 1]: value NaN at flat index 3 is not a finite number',
   },
   {
     name: '.npy truncated',
@@ -653,7 +653,7 @@ const ERRORS: { name: string; run: () => unknown; code: ErrorCode; message: stri
         file: 'l.npy',
       }),
     code: 'type',
-    message: 'l.npy, row 0: label 2.5 at index 0 is not a class index (integer ≥ 0)',
+    message: 'l.npy, point 0: label 2.5 at index 0 is not a class index (integer ≥ 0)',
   },
 ];
 

@@ -635,7 +635,7 @@ const badDataRows: {
     file: 'd.json',
     text: '{"inputs": [[1], [2]],\n "labels": [0, 3.5]}',
     code: 'type',
-    message: `d.json, line 2, field label, row 1: label is "3.5", ${LABEL}`,
+    message: `d.json, line 2, field label, point 1: label is "3.5", ${LABEL}`,
   },
   {
     title: 'JSON labels of wrong length',

@@ -57,7 +57,7 @@ export function requireFinite(a: ShapedArray, file: string): void {
   if (i >= 0)
     throw new InputError(
       'number',
-      { file, index: i, field: `[${unflatIndex(a.shape, i).join(', ')}]` },
+      { file, field: `[${unflatIndex(a.shape, i).join(', ')}]` },
       `value ${a.values[i]} at flat index ${i} is not a finite number`,
     );
 }
