@@ -250,7 +250,11 @@ export function decodeModel(data: Uint8Array, file: string): OnnxModel {
     // protobufjs throws RangeError/Error ("index out of range", "invalid wire type") on
     // truncated or corrupted input; the message is kept as detail, the code is ours.
     const why = e instanceof Error ? e.message : String(e);
-    throw new InputError('syntax', { file }, `not a valid ONNX protobuf file (${why})`);
+    // Reading past the end is what a cut-off download or copy looks like: say so, with the size.
+    const hint = /index out of range/.test(why)
+      ? `: a field runs past the end of the file (${data.length} bytes), is the file truncated?`
+      : ` (${why})`;
+    throw new InputError('syntax', { file }, `not a valid ONNX protobuf file${hint}`);
   }
   const g = o.graph as Obj | undefined;
   return {
