@@ -147,7 +147,12 @@ export function loadDataFile(file: string, net: Network, opts: DataOptions = {})
     if (l !== null && l >= net.outputSize)
       throw new InputError(
         'shape',
-        { file: opts.labels ?? file, index, field: 'label' },
+        {
+          file: opts.labels ?? file,
+          line: opts.labels ? undefined : data.lines?.[index],
+          index,
+          field: 'label',
+        },
         `label ${l} is not a class (the network has ${net.outputSize})`,
       );
   });

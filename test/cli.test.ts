@@ -268,9 +268,9 @@ const errorRows: ErrorRow[] = [
     title: 'a label that is not a class of the network',
     files: { 'class.csv': 'x1,x2,label\n1,2,0\n0.5,-1,5\n' },
     args: ['extract', 'net.json', '--data', 'class.csv', '--out', 'terms.jsonl'],
-    line: 'tropcert: class.csv, field label, point 1: label 5 is not a class (the network has 2)',
+    line: 'tropcert: class.csv, line 3, field label, point 1: label 5 is not a class (the network has 2)',
     file: 'class.csv',
-    place: /point 1/,
+    place: /line 3, field label, point 1/,
     out: 'terms.jsonl',
   },
   {

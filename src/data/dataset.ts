@@ -11,6 +11,8 @@ export interface Dataset {
   /** The true class per point, or null where the data set has none. */
   readonly labels: readonly (number | null)[];
   readonly width: number;
+  /** For a text format, the file line of each point (so later checks can name it). */
+  readonly lines?: readonly number[];
 }
 
 function parseLabel(text: string, path: { file?: string; line?: number; index?: number }): number {
@@ -69,7 +71,8 @@ export function parseCsvDataset(text: string, file?: string, width?: number): Da
     labels.push(labelCol >= 0 ? parseLabel(cells[labelCol], path) : null);
   }
   if (inputs.length === 0) throw new InputError('format', { file }, 'no data rows after the header');
-  return { inputs, labels, width: inputCols };
+  // Blank lines are refused above, so point i sits on line i + 2 (after the header).
+  return { inputs, labels, width: inputCols, lines: inputs.map((_, i) => i + 2) };
 }
 
 /** Reads a JSON data set `{"inputs": [[…], …], "labels": […]}` (labels optional). */

@@ -147,5 +147,5 @@ export function transformDataset(
     const b = offset.num * v.den * scale.den;
     return normalizeScaled({ nums: v.nums.map((n) => n * a + b), den });
   });
-  return { inputs, labels: d.labels, width: d.width };
+  return { ...d, inputs };
 }
