@@ -119,7 +119,7 @@ export function loadDataFile(file: string, net: Network, opts: DataOptions = {})
   let data: Dataset;
   if (isVnnlibSource(file)) {
     const texts = vnnlibFiles(file).map((f) => ({ file: f, text: new TextDecoder().decode(read(f)) }));
-    data = vnnlibDataset(texts, net.inputSize);
+    data = vnnlibDataset(texts, net.inputSize, net.outputSize);
   } else if (lower.endsWith('.npy')) {
     const bytes = read(file);
     data = npyDataset(bytes, file, labels && { file: labels.file, bytes: read(labels.file) }, limit);

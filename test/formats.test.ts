@@ -677,3 +677,18 @@ test('VNN-LIB expected class: one common smaller side among the output compariso
   ];
   for (const [text, expected] of rows) t.is(vnnlibExpectedClass(text), expected, text);
 });
+
+test('VNN-LIB expected class with the output count: comments ignored, Y beyond the outputs refused, partial properties name no class', (t) => {
+  const full = '(assert (or (and (>= Y_0 Y_1)) (and (>= Y_2 Y_1))))';
+  t.is(vnnlibExpectedClass(full, 3), 1);
+  t.is(vnnlibExpectedClass(`; old: (assert (or (and (>= Y_0 Y_2)) (and (>= Y_1 Y_2))))\n${full}`, 3), 1);
+  t.is(vnnlibExpectedClass('(assert (<= Y_0 Y_1))', 3), null);
+  t.is(vnnlibExpectedClass('(assert (<= Y_0 Y_1))'), 0);
+  t.throws(
+    () => vnnlibExpectedClass('\n(assert (or (and (>= Y_7 Y_1)) (and (>= Y_2 Y_1))))', 3, 'p.vnnlib'),
+    {
+      instanceOf: InputError,
+      message: 'p.vnnlib, line 2: Y_7 is not an output of the network (it has 3: Y_0 … Y_2)',
+    },
+  );
+});

@@ -503,6 +503,23 @@ const goodDataRows: {
     inputs: [['1'], ['2']],
     labels: [null, 1],
   },
+  {
+    title: 'CSV with quoted fields, a BOM, CR-only line endings and a blank line in the middle',
+    file: 'd.csv',
+    text: '\uFEFF"label","x ""one""",x2\r"1","1/3",2\r\r0,"-0.5",1e-3\r',
+    inputs: [
+      ['1/3', '2'],
+      ['-1/2', '1/1000'],
+    ],
+    labels: [1, 0],
+  },
+  {
+    title: 'labels spelled 1.0 and 1e0 are the integer 1',
+    file: 'd.json',
+    text: '{"inputs": [[1], [2]], "labels": [1.0, 1e0]}',
+    inputs: [['1'], ['2']],
+    labels: [1, 1],
+  },
 ];
 
 for (const row of goodDataRows) {
@@ -600,6 +617,28 @@ const badDataRows: {
     text: 'x1,x2\n',
     code: 'format',
     message: 'd.csv: no data rows after the header',
+  },
+  {
+    title: 'CSV without a header row (its first point would vanish)',
+    file: 'd.csv',
+    text: '1,2\n3,4\n',
+    code: 'format',
+    message:
+      'd.csv, line 1: the first row holds only numbers, expected a header row naming the columns (e.g. x0,x1,…,label)',
+  },
+  {
+    title: 'CSV with two label columns',
+    file: 'd.csv',
+    text: 'label,label,a\n1,1,2\n',
+    code: 'format',
+    message: 'd.csv, line 1: two columns are named "label", expected at most one',
+  },
+  {
+    title: 'CSV quoted field not closed',
+    file: 'd.csv',
+    text: 'a,b\n1,"2\n',
+    code: 'syntax',
+    message: 'd.csv, line 2:3: a quoted field is not closed on its line',
   },
   {
     title: 'JSON bad row (wrong length)',

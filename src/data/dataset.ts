@@ -1,7 +1,7 @@
 // Data sets: CSV with a header (optional `label` column) and JSON {"inputs": [...], "labels": [...]}.
 // Every value is exact as written.
 import { InputError } from '../errors.ts';
-import type { Rational } from '../exact/rational.ts';
+import { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
 import { describeJson, parseJsonExact } from '../io/json.ts';
 import { exactNumber } from '../network/native.ts';
@@ -17,37 +17,90 @@ export interface Dataset {
 
 function parseLabel(text: string, path: { file?: string; line?: number; index?: number }): number {
   const t = text.trim();
-  if (!/^\d+$/.test(t) || t.length > 9)
+  // Any spelling of a non-negative integer is that integer (`1`, `1.0`, `1e0`), as everywhere.
+  const v = Rational.parse(t);
+  if (v?.den !== 1n || v.num < 0n || v.num > 2n ** 31n)
     throw new InputError(
       'type',
       { ...path, field: 'label' },
       `label is ${JSON.stringify(t)}, expected a class index (integer ≥ 0)`,
     );
-  return Number(t);
+  return Number(v.num);
+}
+
+/** One CSV record's fields with their 1-based columns (RFC 4180 quotes: `"a,b"`, `""` for `"`). */
+function csvFields(line: string, path: { file?: string; line: number }): { text: string; column: number }[] {
+  const out: { text: string; column: number }[] = [];
+  let i = 0;
+  for (;;) {
+    const column = i + 1;
+    let text = '';
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= line.length)
+          throw new InputError('syntax', { ...path, column }, 'a quoted field is not closed on its line');
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            text += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        text += line[i++];
+      }
+      if (i < line.length && line[i] !== ',')
+        throw new InputError(
+          'syntax',
+          { ...path, column: i + 1 },
+          'text after a closing quote, expected a comma',
+        );
+    } else {
+      const end = line.indexOf(',', i);
+      text = line.slice(i, end < 0 ? line.length : end);
+      i = end < 0 ? line.length : end;
+    }
+    out.push({ text, column });
+    if (i >= line.length) return out;
+    i++; // the comma
+  }
 }
 
 /** Reads a CSV data set; `width`, when given, is the network's input size (checked per row). */
 export function parseCsvDataset(text: string, file?: string, width?: number): Dataset {
-  const lines = text.split(/\r?\n/);
-  while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
+  // Any line ending (CRLF, LF, a lone CR); a byte-order mark is not part of the first name.
+  const all = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+  // Blank lines carry nothing: skipped wherever they are, keeping every row's own line number.
+  const lines = all.map((t, i) => ({ text: t, line: i + 1 })).filter((l) => l.text.trim() !== '');
   if (lines.length === 0)
     throw new InputError('format', { file, line: 1 }, 'empty file, expected a header row');
-  const header = lines[0].split(',').map((h) => h.trim());
+  const headPath = { file, line: lines[0].line };
+  const header = csvFields(lines[0].text, headPath).map((h) => h.text.trim());
+  // A first row of numbers is data, not names: without this check that point would vanish.
+  if (header.every((h) => Rational.parse(h) !== undefined))
+    throw new InputError(
+      'format',
+      headPath,
+      'the first row holds only numbers, expected a header row naming the columns (e.g. x0,x1,…,label)',
+    );
   const labelCol = header.indexOf('label');
+  if (labelCol >= 0 && header.indexOf('label', labelCol + 1) >= 0)
+    throw new InputError('format', headPath, 'two columns are named "label", expected at most one');
   const inputCols = header.length - (labelCol >= 0 ? 1 : 0);
   if (width !== undefined && inputCols !== width)
     throw new InputError(
       'shape',
-      { file, line: 1 },
+      headPath,
       `header has ${inputCols} input columns, expected ${width} (the network's input size)`,
     );
   const inputs: ScaledVector[] = [];
   const labels: (number | null)[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const cells = lines[i].split(',');
-    const path = { file, line: i + 1 };
-    if (lines[i].trim() === '')
-      throw new InputError('shape', path, `empty row, expected ${header.length} columns (as the header)`);
+  const rowLines: number[] = [];
+  for (const { text: lineText, line } of lines.slice(1)) {
+    const path = { file, line };
+    const cells = csvFields(lineText, path);
     if (cells.length !== header.length)
       throw new InputError(
         'shape',
@@ -55,24 +108,22 @@ export function parseCsvDataset(text: string, file?: string, width?: number): Da
         `row has ${cells.length} columns, expected ${header.length} (as the header)`,
       );
     const row: Rational[] = [];
-    let column = 1;
     cells.forEach((cell, k) => {
       if (k !== labelCol)
         row.push(
           exactNumber(
-            { kind: 'string', value: cell, line: i + 1, column },
+            { kind: 'string', value: cell.text, line, column: cell.column },
             () => `column ${header[k]}`,
             path,
           ),
         );
-      column += cell.length + 1;
     });
     inputs.push(scaledFromRationals(row));
-    labels.push(labelCol >= 0 ? parseLabel(cells[labelCol], path) : null);
+    labels.push(labelCol >= 0 ? parseLabel(cells[labelCol].text, path) : null);
+    rowLines.push(line);
   }
   if (inputs.length === 0) throw new InputError('format', { file }, 'no data rows after the header');
-  // Blank lines are refused above, so point i sits on line i + 2 (after the header).
-  return { inputs, labels, width: inputCols, lines: inputs.map((_, i) => i + 2) };
+  return { inputs, labels, width: inputCols, lines: rowLines };
 }
 
 /** Reads a JSON data set `{"inputs": [[…], …], "labels": […]}` (labels optional). */

@@ -313,7 +313,11 @@ export function vnnlibCentre(box: { lower: readonly Rational[]; upper: readonly 
 }
 
 /** One data point per property file: the centre of its input box (labels unknown: null). */
-export function vnnlibDataset(texts: readonly { text: string; file: string }[], inputSize?: number): Dataset {
+export function vnnlibDataset(
+  texts: readonly { text: string; file: string }[],
+  inputSize?: number,
+  outputs?: number,
+): Dataset {
   if (texts.length === 0) throw new InputError('format', {}, 'no VNN-LIB files given');
   let width = inputSize;
   const inputs = texts.map(({ text, file }) => {
@@ -322,17 +326,40 @@ export function vnnlibDataset(texts: readonly { text: string; file: string }[], 
     width ??= box.lower.length;
     return scaledFromRationals(vnnlibCentre(box));
   });
-  return { inputs, labels: texts.map(({ text }) => vnnlibExpectedClass(text)), width: width! };
+  return {
+    inputs,
+    labels: texts.map(({ text, file }) => vnnlibExpectedClass(text, outputs, file)),
+    width: width!,
+  };
 }
 
 /**
  * The class a robustness property expects, or null. VNN-COMP writes "the prediction stays t"
  * by asserting its negation, a disjunction of `Y_t ≤ Y_j` (as `(<= Y_t Y_j)` or `(>= Y_j Y_t)`);
  * when every output-vs-output comparison in the file has the same smaller side t, that is it.
+ * Comments are ignored. With the network's output count, a Y index beyond it is refused, and t
+ * is claimed only when t is compared with every other output (a partial property names no class).
  */
-export function vnnlibExpectedClass(text: string): number | null {
+export function vnnlibExpectedClass(text: string, outputs?: number, file?: string): number | null {
   const smaller = new Set<number>();
-  for (const m of text.matchAll(/\(\s*(<=|>=)\s+Y_(\d+)\s+Y_(\d+)\s*\)/g))
-    smaller.add(Number(m[1] === '<=' ? m[2] : m[3]));
-  return smaller.size === 1 ? [...smaller][0] : null;
+  const larger = new Set<number>();
+  text.split(/\r\n|\r|\n/).forEach((raw, i) => {
+    const line = raw.replace(/;.*$/, '');
+    for (const m of line.matchAll(/\(\s*(<=|>=)\s+Y_(\d+)\s+Y_(\d+)\s*\)/g)) {
+      const [lo, hi] = m[1] === '<=' ? [m[2], m[3]] : [m[3], m[2]];
+      for (const y of [lo, hi])
+        if (outputs !== undefined && Number(y) >= outputs)
+          throw new InputError(
+            'shape',
+            { file, line: i + 1 },
+            `Y_${y} is not an output of the network (it has ${outputs}: Y_0 … Y_${outputs - 1})`,
+          );
+      smaller.add(Number(lo));
+      larger.add(Number(hi));
+    }
+  });
+  if (smaller.size !== 1) return null;
+  const t = [...smaller][0];
+  if (outputs !== undefined && (larger.has(t) || larger.size !== outputs - 1)) return null;
+  return t;
 }
