@@ -19,7 +19,7 @@ import { networkHash } from '../src/network/native.ts';
 import { termsByClass } from '../src/tropical/evaluate.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
-import { loadNetwork, type Printer, planFor } from './commands.ts';
+import { loadNetwork, noteImport, type Printer, planFor } from './commands.ts';
 import { type DataOptions, loadDataFile } from './data.ts';
 import { AtomicOutput, checkpoint, readBytes, readText } from './io.ts';
 
@@ -78,6 +78,7 @@ async function oracles(solver: SolverName): Promise<LpOracle[]> {
 
 export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<void> {
   const net = loadNetwork(args.network);
+  noteImport(p, net, args.network);
   const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
   const domain = args.domain === undefined ? undefined : parseDomain(args.domain, net.inputSize);
   const netSha = networkHash(net);

@@ -21,6 +21,14 @@ export function loadNetwork(file: string): Network {
   return parseNetwork(readBytes(file), file);
 }
 
+/**
+ * Says on stderr what the importer decided that the exact numbers do not say (e.g. a float32
+ * batch-norm scale): every result of the command is about that network.
+ */
+export function noteImport(p: Printer, net: Network, file: string): void {
+  for (const note of net.notes ?? []) p.err(`tropcert: note: ${file}: ${note}`);
+}
+
 /** Loads a data set for the network (any supported format; width and labels checked). */
 export function loadData(file: string, net: Network, opts: DataOptions = {}): Dataset {
   return loadDataFile(file, net, opts).data;
@@ -61,6 +69,7 @@ export async function evalCommand(
   args: { network: string; data: string; out?: string } & DataOptions,
 ): Promise<void> {
   const net = loadNetwork(args.network);
+  noteImport(p, net, args.network);
   const data = loadData(args.data, net, args);
   const out = args.out ? new AtomicOutput(args.out) : undefined;
   let labelled = 0;
@@ -111,6 +120,7 @@ export function planFor(net: Network, file: string): ExtractionPlan {
 
 export async function extractCommand(p: Printer, args: ExtractArgs): Promise<void> {
   const net = loadNetwork(args.network);
+  noteImport(p, net, args.network);
   const data = loadData(args.data, net, args);
   if (args.groupBy === 'label' && !args.allClasses) {
     const missing = data.labels.indexOf(null);
@@ -126,7 +136,7 @@ export async function extractCommand(p: Printer, args: ExtractArgs): Promise<voi
   let ties = 0;
   const patterns = new Set<string>();
   try {
-    out.write(`${JSON.stringify(termsHeader(networkHash(net), args.groupBy, args.allClasses))}\n`);
+    out.write(`${JSON.stringify(termsHeader(networkHash(net), args.groupBy, args.allClasses, net.notes))}\n`);
     const every = [...Array(net.outputSize).keys()];
     for (const [index, x] of data.inputs.entries()) {
       await checkpoint();
@@ -153,6 +163,7 @@ export function tropicalCommand(
   args: { terms: string; network: string; data: string; json?: boolean } & DataOptions,
 ): TropicalReport {
   const net = loadNetwork(args.network);
+  noteImport(p, net, args.network);
   const { header, records } = parseTerms(readText(args.terms), args.terms, networkHash(net), net.inputSize);
   const test = loadData(args.data, net, args);
   const r = scoreTropical(net, records, test, header.groupBy);

@@ -525,3 +525,20 @@ test('a closed output pipe ends the run quietly', async (t) => {
   t.is(signal, null);
   t.is(status, 141);
 });
+
+test('an importer note is repeated on stderr by eval and extract, and carried in the TERMS header', async (t) => {
+  const noted = NET_TEXT.replace('"version": 1,', '"version": 1,\n  "notes": ["a float32 scale was used"],');
+  t.not(noted, NET_TEXT);
+  const dir = workdir(t, { 'noted.json': noted });
+  const [ev, ex] = await Promise.all([
+    tropcert(dir, ['eval', 'noted.json', '--data', 'data.csv']),
+    tropcert(dir, ['extract', 'noted.json', '--data', 'data.csv', '--out', 'terms.jsonl']),
+  ]);
+  t.is(ev.status, 0, ev.stderr);
+  const note = 'tropcert: note: noted.json: a float32 scale was used';
+  t.is(ev.stderr.split('\n')[0], note);
+  t.is(ex.status, 0, ex.stderr);
+  t.is(ex.stderr.split('\n')[0], note);
+  const header = JSON.parse(readFileSync(path.join(dir, 'terms.jsonl'), 'utf8').split('\n')[0]);
+  t.deepEqual(header.network.notes, ['a float32 scale was used']);
+});

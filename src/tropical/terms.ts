@@ -12,7 +12,7 @@ export type GroupBy = 'prediction' | 'label';
 export interface TermsHeader {
   readonly format: 'tropcert-terms';
   readonly version: 1;
-  readonly network: { readonly sha256: string };
+  readonly network: { readonly sha256: string; readonly notes?: readonly string[] };
   readonly decomposition: 'shared-g';
   readonly groupBy: GroupBy;
   readonly allClasses: boolean;
@@ -32,11 +32,17 @@ export interface TermsRecord {
   readonly input: ScaledVector;
 }
 
-export function termsHeader(sha256: string, groupBy: GroupBy, allClasses: boolean): TermsHeader {
+export function termsHeader(
+  sha256: string,
+  groupBy: GroupBy,
+  allClasses: boolean,
+  notes: readonly string[] = [],
+): TermsHeader {
   return {
     format: 'tropcert-terms',
     version: 1,
-    network: { sha256 },
+    // The importer's notes travel with the terms: they describe the network the terms are of.
+    network: notes.length ? { sha256, notes } : { sha256 },
     decomposition: 'shared-g',
     groupBy,
     allClasses,
