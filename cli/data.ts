@@ -72,11 +72,21 @@ function vnnlibFiles(file: string): string[] {
   const dir = path.dirname(file);
   const lines = new TextDecoder()
     .decode(readBytes(file))
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
+    .split(/\r\n|\r|\n/)
+    .map((l, i) => ({ name: l.trim(), line: i + 1 }))
+    .filter((l) => l.name && !l.name.startsWith('#'));
   if (lines.length === 0) throw new InputError('format', { file }, 'the list names no .vnnlib files');
-  return lines.map((l) => (path.isAbsolute(l) ? l : path.join(dir, l)));
+  return lines.map(({ name, line }) => {
+    const f = path.isAbsolute(name) ? name : path.join(dir, name);
+    // A missing entry is the list's mistake: name the list and the line, not only the entry.
+    let ok = false;
+    try {
+      ok = statSync(userPath(f)).isFile();
+    } catch {}
+    if (!ok)
+      throw new InputError('io', { file, line }, `${JSON.stringify(name)} is not a readable file (${f})`);
+    return f;
+  });
 }
 
 function exactOption(text: string | undefined, name: string): Rational | undefined {

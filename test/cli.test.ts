@@ -256,6 +256,15 @@ const errorRows: ErrorRow[] = [
     out: 'out.jsonl',
   },
   {
+    title: 'a VNN-LIB list naming a missing file',
+    files: { 'list.txt': '# properties\r\nmissing.vnnlib\r\n' },
+    args: ['eval', 'net.json', '--data', 'list.txt', '--out', 'out.jsonl'],
+    line: `tropcert: list.txt, line 2: "missing.vnnlib" is not a readable file (missing.vnnlib)`,
+    file: 'list.txt',
+    place: /line 2/,
+    out: 'out.jsonl',
+  },
+  {
     title: 'a non-integer label',
     files: { 'label.csv': 'x1,x2,label\n1,2,0\n0.5,-1,3.5\n' },
     args: ['extract', 'net.json', '--data', 'label.csv', '--out', 'terms.jsonl'],
