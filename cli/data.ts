@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Dataset, parseDataset } from '../src/data/dataset.ts';
-import { idxDataset } from '../src/data/idx.ts';
-import { npyDataset } from '../src/data/npy.ts';
-import { transformDataset } from '../src/data/transform.ts';
+import { parseIdx } from '../src/data/idx.ts';
+import { readLabelFile } from '../src/data/labels.ts';
+import { parseNpy } from '../src/data/npy.ts';
+import { arrayDataset, transformDataset } from '../src/data/transform.ts';
 import { vnnlibDataset } from '../src/data/vnnlib.ts';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
@@ -130,12 +131,11 @@ export function loadDataFile(file: string, net: Network, opts: DataOptions = {})
   if (isVnnlibSource(file)) {
     const texts = vnnlibFiles(file).map((f) => ({ file: f, text: new TextDecoder().decode(read(f)) }));
     data = vnnlibDataset(texts, net.inputSize, net.outputSize);
-  } else if (lower.endsWith('.npy')) {
+  } else if (lower.endsWith('.npy') || IDX.test(lower)) {
     const bytes = read(file);
-    data = npyDataset(bytes, file, labels && { file: labels.file, bytes: read(labels.file) }, limit);
-  } else if (IDX.test(lower)) {
-    const bytes = read(file);
-    data = idxDataset({ bytes, file }, labels && { file: labels.file, bytes: read(labels.file) }, limit);
+    const array = lower.endsWith('.npy') ? parseNpy(bytes, file) : parseIdx(bytes, file);
+    const classes = labels && readLabelFile(read(labels.file), labels.file);
+    data = arrayDataset(array, file, classes, limit);
   } else {
     if (labels)
       throw new InputError('usage', { field: '--labels' }, 'separate labels go with IDX or .npy data');

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
 import { idxDataset, parseIdx } from '../src/data/idx.ts';
+import { readLabelFile } from '../src/data/labels.ts';
 import { npyDataset, parseNpy } from '../src/data/npy.ts';
 import { transformDataset } from '../src/data/transform.ts';
 import { parseVnnlibBox, vnnlibCentre, vnnlibDataset, vnnlibExpectedClass } from '../src/data/vnnlib.ts';
@@ -691,4 +692,15 @@ test('VNN-LIB expected class with the output count: comments ignored, Y beyond t
       message: 'p.vnnlib, line 2: Y_7 is not an output of the network (it has 3: Y_0 … Y_2)',
     },
   );
+});
+
+test('--labels in another format than the data: a label file is read by its own format', (t) => {
+  const fromNpy = readLabelFile(npy(npyDict('|u1', '(3,)'), Uint8Array.of(2, 0, 1)), 'l.npy');
+  const fromIdx = readLabelFile(idx(0x08, [3], Uint8Array.of(2, 0, 1)), 'l-idx1-ubyte');
+  t.deepEqual(fromNpy, { values: [2, 0, 1], file: 'l.npy' });
+  t.deepEqual(fromIdx, { values: [2, 0, 1], file: 'l-idx1-ubyte' });
+  t.throws(() => readLabelFile(Uint8Array.of(1, 2, 3), 'l.npy'), {
+    instanceOf: InputError,
+    message: /^l\.npy/,
+  });
 });
