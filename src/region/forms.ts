@@ -6,6 +6,14 @@
 import { bitLength, gcd, lcm } from '../exact/bigint.ts';
 import type { ScaledMatrix, ScaledVector } from '../exact/scaled.ts';
 import { vecMat } from '../exact/scaled.ts';
+import {
+  CARRY_LEVELS,
+  LIMB_BITS as HEX_LIMB_BITS,
+  limbsOf,
+  type ShortWeights,
+  shortWeights,
+  takeLevels,
+} from '../exact/shortlimbs.ts';
 import { convChannels, forEachWindow } from '../network/layers.ts';
 import type { AvgPool2dLayer, Conv2dLayer, DenseLayer } from '../network/model.ts';
 
@@ -251,6 +259,164 @@ export class Accumulator {
   }
 }
 
+/** A row's 20-bit limbs (`../exact/shortlimbs.ts`): `limbs[e·count + j]` is limb j of val[e]. */
+export interface HexLimbs {
+  readonly count: number;
+  readonly limbs: Float64Array;
+}
+
+/** The 20-bit limbs of a row, split once through hex strings (undefined for the empty row). */
+export function hexLimbs(r: SparseRow): HexLimbs | undefined {
+  const m = r.val.length;
+  if (m === 0) return undefined;
+  let maxAbs = 0n;
+  for (const v of r.val) {
+    const a = v < 0n ? -v : v;
+    if (a > maxAbs) maxAbs = a;
+  }
+  const count = Math.max(1, Math.ceil(bitLength(maxAbs) / HEX_LIMB_BITS));
+  const limbs = new Float64Array(m * count);
+  for (let e = 0; e < m; e++) limbsOf(r.val[e], limbs, e * count);
+  return { count, limbs };
+}
+
+/**
+ * Doubles of accumulator per block of coordinates (256 KB): the block's cells stay in the
+ * processor's cache while every step's entries in it are added.
+ */
+const BLOCK_CELLS = 2 ** 15;
+let combineAcc = new Float64Array(BLOCK_CELLS);
+let slotStamp = new Int32Array(0);
+let slotEpoch = 0;
+
+/**
+ * M output rows at once, out_o = Σ_s Wt[wIdx[s]·M + o]·src[rowIdx[s]] (Wt: the weights
+ * transposed, one line of M per step), on float64 limbs; `emit(o, row)` receives each sum.
+ * Every output shares the steps' input rows, so each entry's limbs are read once for all M
+ * outputs; the coordinates run in blocks whose M·levels cells per coordinate fit in cache
+ * (memory traffic, not the multiply-adds, bounded the per-output accumulator). `blockCells`
+ * overrides the block size (tests).
+ *
+ * The bound (the notation of ../exact/shortlimbs.ts): a step adds to a cell (coordinate i,
+ * output o) at most one pair w·x, which puts less than P = 2^40 + 2^(S+19) on any level. After
+ * every R = ⌊2^51 / P⌋ steps the block's cells are carried with floor division (exact: levels
+ * below the top end in [0, 2^20)), so a level stays below 2^20 + R·P ≤ 2^20 + 2^51 < 2^52, the
+ * precondition of `takeLevels`. The top CARRY_LEVELS levels receive only carries: the partial
+ * sum is below 2^31·2^(20(L + q + 2)) for fewer than 2^31 steps, so they never overflow.
+ */
+export function combineRows(
+  src: readonly SparseRow[],
+  lim: readonly (HexLimbs | undefined)[],
+  rowIdx: ArrayLike<number>,
+  wIdx: ArrayLike<number>,
+  sw: ShortWeights,
+  M: number,
+  n: number,
+  emit: (o: number, row: SparseRow) => void,
+  blockCells = BLOCK_CELLS,
+): void {
+  // The coordinates any step touches, ascending, and the non-empty steps.
+  if (slotStamp.length < n) {
+    slotStamp = new Int32Array(n);
+    slotEpoch = 0;
+  }
+  const epoch = ++slotEpoch;
+  const coords: number[] = [];
+  const steps: number[] = [];
+  let maxL = 1;
+  for (let s = 0; s < rowIdx.length; s++) {
+    const r = src[rowIdx[s]];
+    if (r.val.length === 0) continue;
+    steps.push(s);
+    maxL = Math.max(maxL, lim[rowIdx[s]]!.count);
+    const idx = r.idx;
+    for (let e = 0; e < idx.length; e++) {
+      const i = idx[e];
+      if (slotStamp[i] !== epoch) {
+        slotStamp[i] = epoch;
+        coords.push(i);
+      }
+    }
+  }
+  coords.sort((a, b) => a - b);
+  const LV = maxL + sw.qMax + 2 + CARRY_LEVELS;
+  const stride = M * LV;
+  const block = Math.max(1, Math.floor(blockCells / stride));
+  if (combineAcc.length < block * stride) combineAcc = new Float64Array(block * stride);
+  const acc = combineAcc;
+  const perRound = Math.floor(2 ** 51 / (2 ** 40 + 2 ** (sw.sig + 19)));
+  const { q, lo, hi } = sw;
+  const outIdx: number[][] = Array.from({ length: M }, () => []);
+  const outVal: bigint[][] = Array.from({ length: M }, () => []);
+  // cursor[t]: the first entry of step t's row not yet added (rows are sorted by coordinate).
+  const cursor = new Int32Array(steps.length);
+  for (let s0 = 0; s0 < coords.length; s0 += block) {
+    const s1 = Math.min(coords.length, s0 + block);
+    const last = coords[s1 - 1];
+    let inRound = 0;
+    for (let t = 0; t < steps.length; t++) {
+      const s = steps[t];
+      const r = src[rowIdx[s]];
+      const idx = r.idx;
+      let e = cursor[t];
+      if (e >= idx.length || idx[e] > last) continue;
+      if (inRound === perRound) {
+        carryAll(acc, (s1 - s0) * stride, LV);
+        inRound = 0;
+      }
+      inRound++;
+      const { count: L, limbs: lv } = lim[rowIdx[s]]!;
+      const wb = wIdx[s] * M;
+      // The slot of coordinate idx[e]: coords is sorted and holds every idx, so walk it along.
+      let k = s0;
+      for (; e < idx.length && idx[e] <= last; e++) {
+        const i = idx[e];
+        while (coords[k] !== i) k++;
+        const base = (k - s0) * stride;
+        const b = e * L;
+        for (let o = 0; o < M; o++) {
+          const wk = wb + o;
+          const wlo = lo[wk];
+          const whi = hi[wk];
+          if (wlo === 0 && whi === 0) continue;
+          const cell = base + o * LV + q[wk];
+          // Level cell + j receives lo·x_j and hi·x_(j−1); the running level stays in a register.
+          for (let j = 0; j < L; j++) {
+            const x = lv[b + j];
+            acc[cell + j] += wlo * x;
+            acc[cell + j + 1] += whi * x;
+          }
+        }
+      }
+      cursor[t] = e;
+    }
+    for (let k = s0; k < s1; k++) {
+      const base = (k - s0) * stride;
+      for (let o = 0; o < M; o++) {
+        const v = takeLevels(acc, base + o * LV, LV);
+        if (v !== 0n) {
+          outIdx[o].push(coords[k]);
+          outVal[o].push(v);
+        }
+      }
+    }
+  }
+  for (let o = 0; o < M; o++)
+    emit(o, outVal[o].length === 0 ? EMPTY_ROW : { idx: Int32Array.from(outIdx[o]), val: outVal[o] });
+}
+
+/** Carries every cell of acc[0 … size) (cells of LV levels) with floor division; exact, see above. */
+function carryAll(acc: Float64Array, size: number, LV: number): void {
+  for (let c = 0; c < size; c += LV)
+    for (let k = c; k < c + LV - 1; k++) {
+      const v = acc[k];
+      if (v === 0) continue;
+      const carry = Math.floor(v / 2 ** HEX_LIMB_BITS);
+      acc[k] = v - carry * 2 ** HEX_LIMB_BITS;
+      acc[k + 1] += carry;
+    }
+}
+
 /** The identity forms y_i of the network input. */
 export function identityRows(n: number): FormRows {
   const rows = Array.from({ length: n }, (_, i) => ({ idx: Int32Array.of(i), val: [1n] }));
@@ -308,6 +474,24 @@ export function convRows(l: Conv2dLayer, f: FormRows, acc: Accumulator): FormRow
   const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
   const w = l.weights.nums;
   const rows = new Array<SparseRow>(l.outShape[0] * l.outShape[1] * l.outShape[2]);
+  const outPer = l.outShape[0] / l.groups;
+  const plane = l.outShape[1] * l.outShape[2];
+  const groupW = groupWeights(l, per, outPer);
+  if (groupW) {
+    // All output channels of a group read the same taps: one combine per window position.
+    const limbs = f.rows.map(hexLimbs);
+    forEachWindow(
+      l,
+      (out, oc, taps, pos) => {
+        if (oc % outPer !== 0) return;
+        combineRows(f.rows, limbs, taps, pos, groupW[oc / outPer], outPer, acc.size, (o, row) => {
+          rows[out + o * plane] = row;
+        });
+      },
+      convChannels(l),
+    );
+    return normalizeRows({ rows, den: f.den * l.weights.den });
+  }
   // Every input row feeds up to out-channels × kernel / stride² units: split it into limbs once.
   const limbs = f.rows.map(rowLimbs);
   forEachWindow(
@@ -320,6 +504,27 @@ export function convRows(l: Conv2dLayer, f: FormRows, acc: Accumulator): FormRow
     convChannels(l),
   );
   return normalizeRows({ rows, den: f.den * l.weights.den });
+}
+
+const groupWeightCache = new WeakMap<readonly bigint[], ShortWeights[] | null>();
+
+/** Per group, the short pieces of the transposed weights Wt[pos·outPer + o] (undefined if some mantissa is long). */
+function groupWeights(l: Conv2dLayer, per: number, outPer: number): ShortWeights[] | undefined {
+  const w = l.weights.nums;
+  let c = groupWeightCache.get(w);
+  if (c === undefined) {
+    c = [];
+    for (let g = 0; g < l.groups && c; g++) {
+      const wt = new Array<bigint>(per * outPer);
+      for (let o = 0; o < outPer; o++)
+        for (let p = 0; p < per; p++) wt[p * outPer + o] = w[(g * outPer + o) * per + p];
+      const sw = shortWeights(wt);
+      if (sw) c.push(sw);
+      else c = null;
+    }
+    groupWeightCache.set(w, c);
+  }
+  return c ?? undefined;
 }
 
 /** Average pooling: each unit is the mean of its window's rows (denominator × lcm of the counts). */
@@ -366,6 +571,14 @@ export function denseRows(l: DenseLayer, f: FormRows, acc: Accumulator): FormRow
   const rows = new Array<SparseRow>(l.outputSize);
   if (used.length === 0) return { rows: rows.fill(EMPTY_ROW), den };
   if (nnz < SPARSE_DENSITY * used.length * n) {
+    const sw = denseWeights(l);
+    if (sw) {
+      const hl = f.rows.map(hexLimbs);
+      combineRows(f.rows, hl, used, used, sw, l.outputSize, n, (o, row) => {
+        rows[o] = row;
+      });
+      return normalizeRows({ rows, den });
+    }
     const limbs = f.rows.map(rowLimbs);
     for (let o = 0; o < l.outputSize; o++) {
       const base = o * l.inputSize;
@@ -391,6 +604,22 @@ export function denseRows(l: DenseLayer, f: FormRows, acc: Accumulator): FormRow
     rows[o] = sparsify(vecMat(u, J).nums);
   }
   return normalizeRows({ rows, den });
+}
+
+const denseWeightCache = new WeakMap<readonly bigint[], ShortWeights | null>();
+
+/** The short pieces of the transposed weights Wt[j·outputSize + o] (undefined if some mantissa is long). */
+function denseWeights(l: DenseLayer): ShortWeights | undefined {
+  const w = l.weights.nums;
+  let c = denseWeightCache.get(w);
+  if (c === undefined) {
+    const wt = new Array<bigint>(w.length);
+    for (let o = 0; o < l.outputSize; o++)
+      for (let j = 0; j < l.inputSize; j++) wt[j * l.outputSize + o] = w[o * l.inputSize + j];
+    c = shortWeights(wt) ?? null;
+    denseWeightCache.set(w, c);
+  }
+  return c ?? undefined;
 }
 
 /** A dense numerator vector as a sparse row. */
