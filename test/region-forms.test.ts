@@ -7,6 +7,7 @@ import { shortWeights } from '../src/exact/shortlimbs.ts';
 import {
   Accumulator,
   combineRows,
+  combineRowsPacked,
   EMPTY_ROW,
   hexLimbs,
   rowLimbs,
@@ -178,4 +179,59 @@ test('property: combineRows equals plain bigint sums (random rows, short-mantiss
     ),
     { numRuns: 200, seed: 20261123 },
   );
+});
+
+test('property: combineRowsPacked (lanes of one bigint) equals plain bigint sums, with the pack cache reused', (t) => {
+  const value = fc.oneof(
+    fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }),
+    fc.bigInt({ min: -(1n << 250n), max: 1n << 250n }),
+    fc.constantFrom(1n, -1n, (1n << 63n) - 1n, 1n << 64n, -(1n << 64n)),
+  );
+  const size = 30;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 10 }).chain((M) =>
+        fc.record({
+          M: fc.constant(M),
+          rows: fc.array(fc.oneof(rowArb(size, value), fc.constant(EMPTY_ROW)), {
+            minLength: 1,
+            maxLength: 6,
+          }),
+          wt: fc.array(fc.oneof(fc.constant(0n), value), { minLength: 3 * M, maxLength: 3 * M }),
+          calls: fc.array(
+            fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 2 })), { minLength: 0, maxLength: 60 }),
+            { minLength: 1, maxLength: 3 },
+          ),
+        }),
+      ),
+      ({ M, rows, wt, calls }) => {
+        const packs = new Map<number, bigint[]>();
+        for (const steps of calls) {
+          const rowIdx = steps.map(([r]) => r % rows.length);
+          const wIdx = steps.map(([, w]) => w);
+          const got: Map<number, bigint>[] = new Array(M);
+          combineRowsPacked(rows, rowIdx, wIdx, wt, M, size, packs, (o, r) => {
+            got[o] = new Map(Array.from(r.idx, (i, e) => [i, r.val[e]] as const));
+          });
+          t.deepEqual(got, combineReference(size, rows, rowIdx, wIdx, wt, M));
+        }
+      },
+    ),
+    { numRuns: 200, seed: 20261123 },
+  );
+});
+
+test('combineRowsPacked worst case: every lane at its bound, one sign, 1000 steps', (t) => {
+  const big = (1n << 163n) - 1n;
+  const w = -((1n << 62n) - 1n);
+  const row: SparseRow = { idx: Int32Array.from([0, 1]), val: [big, -big] };
+  const wt = [w, w, -w, w];
+  const rowIdx = new Array<number>(1000).fill(0);
+  const wIdx = new Array<number>(1000).fill(0);
+  const got: Map<number, bigint>[] = new Array(4);
+  combineRowsPacked([row], rowIdx, wIdx, wt, 4, 2, new Map(), (o, r) => {
+    got[o] = new Map(Array.from(r.idx, (i, e) => [i, r.val[e]] as const));
+  });
+  t.deepEqual(got, combineReference(2, [row], rowIdx, wIdx, wt, 4));
+  t.is(got[0].get(0), 1000n * w * big);
 });

@@ -469,62 +469,151 @@ export function addRows(a: FormRows, b: FormRows, acc: Accumulator): FormRows {
   return normalizeRows({ rows, den });
 }
 
-/** The convolution's forms: each unit combines the rows of its window's taps with the weights. */
+/**
+ * The convolution's forms: each unit combines the rows of its window's taps with the weights.
+ * The output channels of a group read the same taps, so one packed combine per window position
+ * gives all of them.
+ */
 export function convRows(l: Conv2dLayer, f: FormRows, acc: Accumulator): FormRows {
-  const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
-  const w = l.weights.nums;
   const rows = new Array<SparseRow>(l.outShape[0] * l.outShape[1] * l.outShape[2]);
   const outPer = l.outShape[0] / l.groups;
   const plane = l.outShape[1] * l.outShape[2];
-  const groupW = groupWeights(l, per, outPer);
-  if (groupW) {
-    // All output channels of a group read the same taps: one combine per window position.
-    const limbs = f.rows.map(hexLimbs);
-    forEachWindow(
-      l,
-      (out, oc, taps, pos) => {
-        if (oc % outPer !== 0) return;
-        combineRows(f.rows, limbs, taps, pos, groupW[oc / outPer], outPer, acc.size, (o, row) => {
-          rows[out + o * plane] = row;
-        });
-      },
-      convChannels(l),
-    );
-    return normalizeRows({ rows, den: f.den * l.weights.den });
-  }
-  // Every input row feeds up to out-channels × kernel / stride² units: split it into limbs once.
-  const limbs = f.rows.map(rowLimbs);
+  const groupW = groupWeights(l);
+  const packs = groupW.map(() => new Map<number, bigint[]>());
   forEachWindow(
     l,
     (out, oc, taps, pos) => {
-      const base = oc * per;
-      for (let t = 0; t < taps.length; t++) acc.add(w[base + pos[t]], f.rows[taps[t]], limbs[taps[t]]);
-      rows[out] = acc.take();
+      if (oc % outPer !== 0) return;
+      const g = oc / outPer;
+      combineRowsPacked(f.rows, taps, pos, groupW[g], outPer, acc.size, packs[g], (o, row) => {
+        rows[out + o * plane] = row;
+      });
     },
     convChannels(l),
   );
   return normalizeRows({ rows, den: f.den * l.weights.den });
 }
 
-const groupWeightCache = new WeakMap<readonly bigint[], ShortWeights[] | null>();
+const groupWeightCache = new WeakMap<readonly bigint[], bigint[][]>();
 
-/** Per group, the short pieces of the transposed weights Wt[pos·outPer + o] (undefined if some mantissa is long). */
-function groupWeights(l: Conv2dLayer, per: number, outPer: number): ShortWeights[] | undefined {
+/** Per group, the transposed weights Wt[pos·outPer + o] (cached per weight array). */
+function groupWeights(l: Conv2dLayer): bigint[][] {
   const w = l.weights.nums;
   let c = groupWeightCache.get(w);
-  if (c === undefined) {
+  if (!c) {
+    const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
+    const outPer = l.outShape[0] / l.groups;
     c = [];
-    for (let g = 0; g < l.groups && c; g++) {
+    for (let g = 0; g < l.groups; g++) {
       const wt = new Array<bigint>(per * outPer);
       for (let o = 0; o < outPer; o++)
         for (let p = 0; p < per; p++) wt[p * outPer + o] = w[(g * outPer + o) * per + p];
-      const sw = shortWeights(wt);
-      if (sw) c.push(sw);
-      else c = null;
+      c.push(wt);
     }
     groupWeightCache.set(w, c);
   }
-  return c ?? undefined;
+  return c;
+}
+
+let packAcc: bigint[] = [];
+let packStamp = new Int32Array(0);
+let packEpoch = 0;
+
+/**
+ * The same sums as `combineRows`, out_o = Σ_s Wt[wIdx[s]·M + o]·src[rowIdx[s]], on packed
+ * bigints: the M weights of a step share one bigint, Σ_o w_o·2^(B·o), so one product and one add
+ * per entry serve all M outputs (a bigint operation costs mostly its allocation, not its
+ * length). `packs` caches the packed weights by lane width across calls with the same Wt.
+ *
+ * The bound: with |w| < 2^bw, |x| < 2^bx and fewer than 2^k steps, every lane's exact sum has
+ * magnitude below 2^(bw+bx+k) ≤ 2^(B−1) for B ≥ bw + bx + k + 1, so the lanes split back exactly
+ * (`BigInt.asIntN`, a floor shift and the borrow of a negative lane). B is a multiple of 64:
+ * lanes on word boundaries.
+ */
+export function combineRowsPacked(
+  src: readonly SparseRow[],
+  rowIdx: ArrayLike<number>,
+  wIdx: ArrayLike<number>,
+  Wt: readonly bigint[],
+  M: number,
+  n: number,
+  packs: Map<number, bigint[]>,
+  emit: (o: number, row: SparseRow) => void,
+): void {
+  let maxX = 0n;
+  let maxW = 0n;
+  let steps = 0;
+  for (let s = 0; s < rowIdx.length; s++) {
+    const r = src[rowIdx[s]];
+    if (r.val.length === 0) continue;
+    steps++;
+    for (const v of r.val) {
+      const a = v < 0n ? -v : v;
+      if (a > maxX) maxX = a;
+    }
+    const wb = wIdx[s] * M;
+    for (let o = 0; o < M; o++) {
+      const w = Wt[wb + o];
+      const a = w < 0n ? -w : w;
+      if (a > maxW) maxW = a;
+    }
+  }
+  const B = Math.ceil((bitLength(maxX) + bitLength(maxW) + bitLength(BigInt(steps)) + 1) / 64) * 64;
+  const BB = BigInt(B);
+  if (packStamp.length < n) {
+    packStamp = new Int32Array(n);
+    packAcc = new Array<bigint>(n).fill(0n);
+    packEpoch = 0;
+  }
+  const epoch = ++packEpoch;
+  const stamp = packStamp;
+  const acc = packAcc;
+  let packed = packs.get(B);
+  if (!packed) {
+    packed = [];
+    packs.set(B, packed);
+  }
+  const coords: number[] = [];
+  for (let s = 0; s < rowIdx.length; s++) {
+    const r = src[rowIdx[s]];
+    if (r.val.length === 0) continue;
+    const wb = wIdx[s] * M;
+    let wp = packed[wIdx[s]];
+    if (wp === undefined) {
+      wp = 0n;
+      for (let o = M - 1; o >= 0; o--) wp = (wp << BB) + Wt[wb + o];
+      packed[wIdx[s]] = wp;
+    }
+    if (wp === 0n) continue;
+    const { idx, val } = r;
+    for (let e = 0; e < idx.length; e++) {
+      const i = idx[e];
+      if (stamp[i] !== epoch) {
+        stamp[i] = epoch;
+        coords.push(i);
+        acc[i] = wp * val[e];
+      } else acc[i] += wp * val[e];
+    }
+  }
+  coords.sort((a, b) => a - b);
+  const outIdx: number[][] = Array.from({ length: M }, () => []);
+  const outVal: bigint[][] = Array.from({ length: M }, () => []);
+  for (const i of coords) {
+    let S = acc[i];
+    acc[i] = 0n;
+    for (let o = 0; o < M && S !== 0n; o++) {
+      const lane = BigInt.asIntN(B, S);
+      // S = lane + 2^B·rest, and the floor shift gives rest − 1 when the lane is negative.
+      S >>= BB;
+      if (lane !== 0n) {
+        if (lane < 0n) S += 1n;
+        outIdx[o].push(i);
+        outVal[o].push(lane);
+      }
+    }
+  }
+  for (let o = 0; o < M; o++)
+    emit(o, outVal[o].length === 0 ? EMPTY_ROW : { idx: Int32Array.from(outIdx[o]), val: outVal[o] });
 }
 
 /** Average pooling: each unit is the mean of its window's rows (denominator × lcm of the counts). */
