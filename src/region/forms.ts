@@ -381,11 +381,14 @@ export function combineRows(
           if (wlo === 0 && whi === 0) continue;
           const cell = base + o * LV + q[wk];
           // Level cell + j receives lo·x_j and hi·x_(j−1); the running level stays in a register.
+          // Level cell + j receives lo·x_j and hi·x_(j−1): the running level stays in a register.
+          let run = acc[cell];
           for (let j = 0; j < L; j++) {
             const x = lv[b + j];
-            acc[cell + j] += wlo * x;
-            acc[cell + j + 1] += whi * x;
+            acc[cell + j] = run + wlo * x;
+            run = acc[cell + j + 1] + whi * x;
           }
+          acc[cell + L] = run;
         }
       }
       cursor[t] = e;
