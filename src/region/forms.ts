@@ -2,7 +2,10 @@
 // sparse row (sorted input indices, bigint numerators) over ONE denominator for the whole layer.
 // A convolution unit's row is supported on its receptive field, so memory is Σ receptive fields,
 // not input size × units. Dense layers over dense rows go through the float64-limb kernel
-// (`vecMat`, exact); everything else combines rows in a sparse bigint accumulator.
+// (`vecMat`, exact). Outputs that read the same input rows are summed together: the output
+// channels of a convolution group at one window position in packed bigint lanes
+// (`combineRowsPacked`), a dense layer over sparse rows on float64 limbs (`combineRows`). The
+// rest (pooling, residual joins, long-mantissa weights) uses the sparse `Accumulator`.
 import { bitLength, gcd, lcm } from '../exact/bigint.ts';
 import type { ScaledMatrix, ScaledVector } from '../exact/scaled.ts';
 import { vecMat } from '../exact/scaled.ts';
