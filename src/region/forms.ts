@@ -2,10 +2,21 @@
 // sparse row (sorted input indices, bigint numerators) over ONE denominator for the whole layer.
 // A convolution unit's row is supported on its receptive field, so memory is Σ receptive fields,
 // not input size × units. Dense layers over dense rows go through the float64-limb kernel
-// (`vecMat`, exact); everything else combines rows in a sparse bigint accumulator.
+// (`vecMat`, exact). Outputs that read the same input rows are summed together: the output
+// channels of a convolution group at one window position in packed bigint lanes
+// (`combineRowsPacked`), a dense layer over sparse rows on float64 limbs (`combineRows`). The
+// rest (pooling, residual joins, long-mantissa weights) uses the sparse `Accumulator`.
 import { bitLength, gcd, lcm } from '../exact/bigint.ts';
 import type { ScaledMatrix, ScaledVector } from '../exact/scaled.ts';
 import { vecMat } from '../exact/scaled.ts';
+import {
+  CARRY_LEVELS,
+  LIMB_BITS as HEX_LIMB_BITS,
+  limbsOf,
+  type ShortWeights,
+  shortWeights,
+  takeLevels,
+} from '../exact/shortlimbs.ts';
 import { convChannels, forEachWindow } from '../network/layers.ts';
 import type { AvgPool2dLayer, Conv2dLayer, DenseLayer } from '../network/model.ts';
 
@@ -251,6 +262,167 @@ export class Accumulator {
   }
 }
 
+/** A row's 20-bit limbs (`../exact/shortlimbs.ts`): `limbs[e·count + j]` is limb j of val[e]. */
+export interface HexLimbs {
+  readonly count: number;
+  readonly limbs: Float64Array;
+}
+
+/** The 20-bit limbs of a row, split once through hex strings (undefined for the empty row). */
+export function hexLimbs(r: SparseRow): HexLimbs | undefined {
+  const m = r.val.length;
+  if (m === 0) return undefined;
+  let maxAbs = 0n;
+  for (const v of r.val) {
+    const a = v < 0n ? -v : v;
+    if (a > maxAbs) maxAbs = a;
+  }
+  const count = Math.max(1, Math.ceil(bitLength(maxAbs) / HEX_LIMB_BITS));
+  const limbs = new Float64Array(m * count);
+  for (let e = 0; e < m; e++) limbsOf(r.val[e], limbs, e * count);
+  return { count, limbs };
+}
+
+/**
+ * Doubles of accumulator per block of coordinates (256 KB): the block's cells stay in the
+ * processor's cache while every step's entries in it are added.
+ */
+const BLOCK_CELLS = 2 ** 15;
+let combineAcc = new Float64Array(BLOCK_CELLS);
+let slotStamp = new Int32Array(0);
+let slotEpoch = 0;
+
+/**
+ * M output rows at once, out_o = Σ_s Wt[wIdx[s]·M + o]·src[rowIdx[s]] (Wt: the weights
+ * transposed, one line of M per step), on float64 limbs; `emit(o, row)` receives each sum.
+ * Every output shares the steps' input rows, so each entry's limbs are read once for all M
+ * outputs; the coordinates run in blocks whose M·levels cells per coordinate fit in cache
+ * (memory traffic, not the multiply-adds, bounded the per-output accumulator). `blockCells`
+ * overrides the block size (tests).
+ *
+ * The bound (the notation of ../exact/shortlimbs.ts): a step adds to a cell (coordinate i,
+ * output o) at most one pair w·x, which puts less than P = 2^40 + 2^(S+19) on any level. After
+ * every R = ⌊2^51 / P⌋ steps the block's cells are carried with floor division (exact: levels
+ * below the top end in [0, 2^20)), so a level stays below 2^20 + R·P ≤ 2^20 + 2^51 < 2^52, the
+ * precondition of `takeLevels`. The top CARRY_LEVELS levels receive only carries: the partial
+ * sum is below 2^31·2^(20(L + q + 2)) for fewer than 2^31 steps, so they never overflow.
+ */
+export function combineRows(
+  src: readonly SparseRow[],
+  lim: readonly (HexLimbs | undefined)[],
+  rowIdx: ArrayLike<number>,
+  wIdx: ArrayLike<number>,
+  sw: ShortWeights,
+  M: number,
+  n: number,
+  emit: (o: number, row: SparseRow) => void,
+  blockCells = BLOCK_CELLS,
+): void {
+  // The coordinates any step touches, ascending, and the non-empty steps.
+  if (slotStamp.length < n) {
+    slotStamp = new Int32Array(n);
+    slotEpoch = 0;
+  }
+  const epoch = ++slotEpoch;
+  const coords: number[] = [];
+  const steps: number[] = [];
+  let maxL = 1;
+  for (let s = 0; s < rowIdx.length; s++) {
+    const r = src[rowIdx[s]];
+    if (r.val.length === 0) continue;
+    steps.push(s);
+    maxL = Math.max(maxL, lim[rowIdx[s]]!.count);
+    const idx = r.idx;
+    for (let e = 0; e < idx.length; e++) {
+      const i = idx[e];
+      if (slotStamp[i] !== epoch) {
+        slotStamp[i] = epoch;
+        coords.push(i);
+      }
+    }
+  }
+  coords.sort((a, b) => a - b);
+  const LV = maxL + sw.qMax + 2 + CARRY_LEVELS;
+  const stride = M * LV;
+  const block = Math.max(1, Math.floor(blockCells / stride));
+  if (combineAcc.length < block * stride) combineAcc = new Float64Array(block * stride);
+  const acc = combineAcc;
+  const perRound = Math.floor(2 ** 51 / (2 ** 40 + 2 ** (sw.sig + 19)));
+  const { q, lo, hi } = sw;
+  const outIdx: number[][] = Array.from({ length: M }, () => []);
+  const outVal: bigint[][] = Array.from({ length: M }, () => []);
+  // cursor[t]: the first entry of step t's row not yet added (rows are sorted by coordinate).
+  const cursor = new Int32Array(steps.length);
+  for (let s0 = 0; s0 < coords.length; s0 += block) {
+    const s1 = Math.min(coords.length, s0 + block);
+    const last = coords[s1 - 1];
+    let inRound = 0;
+    for (let t = 0; t < steps.length; t++) {
+      const s = steps[t];
+      const r = src[rowIdx[s]];
+      const idx = r.idx;
+      let e = cursor[t];
+      if (e >= idx.length || idx[e] > last) continue;
+      if (inRound === perRound) {
+        carryAll(acc, (s1 - s0) * stride, LV);
+        inRound = 0;
+      }
+      inRound++;
+      const { count: L, limbs: lv } = lim[rowIdx[s]]!;
+      const wb = wIdx[s] * M;
+      // The slot of coordinate idx[e]: coords is sorted and holds every idx, so walk it along.
+      let k = s0;
+      for (; e < idx.length && idx[e] <= last; e++) {
+        const i = idx[e];
+        while (coords[k] !== i) k++;
+        const base = (k - s0) * stride;
+        const b = e * L;
+        for (let o = 0; o < M; o++) {
+          const wk = wb + o;
+          const wlo = lo[wk];
+          const whi = hi[wk];
+          if (wlo === 0 && whi === 0) continue;
+          const cell = base + o * LV + q[wk];
+          // Level cell + j receives lo·x_j and hi·x_(j−1); the running level stays in a register.
+          // Level cell + j receives lo·x_j and hi·x_(j−1): the running level stays in a register.
+          let run = acc[cell];
+          for (let j = 0; j < L; j++) {
+            const x = lv[b + j];
+            acc[cell + j] = run + wlo * x;
+            run = acc[cell + j + 1] + whi * x;
+          }
+          acc[cell + L] = run;
+        }
+      }
+      cursor[t] = e;
+    }
+    for (let k = s0; k < s1; k++) {
+      const base = (k - s0) * stride;
+      for (let o = 0; o < M; o++) {
+        const v = takeLevels(acc, base + o * LV, LV);
+        if (v !== 0n) {
+          outIdx[o].push(coords[k]);
+          outVal[o].push(v);
+        }
+      }
+    }
+  }
+  for (let o = 0; o < M; o++)
+    emit(o, outVal[o].length === 0 ? EMPTY_ROW : { idx: Int32Array.from(outIdx[o]), val: outVal[o] });
+}
+
+/** Carries every cell of acc[0 … size) (cells of LV levels) with floor division; exact, see above. */
+function carryAll(acc: Float64Array, size: number, LV: number): void {
+  for (let c = 0; c < size; c += LV)
+    for (let k = c; k < c + LV - 1; k++) {
+      const v = acc[k];
+      if (v === 0) continue;
+      const carry = Math.floor(v / 2 ** HEX_LIMB_BITS);
+      acc[k] = v - carry * 2 ** HEX_LIMB_BITS;
+      acc[k + 1] += carry;
+    }
+}
+
 /** The identity forms y_i of the network input. */
 export function identityRows(n: number): FormRows {
   const rows = Array.from({ length: n }, (_, i) => ({ idx: Int32Array.of(i), val: [1n] }));
@@ -303,23 +475,151 @@ export function addRows(a: FormRows, b: FormRows, acc: Accumulator): FormRows {
   return normalizeRows({ rows, den });
 }
 
-/** The convolution's forms: each unit combines the rows of its window's taps with the weights. */
+/**
+ * The convolution's forms: each unit combines the rows of its window's taps with the weights.
+ * The output channels of a group read the same taps, so one packed combine per window position
+ * gives all of them.
+ */
 export function convRows(l: Conv2dLayer, f: FormRows, acc: Accumulator): FormRows {
-  const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
-  const w = l.weights.nums;
   const rows = new Array<SparseRow>(l.outShape[0] * l.outShape[1] * l.outShape[2]);
-  // Every input row feeds up to out-channels × kernel / stride² units: split it into limbs once.
-  const limbs = f.rows.map(rowLimbs);
+  const outPer = l.outShape[0] / l.groups;
+  const plane = l.outShape[1] * l.outShape[2];
+  const groupW = groupWeights(l);
+  const packs = groupW.map(() => new Map<number, bigint[]>());
   forEachWindow(
     l,
     (out, oc, taps, pos) => {
-      const base = oc * per;
-      for (let t = 0; t < taps.length; t++) acc.add(w[base + pos[t]], f.rows[taps[t]], limbs[taps[t]]);
-      rows[out] = acc.take();
+      if (oc % outPer !== 0) return;
+      const g = oc / outPer;
+      combineRowsPacked(f.rows, taps, pos, groupW[g], outPer, acc.size, packs[g], (o, row) => {
+        rows[out + o * plane] = row;
+      });
     },
     convChannels(l),
   );
   return normalizeRows({ rows, den: f.den * l.weights.den });
+}
+
+const groupWeightCache = new WeakMap<readonly bigint[], bigint[][]>();
+
+/** Per group, the transposed weights Wt[pos·outPer + o] (cached per weight array). */
+function groupWeights(l: Conv2dLayer): bigint[][] {
+  const w = l.weights.nums;
+  let c = groupWeightCache.get(w);
+  if (!c) {
+    const per = (l.inShape[0] / l.groups) * l.kernel[0] * l.kernel[1];
+    const outPer = l.outShape[0] / l.groups;
+    c = [];
+    for (let g = 0; g < l.groups; g++) {
+      const wt = new Array<bigint>(per * outPer);
+      for (let o = 0; o < outPer; o++)
+        for (let p = 0; p < per; p++) wt[p * outPer + o] = w[(g * outPer + o) * per + p];
+      c.push(wt);
+    }
+    groupWeightCache.set(w, c);
+  }
+  return c;
+}
+
+let packAcc: bigint[] = [];
+let packStamp = new Int32Array(0);
+let packEpoch = 0;
+
+/**
+ * The same sums as `combineRows`, out_o = Σ_s Wt[wIdx[s]·M + o]·src[rowIdx[s]], on packed
+ * bigints: the M weights of a step share one bigint, Σ_o w_o·2^(B·o), so one product and one add
+ * per entry serve all M outputs (a bigint operation costs mostly its allocation, not its
+ * length). `packs` caches the packed weights by lane width across calls with the same Wt.
+ *
+ * The bound: with |w| < 2^bw, |x| < 2^bx and fewer than 2^k steps, every lane's exact sum has
+ * magnitude below 2^(bw+bx+k) ≤ 2^(B−1) for B ≥ bw + bx + k + 1, so the lanes split back exactly
+ * (`BigInt.asIntN`, a floor shift and the borrow of a negative lane). B is a multiple of 64:
+ * lanes on word boundaries.
+ */
+export function combineRowsPacked(
+  src: readonly SparseRow[],
+  rowIdx: ArrayLike<number>,
+  wIdx: ArrayLike<number>,
+  Wt: readonly bigint[],
+  M: number,
+  n: number,
+  packs: Map<number, bigint[]>,
+  emit: (o: number, row: SparseRow) => void,
+): void {
+  let maxX = 0n;
+  let maxW = 0n;
+  let steps = 0;
+  for (let s = 0; s < rowIdx.length; s++) {
+    const r = src[rowIdx[s]];
+    if (r.val.length === 0) continue;
+    steps++;
+    for (const v of r.val) {
+      const a = v < 0n ? -v : v;
+      if (a > maxX) maxX = a;
+    }
+    const wb = wIdx[s] * M;
+    for (let o = 0; o < M; o++) {
+      const w = Wt[wb + o];
+      const a = w < 0n ? -w : w;
+      if (a > maxW) maxW = a;
+    }
+  }
+  const B = Math.ceil((bitLength(maxX) + bitLength(maxW) + bitLength(BigInt(steps)) + 1) / 64) * 64;
+  const BB = BigInt(B);
+  if (packStamp.length < n) {
+    packStamp = new Int32Array(n);
+    packAcc = new Array<bigint>(n).fill(0n);
+    packEpoch = 0;
+  }
+  const epoch = ++packEpoch;
+  const stamp = packStamp;
+  const acc = packAcc;
+  let packed = packs.get(B);
+  if (!packed) {
+    packed = [];
+    packs.set(B, packed);
+  }
+  const coords: number[] = [];
+  for (let s = 0; s < rowIdx.length; s++) {
+    const r = src[rowIdx[s]];
+    if (r.val.length === 0) continue;
+    const wb = wIdx[s] * M;
+    let wp = packed[wIdx[s]];
+    if (wp === undefined) {
+      wp = 0n;
+      for (let o = M - 1; o >= 0; o--) wp = (wp << BB) + Wt[wb + o];
+      packed[wIdx[s]] = wp;
+    }
+    if (wp === 0n) continue;
+    const { idx, val } = r;
+    for (let e = 0; e < idx.length; e++) {
+      const i = idx[e];
+      if (stamp[i] !== epoch) {
+        stamp[i] = epoch;
+        coords.push(i);
+        acc[i] = wp * val[e];
+      } else acc[i] += wp * val[e];
+    }
+  }
+  coords.sort((a, b) => a - b);
+  const outIdx: number[][] = Array.from({ length: M }, () => []);
+  const outVal: bigint[][] = Array.from({ length: M }, () => []);
+  for (const i of coords) {
+    let S = acc[i];
+    acc[i] = 0n;
+    for (let o = 0; o < M && S !== 0n; o++) {
+      const lane = BigInt.asIntN(B, S);
+      // S = lane + 2^B·rest, and the floor shift gives rest − 1 when the lane is negative.
+      S >>= BB;
+      if (lane !== 0n) {
+        if (lane < 0n) S += 1n;
+        outIdx[o].push(i);
+        outVal[o].push(lane);
+      }
+    }
+  }
+  for (let o = 0; o < M; o++)
+    emit(o, outVal[o].length === 0 ? EMPTY_ROW : { idx: Int32Array.from(outIdx[o]), val: outVal[o] });
 }
 
 /** Average pooling: each unit is the mean of its window's rows (denominator × lcm of the counts). */
@@ -366,6 +666,14 @@ export function denseRows(l: DenseLayer, f: FormRows, acc: Accumulator): FormRow
   const rows = new Array<SparseRow>(l.outputSize);
   if (used.length === 0) return { rows: rows.fill(EMPTY_ROW), den };
   if (nnz < SPARSE_DENSITY * used.length * n) {
+    const sw = denseWeights(l);
+    if (sw) {
+      const hl = f.rows.map(hexLimbs);
+      combineRows(f.rows, hl, used, used, sw, l.outputSize, n, (o, row) => {
+        rows[o] = row;
+      });
+      return normalizeRows({ rows, den });
+    }
     const limbs = f.rows.map(rowLimbs);
     for (let o = 0; o < l.outputSize; o++) {
       const base = o * l.inputSize;
@@ -391,6 +699,22 @@ export function denseRows(l: DenseLayer, f: FormRows, acc: Accumulator): FormRow
     rows[o] = sparsify(vecMat(u, J).nums);
   }
   return normalizeRows({ rows, den });
+}
+
+const denseWeightCache = new WeakMap<readonly bigint[], ShortWeights | null>();
+
+/** The short pieces of the transposed weights Wt[j·outputSize + o] (undefined if some mantissa is long). */
+function denseWeights(l: DenseLayer): ShortWeights | undefined {
+  const w = l.weights.nums;
+  let c = denseWeightCache.get(w);
+  if (c === undefined) {
+    const wt = new Array<bigint>(w.length);
+    for (let o = 0; o < l.outputSize; o++)
+      for (let j = 0; j < l.inputSize; j++) wt[j * l.outputSize + o] = w[o * l.inputSize + j];
+    c = shortWeights(wt) ?? null;
+    denseWeightCache.set(w, c);
+  }
+  return c ?? undefined;
 }
 
 /** A dense numerator vector as a sparse row. */
