@@ -4,7 +4,6 @@
 // checker (proofs/checker.ts) and must pass it with zero failures.
 
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
@@ -38,7 +37,7 @@ import {
 import { buildTropical } from '../src/tropical/function.ts';
 import { check } from './helpers/check.ts';
 import { type NetSpec, netWithPointsArb, rng, toNetwork, toScaled } from './helpers/nets.ts';
-import { SHARED_DATA } from './helpers/paths.ts';
+import { dataFile } from './helpers/paths.ts';
 import { referenceForward } from './helpers/reference.ts';
 
 const r = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
@@ -360,7 +359,7 @@ test('zero input, inactive sides jointly strict → `certified` with a witness w
 });
 
 test('duplicated units (test_small.onnx): no tie → x is the witness, radius > 0; on the shared hyperplane → certified via the LP', async (t) => {
-  const net = parseOnnx(readFileSync(path.join(SHARED_DATA, 'onnx', 'test_small.onnx')), 'test_small.onnx');
+  const net = parseOnnx(readFileSync(dataFile('onnx/test_small.onnx')), 'test_small.onnx');
   // z = x + 3/2 twice (duplicated), then 4·relu(x + 3/2) + 5/2 twice, then one output.
   const first = net.layers[0] as DenseLayer;
   const row = (k: number) => scaledToRationals({ nums: [first.weights.nums[k]], den: first.weights.den })[0];

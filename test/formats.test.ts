@@ -1,7 +1,7 @@
 // Readers of other tools' formats: .nnet networks, VNN-LIB boxes, IDX and .npy arrays. The real
-// files of ../shared/data are read exactly and checked against independent float and hand
+// files of test/fixtures/data are read exactly and checked against independent float and hand
 // computations; binary fixtures are written here, byte by byte; every bad input is a located error.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
 import { idxDataset, parseIdx } from '../src/data/idx.ts';
@@ -15,10 +15,9 @@ import { scaledAt, scaledFromRationals, scaledToRationals } from '../src/exact/s
 import { forward } from '../src/network/evaluate.ts';
 import type { DenseLayer, Network } from '../src/network/model.ts';
 import { nnetInputBox, parseNnet } from '../src/network/nnet.ts';
-import { SHARED_DATA } from './helpers/paths.ts';
+import { dataFile, dataFiles } from './helpers/paths.ts';
 
-const DATA = SHARED_DATA;
-const nnetText = (name: string): string => readFileSync(`${DATA}/nnet/${name}`, 'utf8');
+const nnetText = (name: string): string => readFileSync(dataFile(`nnet/${name}`), 'utf8');
 const q = (s: string): Rational => Rational.parse(s)!;
 const strs = (xs: readonly Rational[]): string[] => xs.map(String);
 
@@ -102,7 +101,7 @@ test('all four .nnet files: sizes and layer sequence', (t) => {
     'fc_2-2-3.nnet': { input: 2, output: 3, hidden: [2], normalised: false },
     'mnist10x10.nnet': { input: 784, output: 10, hidden: Array(10).fill(10), normalised: false },
   };
-  t.deepEqual(readdirSync(`${DATA}/nnet`).sort(), Object.keys(expect).sort());
+  t.deepEqual(dataFiles('nnet'), Object.keys(expect).sort());
   for (const [name, e] of Object.entries(expect)) {
     const net = parseNnet(nnetText(name), name);
     t.deepEqual(net.inputShape, [e.input], name);
@@ -248,12 +247,12 @@ test('.nnet: a hand-written file with normalisation and comma-less line ends', (
 // VNN-LIB
 
 test('all VNN-LIB files: boxes parse, lo ≤ hi, sizes by benchmark; centres as a data set', (t) => {
-  const files = readdirSync(`${DATA}/vnnlib`).filter((f) => f.endsWith('.vnnlib'));
+  const files = dataFiles('vnnlib').filter((f) => f.endsWith('.vnnlib'));
   t.is(files.length, 11);
   const sizeOf = (f: string): number =>
     f.startsWith('mnist') ? 784 : f.startsWith('oval21_cifar') ? 3072 : 5;
   for (const f of files) {
-    const text = readFileSync(`${DATA}/vnnlib/${f}`, 'utf8');
+    const text = readFileSync(dataFile(`vnnlib/${f}`), 'utf8');
     const box = parseVnnlibBox(text, f);
     t.is(box.lower.length, sizeOf(f), f);
     t.is(box.upper.length, sizeOf(f), f);
@@ -264,13 +263,13 @@ test('all VNN-LIB files: boxes parse, lo ≤ hi, sizes by benchmark; centres as 
     // With the network's size the same box comes back.
     t.deepEqual(strs(parseVnnlibBox(text, f, sizeOf(f)).upper), strs(box.upper), f);
   }
-  const acas = parseVnnlibBox(readFileSync(`${DATA}/vnnlib/acasxu_prop_1.vnnlib`, 'utf8'), 'acas');
+  const acas = parseVnnlibBox(readFileSync(dataFile('vnnlib/acasxu_prop_1.vnnlib'), 'utf8'), 'acas');
   t.deepEqual(strs(acas.lower), ['3/5', '-1/2', '-1/2', '9/20', '-1/2']);
   t.deepEqual(strs(acas.upper), ['679857769/1000000000', '1/2', '1/2', '1/2', '-9/20']);
   t.deepEqual(strs(vnnlibCentre(acas)), ['1279857769/2000000000', '0', '0', '19/40', '-19/40']);
   const mnist = files.filter((f) => f.startsWith('mnist'));
   const d = vnnlibDataset(
-    mnist.map((f) => ({ text: readFileSync(`${DATA}/vnnlib/${f}`, 'utf8'), file: f })),
+    mnist.map((f) => ({ text: readFileSync(dataFile(`vnnlib/${f}`), 'utf8'), file: f })),
     784,
   );
   t.is(d.width, 784);

@@ -1,9 +1,10 @@
-// ONNX import: every shared model loads (or is refused with a located reason), and every loaded
-// network, evaluated exactly by `forward`, agrees with onnxruntime's float32 evaluation of the same
-// file. Small models built here with protobufjs cover the operators the shared files do not use.
-import { readdirSync, readFileSync } from 'node:fs';
+// ONNX import: every third-party model (test/fixtures/data, examples/) loads (or is refused with a
+// located reason), and every loaded network, evaluated exactly by `forward`, agrees with
+// onnxruntime's float32 evaluation of the same file. Small models built here with protobufjs
+// cover the operators those files do not use.
+import { readFileSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
-import * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-web';
 import { type ErrorCode, InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
@@ -11,9 +12,10 @@ import { forward } from '../src/network/evaluate.ts';
 import type { Conv2dLayer, Network, PermuteLayer, ScaleShiftLayer } from '../src/network/model.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
 import { onnxModelType } from '../src/network/onnx/schema.ts';
-import { SHARED_DATA } from './helpers/paths.ts';
+import { dataFile, dataFiles } from './helpers/paths.ts';
 
-const DATA = `${SHARED_DATA}/onnx`;
+// onnxruntime-web runs its wasm build in this process: one thread, no workers to leave behind.
+ort.env.wasm.numThreads = 1;
 const Model = onnxModelType();
 
 // ---------------------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ function refused(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The shared models. Each loadable file: input shape, input size, output size, layer types.
+// The third-party models. Each loadable file: input shape, input size, output size, layer types.
 
 interface Expected {
   inputShape: number[];
@@ -176,12 +178,25 @@ const REFUSED: Record<string, { node: string; message: RegExp }> = {
   },
 };
 
-const read = (name: string): Uint8Array => readFileSync(`${DATA}/${name}`);
+const read = (name: string): Uint8Array => readFileSync(dataFile(`onnx/${name}`));
 
-test('every shared ONNX file is listed here as loading or refused', (t) => {
+// onnxruntime-web's wasm build cannot fall back to a lenient merge when a file declares an output
+// shape its operator does not produce (onnxruntime-node only warned): for these files the float
+// reference runs on a copy without the declared output shapes; tropcert reads the file as it is.
+// (The original is not even tried: a failed session creation leaves the wasm instance unusable.)
+const DECLARED_SHAPE_DISAGREES = new Set(['layer-zoo/squeeze_with_axes.onnx', 'layer-zoo/unsqueeze.onnx']);
+
+/** The file with its graph outputs' declared shapes removed (onnxruntime infers them). */
+const withoutOutputShapes = (name: string): Uint8Array =>
+  edited(name, (m) => {
+    for (const o of m.graph.output as { type?: { tensor_type?: { shape?: unknown } } }[])
+      delete o.type?.tensor_type?.shape;
+  });
+
+test('every third-party ONNX file is listed here as loading or refused', (t) => {
   const files = [
-    ...readdirSync(DATA).filter((f) => f.endsWith('.onnx')),
-    ...readdirSync(`${DATA}/layer-zoo`).map((f) => `layer-zoo/${f}`),
+    ...dataFiles('onnx').filter((f) => f.endsWith('.onnx')),
+    ...dataFiles('onnx/layer-zoo').map((f) => `layer-zoo/${f}`),
   ].sort();
   t.deepEqual(files, [...Object.keys(LOADS), ...Object.keys(REFUSED)].sort());
 });
@@ -207,7 +222,8 @@ for (const [name, exp] of Object.entries(LOADS)) {
       t.regex(net.notes?.join('\n') ?? '', exp.note);
       return;
     }
-    const { relError, scale } = await crossCheck(bytes, net, exp.points ?? 4, 7);
+    const reference = DECLARED_SHAPE_DISAGREES.has(name) ? withoutOutputShapes(name) : bytes;
+    const { relError, scale } = await crossCheck(reference, net, exp.points ?? 4, 7);
     t.log(
       `max relative difference to onnxruntime: ${relError.toExponential(2)} (output scale ${scale.toPrecision(3)})`,
     );
@@ -644,7 +660,7 @@ test('a graph ending in ReLU after the last Gemm loads, with relu as its last la
 // ---------------------------------------------------------------------------------------------
 // Errors: each names the file and, where there is one, the node.
 
-/** Decodes a shared file into a plain object, lets `edit` change it, and encodes it again. */
+/** Decodes a third-party file into a plain object, lets `edit` change it, and encodes it again. */
 function edited(name: string, edit: (model: { graph: Record<string, unknown[]> }) => void): Uint8Array {
   const obj = Model.toObject(Model.decode(read(name)), { longs: Number }) as {
     graph: Record<string, unknown[]>;

@@ -11,10 +11,10 @@ import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
 import { parseNnet } from '../src/network/nnet.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
-import { REPO_ROOT, SHARED_DATA } from './helpers/paths.ts';
+import { dataFile, REPO_ROOT } from './helpers/paths.ts';
 
-const NNET = `${SHARED_DATA}/nnet/ACASXU_run2a_1_1_batch_2000.nnet`;
-const ONNX = `${SHARED_DATA}/onnx/ACASXU_run2a_1_1_batch_2000.onnx`;
+const NNET = dataFile('nnet/ACASXU_run2a_1_1_batch_2000.nnet');
+const ONNX = dataFile('onnx/ACASXU_run2a_1_1_batch_2000.onnx');
 
 /** Lines 7 and 8 of the header (after comments): means and ranges, inputs then the output. */
 function header(text: string): { mean: Rational[]; range: Rational[] } {
