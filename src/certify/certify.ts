@@ -110,7 +110,7 @@ export function certifyPoint(
     vacuous,
     region: verdict,
     strictRegion: verdict.status === 'certified' && vacuous.length === 0,
-    onBoundary: radius !== undefined && radius.isZero(),
+    onBoundary: radius?.isZero() === true,
     radius,
     radiusUnit: unit,
     tropicalMatch,

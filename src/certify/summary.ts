@@ -72,5 +72,5 @@ export function certifySummaryLine(points: readonly PointCertificate[]): string 
       `inscribed ball certified ${n((p) => p.insphere?.status === 'certified')},` +
         ` unresolved ${n((p) => p.insphere?.status === 'unresolved')}`,
     );
-  return `${points.length} points: ${parts.join('; ')}`;
+  return `${points.length} point${points.length === 1 ? '' : 's'}: ${parts.join('; ')}`;
 }
