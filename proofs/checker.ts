@@ -791,7 +791,7 @@ export function checkReport(
     if (radius === null ? p.radius !== null : p.radius === null || !p.radius.eq(radius))
       fail(i, 'radius', `the report says ${p.radius ?? 'null'}, the exact radius is ${radius ?? 'null'}`);
     if (p.onBoundary !== undefined) {
-      const boundary = radius !== null && radius.isZero();
+      const boundary = radius?.isZero() === true;
       if (p.onBoundary !== boundary)
         fail(
           i,
