@@ -1,6 +1,7 @@
 // The independent checker: re-verifies every certificate of a `tropcert-report` v1 or v2
-// (docs/FORMAT.md, REPORT; v2 adds vacuous constraints, proofs/VACUOUS.md) against the network and the data, in exact arithmetic, with its own
-// forward pass, forward-mode Jacobian and tropical-term propagation (proofs/README.md).
+// (docs/FORMAT.md, REPORT; v2 adds vacuous constraints, proofs/VACUOUS.md) against the network
+// and the data, in exact arithmetic, with its own forward pass, forward-mode Jacobian and
+// tropical-term propagation (proofs/README.md).
 //
 // It imports from the project only numbers (rational, bigint), the JSON reader, the error type,
 // the network and data TYPES and the network hash; its own network evaluation is in
