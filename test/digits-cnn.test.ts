@@ -5,7 +5,7 @@
 //  2. certify → check through the CLI with --domain box:0,1 and --scale 1/16: the checker accepts,
 //     blank patches give vacuous constraints (never an `empty` through them), every `empty` point
 //     lies on a boundary between pieces, and the console line has the REPORT's counts.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -139,4 +139,31 @@ test('certify → check on the CNN with --domain box:0,1: vacuous ties never mak
   const checked = await tropcert(dir, ['check', report, '--network', MODEL, ...data]);
   t.is(checked.status, 0, checked.stdout + checked.stderr);
   t.is(checked.stdout, `OK: 60 points, every certificate in ${report} holds\n`);
+
+  // A non-vacuous constraint claimed vacuous (a genuine pool tie, or unit 0 of the first ReLU
+  // layer when not vacuous): `check` names the point and the field, exit 1.
+  const i = points.findIndex((p) =>
+    p.ties.some((e: Doc) => 'choice' in e && !p.vacuous.some((v: Doc) => key(v) === key(e))),
+  );
+  t.true(i >= 0, 'a point with a genuine pool tie');
+  const tie = points[i].ties.find(
+    (e: Doc) => 'choice' in e && !points[i].vacuous.some((v: Doc) => key(v) === key(e)),
+  );
+  const altered = structuredClone(doc);
+  const claimed = { layer: tie.layer, unit: tie.unit, against: tie.against };
+  altered.points[i].vacuous = [...altered.points[i].vacuous, claimed].sort((a: Doc, b: Doc) => {
+    const [x, y] = [a, b].map((e) => [e.layer, e.unit, e.against ?? -1]);
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
+  const bad = path.join(dir, 'altered.json');
+  writeFileSync(bad, JSON.stringify(altered));
+  const refused = await tropcert(dir, ['check', bad, '--network', MODEL, ...data]);
+  t.is(refused.status, 1, refused.stderr);
+  t.regex(
+    refused.stdout,
+    new RegExp(
+      `^FAIL point ${points[i].index}: vacuous: entry \\d+ \\(layer ${tie.layer}, unit ${tie.unit}, against ${tie.against}\\) is not identically zero on the region$`,
+      'm',
+    ),
+  );
 });
