@@ -9,6 +9,7 @@ import {
   summaryJson,
   termsJson,
 } from '../src/certify/report.ts';
+import { certifySummaryLine } from '../src/certify/summary.ts';
 import type { Domain } from '../src/certify/types.ts';
 import { parseVnnlibBox } from '../src/data/vnnlib.ts';
 import { InputError } from '../src/errors.ts';
@@ -130,7 +131,7 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
     const summary = summaryJson(certs, ctx);
     out.write(`\n],\n"summary":${JSON.stringify(summary)}}\n`);
     await out.commit();
-    p.err(`certified ${data.inputs.length} points: ${JSON.stringify(summary)}; wrote ${args.out}`);
+    p.err(`${certifySummaryLine(certs)}; wrote ${args.out}`);
   } catch (e) {
     out.abort();
     throw e;

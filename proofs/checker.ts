@@ -1,6 +1,7 @@
-// The independent checker: re-verifies every certificate of a `tropcert-report` v1
-// (docs/FORMAT.md, REPORT) against the network and the data, in exact arithmetic, with its own
-// forward pass, forward-mode Jacobian and tropical-term propagation (proofs/README.md).
+// The independent checker: re-verifies every certificate of a `tropcert-report` v1 or v2
+// (docs/FORMAT.md, REPORT; v2 adds vacuous constraints, proofs/VACUOUS.md) against the network
+// and the data, in exact arithmetic, with its own forward pass, forward-mode Jacobian and
+// tropical-term propagation (proofs/README.md).
 //
 // It imports from the project only numbers (rational, bigint), the JSON reader, the error type,
 // the network and data TYPES and the network hash; its own network evaluation is in
@@ -103,6 +104,10 @@ type InsphereClaim =
 type TieClaim = string;
 
 interface PointClaim {
+  /** Version 2: constraints claimed identically zero on the region (exempt from strictness). */
+  readonly vacuous: readonly UnitRef[];
+  readonly strictRegion?: boolean;
+  readonly onBoundary?: boolean;
   readonly index: number;
   readonly label: number | null;
   readonly prediction: number;
@@ -126,6 +131,7 @@ interface Counts {
 }
 
 interface ReportClaim {
+  readonly version: 1 | 2;
   readonly networkSha256: string;
   readonly dataSha256: string;
   /** Per-coordinate bounds of the input box. */
@@ -143,6 +149,11 @@ interface ReportClaim {
     readonly region: Counts;
     readonly tropicalMatch?: Counts;
     readonly insphere?: Counts;
+    /** Version 2. */
+    readonly vacuousPoints?: number;
+    readonly strictRegion?: number;
+    readonly onBoundary?: number;
+    readonly radiusPositive?: number;
   };
 }
 
@@ -257,8 +268,9 @@ function readReport(text: string, file: string): ReportClaim {
   if (format.kind !== 'string' || format.value !== FORMAT)
     rd.fail('format', format, 'format', `${describeJson(format)}, expected "${FORMAT}"`);
   const version = rd.get(root, 'version', '');
-  if (version.kind !== 'number' || version.text !== '1')
-    rd.fail('format', version, 'version', `${describeJson(version)}, expected 1`);
+  if (version.kind !== 'number' || (version.text !== '1' && version.text !== '2'))
+    rd.fail('format', version, 'version', `${describeJson(version)}, expected 1 or 2`);
+  const v2 = version.text === '2';
   rd.entries(rd.get(root, 'tool', ''), 'tool');
   const networkSha256 = rd.string(rd.get(rd.get(root, 'network', ''), 'sha256', 'network'), 'network.sha256');
   const dataV = rd.get(root, 'data', '');
@@ -308,7 +320,7 @@ function readReport(text: string, file: string): ReportClaim {
 
   const points = rd
     .array(rd.get(root, 'points', ''), 'points')
-    .map((p, n) => readPoint(rd, p, `points[${n}]`, terms !== null, insphere));
+    .map((p, n) => readPoint(rd, p, `points[${n}]`, terms !== null, insphere, v2));
 
   const sv = rd.get(root, 'summary', '');
   const counts = (key: string, statuses: readonly string[]): Counts => {
@@ -323,8 +335,26 @@ function readReport(text: string, file: string): ReportClaim {
     region: counts('region', ['certified', 'empty', 'unresolved']),
     tropicalMatch: terms ? counts('tropicalMatch', ['certified', 'refuted', 'unresolved']) : undefined,
     insphere: insphere ? counts('insphere', ['certified', 'unresolved']) : undefined,
+    ...(v2
+      ? Object.fromEntries(
+          ['vacuousPoints', 'strictRegion', 'onBoundary', 'radiusPositive'].map((k) => [
+            k,
+            rd.natural(rd.get(sv, k, 'summary'), `summary.${k}`),
+          ]),
+        )
+      : {}),
   };
-  return { networkSha256, dataSha256, domain, insphere, tieRule, terms, points, summary };
+  return {
+    version: v2 ? 2 : 1,
+    networkSha256,
+    dataSha256,
+    domain,
+    insphere,
+    tieRule,
+    terms,
+    points,
+    summary,
+  };
 }
 
 function readPoint(
@@ -333,14 +363,32 @@ function readPoint(
   at: string,
   withTerms: boolean,
   withInsphere: boolean,
+  v2: boolean,
 ): PointClaim {
   const f = (key: string) => rd.get(p, key, at);
+  // Version 2: `vacuous` records, strictRegion, onBoundary; ReLU ties carry no `side`.
+  const ref = (t: JsonValue, tAt: string): UnitRef => ({
+    layer: rd.natural(rd.get(t, 'layer', tAt), `${tAt}.layer`),
+    unit: rd.natural(rd.get(t, 'unit', tAt), `${tAt}.unit`),
+    ...(rd.has(t, 'against', tAt)
+      ? { against: rd.natural(rd.get(t, 'against', tAt), `${tAt}.against`) }
+      : {}),
+  });
+  const vacuous = v2
+    ? rd.array(f('vacuous'), `${at}.vacuous`).map((t, i) => ref(t, `${at}.vacuous[${i}]`))
+    : [];
+  const strictRegion = v2 ? rd.bool(f('strictRegion'), `${at}.strictRegion`) : undefined;
+  const onBoundary = v2 ? rd.bool(f('onBoundary'), `${at}.onBoundary`) : undefined;
   const ties = rd.array(f('ties'), `${at}.ties`).map((t, i): TieClaim => {
     const tAt = `${at}.ties[${i}]`;
     const int = (key: string) => rd.natural(rd.get(t, key, tAt), `${tAt}.${key}`);
     const head = `${int('layer')}:${int('unit')}`;
     if (rd.has(t, 'against', tAt) || rd.has(t, 'choice', tAt))
       return `${head}:${int('choice')}=${int('against')}`;
+    if (v2) {
+      if (rd.has(t, 'side', tAt)) rd.fail('format', t, `${tAt}.side`, 'unexpected "side" (version 2)');
+      return `${head}:inactive`;
+    }
     return `${head}:${rd.string(rd.get(t, 'side', tAt), `${tAt}.side`)}`;
   });
   const rv = f('region');
@@ -393,6 +441,9 @@ function readPoint(
             : {}),
         };
   const point: PointClaim = {
+    vacuous,
+    strictRegion,
+    onBoundary,
     index: rd.natural(f('index'), `${at}.index`),
     label: rd.naturalOrNull(f('label'), `${at}.label`),
     prediction: rd.natural(f('prediction'), `${at}.prediction`),
@@ -553,6 +604,8 @@ export function checkReport(
   const d = info.d;
   const failures: CheckFailure[] = [];
   let checked = 0;
+  /** Points whose exact radius (the checker's own) is positive: summary.radiusPositive (v2). */
+  let radiusPositive = 0;
   const fail = (index: number | null, certificate: string, detail: string) =>
     failures.push({
       index,
@@ -661,6 +714,7 @@ export function checkReport(
     let after = p.radiusUnit?.layer ?? -1;
     if (p.region.status === 'empty')
       for (const e of p.region.farkas) if (e.kind !== 'domain') after = Math.max(after, e.layer);
+    for (const v of p.vacuous) after = Math.max(after, v.layer);
     const hint =
       p.radius !== null && p.insphere?.status !== 'certified' ? { after, radius: p.radius } : undefined;
     let region = regionForms(info, fw, options.engine, hint);
@@ -705,21 +759,47 @@ export function checkReport(
     for (const q of region.pools)
       selfCheck(q.g, q.pool.win.input, q.h, `the input of pool layer ${q.pool.layer}, input`);
 
+    // Vacuous constraints (v2): each must be identically zero by the checker's own forms.
+    const vacuous = new Set<string>();
+    if (p.vacuous.length > 0) {
+      const detail = checkVacuous(region, p.vacuous, vacuous);
+      if (detail) fail(i, 'vacuous', detail);
+    }
+
     // Region.
     if (p.region.status === 'certified') {
       checked++;
-      const detail = checkWitness(info, fw, p.region.witness, report.domain);
+      const detail = checkWitness(info, fw, p.region.witness, report.domain, vacuous);
       if (detail) fail(i, 'region witness', detail);
     } else if (p.region.status === 'empty') {
       checked++;
-      const detail = checkFarkas(info, region, p.region.farkas, report.domain);
+      const detail = checkFarkas(info, region, p.region.farkas, report.domain, report.version === 2);
       if (detail) fail(i, 'region farkas', detail);
+    }
+    if (p.strictRegion !== undefined) {
+      const strict = p.region.status === 'certified' && p.vacuous.length === 0;
+      if (p.strictRegion !== strict)
+        fail(
+          i,
+          'strictRegion',
+          `the report says ${p.strictRegion}, the region status and vacuous list give ${strict}`,
+        );
     }
 
     checked++;
     const radius = best === undefined ? null : rat(best.num, best.den);
+    if (radius !== null && radius.sign() > 0) radiusPositive++;
     if (radius === null ? p.radius !== null : p.radius === null || !p.radius.eq(radius))
       fail(i, 'radius', `the report says ${p.radius ?? 'null'}, the exact radius is ${radius ?? 'null'}`);
+    if (p.onBoundary !== undefined) {
+      const boundary = radius?.isZero() === true;
+      if (p.onBoundary !== boundary)
+        fail(
+          i,
+          'onBoundary',
+          `the report says ${p.onBoundary}, the exact radius ${radius ?? 'null'} gives ${boundary}`,
+        );
+    }
     if (radius === null) {
       if (p.radiusUnit !== null) fail(i, 'radius', 'radiusUnit is given but no unit bounds the radius');
     } else if (p.radiusUnit === null) fail(i, 'radius', 'radiusUnit is null but a unit bounds the radius');
@@ -790,6 +870,17 @@ export function checkReport(
     s.insphere,
     tally(['certified', 'unresolved'], (p) => p.insphere?.status),
   );
+  if (report.version === 2) {
+    // The per-point fields these count were each checked above (radii: the exact ones).
+    const v2counts: [string, number | undefined, number][] = [
+      ['vacuousPoints', s.vacuousPoints, report.points.filter((p) => p.vacuous.length > 0).length],
+      ['strictRegion', s.strictRegion, report.points.filter((p) => p.strictRegion).length],
+      ['onBoundary', s.onBoundary, report.points.filter((p) => p.onBoundary).length],
+      ['radiusPositive', s.radiusPositive, radiusPositive],
+    ];
+    for (const [key, claimed, n] of v2counts)
+      if (claimed !== n) fail(null, 'summary', `${key} is ${claimed}, the points have ${n}`);
+  }
 
   return { points: report.points.length, checked, failures };
 }
@@ -803,6 +894,7 @@ function checkWitness(
   fx: Forward,
   witness: readonly Rational[],
   domain: ReportClaim['domain'],
+  vacuous: ReadonlySet<string>,
 ): string | undefined {
   if (witness.length !== info.d) return `the witness has ${witness.length} coordinates, expected ${info.d}`;
   if (domain) {
@@ -820,6 +912,8 @@ function checkWitness(
     const zw = fw.pre[n].nums;
     for (let k = 0; k < zw.length; k++) {
       const active = zx[k] > 0n;
+      // A verified vacuous unit is 0 wherever the other constraints hold (proofs/VACUOUS.md).
+      if (vacuous.has(vacuousKey(layer, k))) continue;
       if (!(active ? zw[k] > 0n : zw[k] < 0n))
         return `unit ${k} of layer ${layer} is not strictly ${active ? 'active' : 'inactive'} at the witness`;
     }
@@ -829,10 +923,64 @@ function checkWitness(
     const want = fx.choice[n];
     const hw = fw.poolIn[n].nums;
     for (let o = 0; o < pool.size; o++) {
-      const { choice, tied } = poolChoice(pool.win, o, hw);
-      if (choice !== want[o] || tied.length > 0)
-        return `the maximum of window ${o} of layer ${pool.layer} is not uniquely at input ${want[o]} at the witness`;
+      if (vacuous.size === 0) {
+        const { choice, tied } = poolChoice(pool.win, o, hw);
+        if (choice !== want[o] || tied.length > 0)
+          return `the maximum of window ${o} of layer ${pool.layer} is not uniquely at input ${want[o]} at the witness`;
+        continue;
+      }
+      // With vacuous comparisons: h_k*(w) > h_j(w) for every other input j not listed as vacuous.
+      const k = want[o];
+      for (let t = pool.win.start[o]; t < pool.win.start[o + 1]; t++) {
+        const j = pool.win.input[t];
+        if (j === k || vacuous.has(vacuousKey(pool.layer, o, j))) continue;
+        if (!(hw[k] > hw[j]))
+          return `input ${j} of window ${o} of layer ${pool.layer} is not strictly below the chosen input ${k} at the witness`;
+      }
     }
+  }
+  return undefined;
+}
+
+const vacuousKey = (layer: number, unit: number, against?: number) =>
+  against === undefined ? `u${layer}:${unit}` : `p${layer}:${unit}:${against}`;
+
+/**
+ * Every listed vacuous constraint, by the checker's own forms, is identically zero on the region:
+ * a unit with g_k = 0 and c_k = 0, or a comparison of window o with g_k* − g_j = 0 and
+ * c_k* − c_j = 0 (j another input of the window). Listed once each, in (layer, unit, against)
+ * order. Fills `keys` with the accepted entries.
+ */
+function checkVacuous(region: RegionForms, list: readonly UnitRef[], keys: Set<string>): string | undefined {
+  const actOf = new Map<number, ActForms>(region.acts.map((u) => [u.act.layer, u]));
+  const poolOf = new Map<number, PoolForms>(region.pools.map((q) => [q.pool.layer, q]));
+  const order = (r: UnitRef) => [r.layer, r.unit, r.against ?? -1];
+  for (const [n, e] of list.entries()) {
+    if (n > 0) {
+      const [a, b] = [order(list[n - 1]), order(e)];
+      if (!(a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])))))
+        return `entry ${n} ${refName(e)} is not after entry ${n - 1} in (layer, unit, against) order`;
+    }
+    let row: Row | undefined;
+    if (e.against === undefined) {
+      const u = actOf.get(e.layer);
+      if (u === undefined || e.unit >= u.act.size)
+        return `entry ${n} ${refName(e)} is not an activation unit`;
+      row = u.g.rows[e.unit];
+    } else {
+      const q = poolOf.get(e.layer);
+      if (
+        q === undefined ||
+        e.unit >= q.pool.size ||
+        e.against === q.choice[e.unit] ||
+        !inWindow(q, e.unit, e.against)
+      )
+        return `entry ${n} ${refName(e)} is not a comparison in a max-pool window`;
+      row = combineRows(q.g.rows[q.choice[e.unit]], 1n, q.g.rows[e.against], -1n);
+    }
+    if (row.c !== 0n || rowL1(row) !== 0n)
+      return `entry ${n} ${refName(e)} is not identically zero on the region`;
+    keys.add(vacuousKey(e.layer, e.unit, e.against));
   }
   return undefined;
 }
@@ -847,6 +995,7 @@ function checkFarkas(
   region: RegionForms,
   farkas: readonly FarkasClaim[],
   domain: ReportClaim['domain'],
+  v2 = false,
 ): string | undefined {
   const d = info.d;
   if (farkas.length === 0) return 'no multipliers';
@@ -901,6 +1050,8 @@ function checkFarkas(
       den = bound.den;
       row = { idx: Int32Array.of(e.input), val: [e.bound === 'lower' ? den : -den], c: bound.num };
     }
+    // v2: an identically zero constraint is vacuous, exempt from strictness: never a Farkas entry.
+    if (v2 && row.c === 0n && rowL1(row) === 0n) return `entry ${n}: ${name} is vacuous (identically zero)`;
     // sum += λ · row / den
     const { den: nd, fa, fb } = common(sumDen, e.lambda.den * den);
     if (fa !== 1n) for (let k = 0; k <= d; k++) sum[k] *= fa;

@@ -87,7 +87,11 @@ test('certify writes a REPORT that check accepts; an altered radius fails with e
   t.deepEqual(doc.summary, {
     points: 4,
     pointsWithTies: 1,
+    vacuousPoints: 0,
     region: { certified: 4, empty: 0, unresolved: 0 },
+    strictRegion: 4,
+    onBoundary: 1,
+    radiusPositive: 3,
     tropicalMatch: { certified: 4, refuted: 0, unresolved: 0 },
     // Without --domain only the tied point's region [y0, y1 < 0, y0 + y1 > −1] is bounded.
     insphere: { certified: 1, unresolved: 3 },
@@ -109,7 +113,14 @@ test('certify writes a REPORT that check accepts; an altered radius fails with e
   );
   t.is(doc.options.solver, 'glpk');
   t.is(doc.options.terms.file, 'terms.jsonl');
-  t.regex(run.stderr, /^certified 4 points: \{.*\}; wrote report\.json\n$/);
+  // The console names every count of the summary; decimals ≈ from the exact radii 1, 1, 1/4.
+  t.is(
+    run.stderr,
+    '4 points: region certified 4 (strict activation region 4), empty 0, unresolved 0; ' +
+      'radius > 0 at 3 (median ≈ 1.0e+0, min ≈ 2.5e-1), on a boundary between pieces at 1; ' +
+      'vacuous constraints at 0; tropical match certified 4, refuted 0, unresolved 0; ' +
+      'inscribed ball certified 1, unresolved 3; wrote report.json\n',
+  );
 
   // Alter one radius (point 0: 1 → 1/2) and write a malformed report.
   doc.points[0].radius = '1/2';

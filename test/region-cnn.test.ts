@@ -268,6 +268,32 @@ function samePattern(
   return '';
 }
 
+/**
+ * Every unit strictly on x's side and every window's chosen input strictly above the others at y,
+ * except the vacuous constraints `vac` (keys `layer:unit:against`, −1 for a unit).
+ */
+function strictBut(net: Network, region: Region, y: ScaledVector, vac: ReadonlySet<string>): string {
+  const fy = forward(net, y);
+  for (const l of region.layers) {
+    const z = fy.preactivations.get(l.layer)!;
+    for (let k = 0; k < l.active.length; k++) {
+      if (vac.has(`${l.layer}:${k}:-1`)) continue;
+      const s = l.active[k] ? z.nums[k] : -z.nums[k];
+      if (s <= 0n) return `layer ${l.layer} unit ${k} (z = ${Rational.of(z.nums[k], z.den)})`;
+    }
+  }
+  for (const p of region.pools) {
+    const h = poolInput(net, fy, y, p.layer);
+    for (let o = 0; o < p.choice.length; o++) {
+      const k = p.choice[o];
+      for (const j of p.windows[o])
+        if (j !== k && !vac.has(`${p.layer}:${o}:${j}`) && !(h.nums[k] > h.nums[j]))
+          return `max-pool layer ${p.layer} window ${o} input ${j}`;
+    }
+  }
+  return '';
+}
+
 /** y = x + t·v exactly. */
 function along(x: ScaledVector, v: readonly Rational[], t: Rational): ScaledVector {
   return scaledFromRationals(rationals(x).map((xi, i) => xi.add(t.mul(v[i]))));
@@ -336,9 +362,33 @@ function verifyVerdict(
     check(v.status === 'certified', () => `no tie, but the region is ${v.status}`);
     check(v.status === 'certified' && show(v.witness) === show(xr), () => 'no tie: the witness is x itself');
   }
+  // Every listed vacuous constraint is identically zero by the forms (g = 0, c = 0).
+  const vac = new Set(cert.vacuous.map((e) => `${e.layer}:${e.unit}:${e.against ?? -1}`));
+  for (const e of cert.vacuous) {
+    if (e.against === undefined) {
+      const l = region.layers.find((q) => q.layer === e.layer)!;
+      check(
+        l.forms.offset.nums[e.unit] === 0n &&
+          denseRow(l.forms, e.unit, region.inputSize).every((g) => g.isZero()),
+        () => `vacuous unit ${e.unit} of layer ${e.layer} is not identically zero`,
+      );
+    } else {
+      const p = region.pools.find((q) => q.layer === e.layer)!;
+      const k = p.choice[e.unit];
+      const gk = denseRow(p.forms, k, region.inputSize);
+      const gj = denseRow(p.forms, e.against, region.inputSize);
+      check(
+        p.forms.offset.nums[k] === p.forms.offset.nums[e.against] && gk.every((g, i) => g.eq(gj[i])),
+        () => `vacuous comparison ${JSON.stringify(e)} is not identically zero`,
+      );
+    }
+  }
   if (v.status === 'certified') {
     const w = scaledFromRationals(v.witness);
-    const bad = samePattern(region.forward, forward(net, w), net, w, true);
+    const bad =
+      vac.size === 0
+        ? samePattern(region.forward, forward(net, w), net, w, true)
+        : strictBut(net, region, w, vac);
     check(bad === '', () => `witness ${show(v.witness)} is not strictly inside: ${bad}`);
     if (domain)
       check(
@@ -579,7 +629,7 @@ test('pool ties: windows (y0, y1) and (y1, y0) tied at 0 demand y0 > y1 and y1 >
   });
 });
 
-test('pool ties: a 2×2 window over zero inputs → certified with a witness w whose maximum is unique and first; a window of identical forms → empty with λ = 1', async (t) => {
+test('pool ties: a 2×2 window over zero inputs → certified with a witness w whose maximum is unique and first; a window of identical forms → vacuous, x is the witness', async (t) => {
   const ors = await oracles;
   const net = parseNativeNetwork(
     JSON.stringify({
@@ -622,10 +672,12 @@ test('pool ties: a 2×2 window over zero inputs → certified with a witness w w
     'same.json',
   );
   const c2 = certifyPoint(same, 0, scaledFromRationals([R(3, 7)]), null, { insphere: false }, ors);
-  t.deepEqual((pointJson(c2) as Record<string, unknown>).region, {
-    status: 'empty',
-    farkas: [{ layer: 2, unit: 0, against: 1, lambda: '1' }],
-  });
+  const j2 = pointJson(c2) as Record<string, unknown>;
+  t.deepEqual(j2.region, { status: 'certified', witness: ['3/7'] });
+  t.deepEqual(j2.vacuous, [{ layer: 2, unit: 0, against: 1 }]);
+  t.deepEqual(j2.ties, [{ layer: 2, unit: 0, choice: 0, against: 1 }]);
+  t.is(j2.strictRegion, false);
+  t.is(j2.onBoundary, false);
   t.is(c2.radius, undefined, 'no constraint with g ≠ 0');
 });
 

@@ -7,6 +7,7 @@ import { finitePrefix, type LpOracle, type LpRow } from '../lp/oracle.ts';
 import { ratioEstimate } from '../region/forms.ts';
 import {
   constraintL1,
+  isVacuous,
   type Region,
   type RegionRef,
   regionConstraints,
@@ -16,7 +17,10 @@ import {
 import type { Domain, InsphereVerdict, RadiusRef } from './types.ts';
 
 export interface RadiusResult {
-  /** r = min |h(x)| / ‖g‖₁ over constraints with g ≠ 0; undefined when none bounds it. */
+  /**
+   * r = min |h(x)| / ‖g‖₁ over constraints with g ≠ 0 (vacuous constraints, g = 0 and c = 0,
+   * never count); undefined when none bounds it.
+   */
   readonly radius: Rational | undefined;
   /** The constraint attaining the minimum (the first in region order): a unit, or a pool comparison. */
   readonly unit?: RadiusRef;
@@ -32,8 +36,9 @@ function radiusRef(ref: RegionRef): RadiusRef {
  * The exact certified radius: on ‖y − x‖∞ < r, |g·(y − x)| ≤ ‖g‖₁‖y − x‖∞ < |h(x)| for every
  * constraint h = σ_k z_k or h_{k*} − h_j, so none changes side (layer by layer, since each
  * layer's forms are valid while the earlier constraints hold) and the network equals its
- * affine piece. Constraints with g = 0 are constant on the region and never bound it; a tie
- * with g ≠ 0 gives r = 0.
+ * affine piece. Constraints with g = 0 are constant on the region and never bound it (a
+ * vacuous one, c = 0 too, cannot change the function: proofs/VACUOUS.md); a tie with g ≠ 0 (x on
+ * a boundary between different affine pieces) gives r = 0.
  */
 export function certifiedRadius(region: Region): RadiusResult {
   let best: Rational | undefined;
@@ -66,7 +71,8 @@ export function inscribedRadiusAt(
     const slack = slackAt(con, cs);
     const norm = constraintL1(con);
     if (norm.isZero()) {
-      if (slack.sign() <= 0) take(Rational.ZERO);
+      // g = 0: constant on the region. A vacuous one (c = 0) bounds nothing (proofs/VACUOUS.md).
+      if (slack.sign() < 0 || (slack.isZero() && !isVacuous(con))) take(Rational.ZERO);
       continue;
     }
     take(slack.div(norm));

@@ -10,7 +10,7 @@ import { type ExtractionPlan, extractPoint } from '../tropical/extract.ts';
 import type { TropicalFunction } from '../tropical/function.ts';
 import type { GroupBy } from '../tropical/terms.ts';
 import { certifiedRadius, certifyInsphere } from './balls.ts';
-import { certifyRegion } from './region.ts';
+import { certifyRegion, vacuousConstraints } from './region.ts';
 import { certifyTropicalMatch } from './tropical-match.ts';
 import type {
   Domain,
@@ -42,7 +42,16 @@ export interface PointCertificate {
   readonly ties: readonly Tie[];
   /** Max-pool windows whose maximum is attained again at `against` (one entry per such position). */
   readonly poolTies: readonly PoolTie[];
+  /**
+   * Constraints whose form on the region is identically zero (g = 0, c = 0), sorted by
+   * (layer, unit, against): exempt from strictness, never Farkas entries nor the radius unit.
+   */
+  readonly vacuous: readonly RadiusRef[];
   readonly region: RegionVerdict;
+  /** x's strict activation region (vacuous constraints strict too) is full-dimensional: certified and no vacuous constraint. */
+  readonly strictRegion: boolean;
+  /** The radius is 0: x lies on a boundary between different affine pieces (a non-vacuous tie). */
+  readonly onBoundary: boolean;
   /** Exact ℓ∞ radius ("0" on a boundary); undefined when no constraint bounds it (affine everywhere). */
   readonly radius: Rational | undefined;
   readonly radiusUnit?: RadiusRef;
@@ -75,6 +84,7 @@ export function certifyPoint(
   const fw = region.forward;
   const prediction = argmaxScaled(fw.logits);
   const verdict = certifyRegion(net, region, x, options.domain, oracles);
+  const vacuous = vacuousConstraints(region);
   const { radius, unit } = certifiedRadius(region);
   let tropicalMatch: TropicalMatchVerdict | undefined;
   if (options.tropical) {
@@ -97,7 +107,10 @@ export function certifyPoint(
     pattern: patternId(fw.active, fw.poolChoice),
     ties: fw.ties,
     poolTies: poolTiesOf(fw),
+    vacuous,
     region: verdict,
+    strictRegion: verdict.status === 'certified' && vacuous.length === 0,
+    onBoundary: radius?.isZero() === true,
     radius,
     radiusUnit: unit,
     tropicalMatch,

@@ -6,16 +6,22 @@
 // as a_k·(y − x) ≥ 0 (a_k = σ_k g_k for a tied unit, g_{k*} − g_j for a tied max-pool position j,
 // ±e_i for a box face through x), the strict system is feasible iff some direction d has
 // a_k·d > 0 for every tight k (Gordan), and then w = x + δd is a witness for small enough δ > 0.
+//
+// Vacuous constraints (form identically zero on the region: g = 0 and c = 0) are left out of the
+// strict system, the Farkas system and the witness check: on the set where every other
+// constraint is strict the network still equals x's affine piece (proofs/VACUOUS.md), so the
+// region certified is the linear region users mean. A point whose only ties are vacuous (and
+// that lies strictly inside the box) is its own witness.
 
 import { solveExact } from '../exact/linsolve.ts';
 import { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../exact/scaled.ts';
 import { finitePrefix, type LinearProgram, type LpOracle } from '../lp/oracle.ts';
 import { forward } from '../network/evaluate.ts';
-import type { Network } from '../network/model.ts';
-import { ratioEstimate } from '../region/forms.ts';
-import { type Region, regionConstraints, rowDot } from '../region/region.ts';
-import type { ConstraintRef, Domain, FarkasEntry, RegionVerdict } from './types.ts';
+import { layerInput, type Network } from '../network/model.ts';
+import { ratioEstimate, rowDiff, rowL1 } from '../region/forms.ts';
+import { isVacuous, type Region, regionConstraints, rowDot } from '../region/region.ts';
+import type { ConstraintRef, Domain, FarkasEntry, RadiusRef, RegionVerdict } from './types.ts';
 
 /**
  * A constraint tight at x, a·y + b ≥ 0 with a(x) + b = 0: `a` is sparse, `nums[e] / den` at
@@ -29,10 +35,29 @@ interface Tight {
   readonly b: Rational;
 }
 
+/**
+ * The region's vacuous constraints (g = 0 and c = 0 on the region), sorted by (layer, unit,
+ * against): a unit as `{layer, unit}`, a pool comparison as `{layer, unit, against}`.
+ */
+export function vacuousConstraints(region: Region): RadiusRef[] {
+  const out: RadiusRef[] = [];
+  for (const c of regionConstraints(region)) {
+    // A vacuous constraint is tight at x (its value is c = 0): the cheap test first.
+    if (!c.value.isZero() || !isVacuous(c)) continue;
+    out.push(
+      c.ref.kind === 'unit'
+        ? { layer: c.ref.layer, unit: c.ref.unit }
+        : { layer: c.ref.layer, unit: c.ref.unit, against: c.ref.against },
+    );
+  }
+  return out.sort((a, b) => a.layer - b.layer || a.unit - b.unit || (a.against ?? -1) - (b.against ?? -1));
+}
+
+/** The non-vacuous constraints tight at x, and the box faces through x. */
 function tightConstraints(region: Region, x: readonly Rational[], domain: Domain | undefined): Tight[] {
   const out: Tight[] = [];
   for (const c of regionConstraints(region)) {
-    if (!c.value.isZero()) continue;
+    if (!c.value.isZero() || isVacuous(c)) continue;
     out.push({
       ref: c.ref,
       idx: c.row.idx,
@@ -65,8 +90,10 @@ function tightConstraints(region: Region, x: readonly Rational[], domain: Domain
 }
 
 /**
- * Does the exact forward pass at w take every unit strictly on the side σ chosen at x, make
- * every max-pool window's maximum unique and at x's position, and stay inside the open box?
+ * Does the exact forward pass at w take every non-vacuous unit strictly on the side σ chosen at
+ * x, put every non-vacuous comparison of every max-pool window strictly in favour of x's choice,
+ * and stay inside the open box? Vacuous constraints are exempt (their value is 0 at w anyway).
+ * By induction over the layers the forward values at w then equal the region's forms at w.
  */
 export function isStrictWitness(
   net: Network,
@@ -75,18 +102,31 @@ export function isStrictWitness(
   domain: Domain | undefined,
 ): boolean {
   if (domain && !w.every((v, i) => domain.lower[i].lt(v) && v.lt(domain.upper[i]))) return false;
-  const fw = forward(net, scaledFromRationals(w));
+  const ws = scaledFromRationals(w);
+  const fw = forward(net, ws);
   for (const l of region.layers) {
     const z = fw.preactivations.get(l.layer)!;
     for (let k = 0; k < z.nums.length; k++) {
       const v = z.nums[k];
-      if (v === 0n || v > 0n !== l.active[k]) return false;
+      if (v !== 0n) {
+        if (v > 0n !== l.active[k]) return false;
+      } else if (l.forms.offset.nums[k] !== 0n || rowL1(l.forms.rows[k]) !== 0n) return false;
     }
   }
-  if (fw.poolTies.length > 0) return false;
   for (const p of region.pools) {
-    const choice = fw.poolChoice.get(p.layer)!;
-    for (let o = 0; o < p.choice.length; o++) if (choice[o] !== p.choice[o]) return false;
+    const from = layerInput(net.layers, p.layer);
+    const h = from < 0 ? ws : fw.outputs[from];
+    const f = p.forms;
+    for (let o = 0; o < p.choice.length; o++) {
+      const k = p.choice[o];
+      for (const j of p.windows[o]) {
+        if (j === k || h.nums[k] > h.nums[j]) continue;
+        if (h.nums[k] < h.nums[j]) return false;
+        // Equal at w: allowed only for a vacuous comparison (identical forms h_{k*} ≡ h_j).
+        if (f.offset.nums[k] !== f.offset.nums[j] || rowL1(rowDiff(f.rows[k], f.rows[j])) !== 0n)
+          return false;
+      }
+    }
   }
   return true;
 }
@@ -182,10 +222,9 @@ export function certifyRegion(
   if (domain && !xr.every((v, i) => domain.lower[i].le(v) && v.le(domain.upper[i])))
     return { status: 'unresolved', reason: 'the point lies outside the domain box' };
   const rows = tightConstraints(region, xr, domain);
+  // No tight constraint but vacuous ones (and x strictly inside the box): x is its own witness.
   if (rows.length === 0) return { status: 'certified', witness: xr };
-  // A tight constraint with a = 0 (a unit or a pool comparison constant 0 on the region) can never be strict.
-  const zero = rows.findIndex((r) => r.nums.length === 0);
-  if (zero >= 0) return { status: 'empty', farkas: [{ ref: rows[zero].ref, lambda: Rational.ONE }] };
+  // A tight non-vacuous row has a ≠ 0 (a = 0 and tight means b = 0 too, i.e. vacuous).
   const reasons: string[] = [];
   for (const oracle of oracles) {
     const ans = oracle.solve(slackLp(rows, xr.length));

@@ -1,4 +1,4 @@
-// The REPORT document `tropcert-report` v1 (docs/FORMAT.md): every number an exact string,
+// The REPORT document `tropcert-report` v2 (docs/FORMAT.md): every number an exact string,
 // self-contained enough for proofs/checker.ts to re-verify it against the network and data.
 import { Rational } from '../exact/rational.ts';
 import { scaledToRationals } from '../exact/scaled.ts';
@@ -39,19 +39,25 @@ function farkasJson(e: FarkasEntry): object {
 }
 
 /**
- * The point's `ties`: ReLU/leaky entries `{layer, unit, side}` and max-pool entries
- * `{layer, unit, choice, against}`, in layer order (within a layer, as the forward pass met them).
+ * The point's `ties`, every one once, sorted by (layer, unit, against): ReLU/leaky entries
+ * `{layer, unit}` and max-pool entries `{layer, unit, choice, against}`.
  */
 function tiesJson(p: PointCertificate): object[] {
-  const all: { layer: number; json: object }[] = [
-    ...p.ties.map((t) => ({ layer: t.layer, json: { layer: t.layer, unit: t.unit, side: t.side } })),
+  const all: { layer: number; unit: number; against: number; json: object }[] = [
+    ...p.ties.map((t) => ({
+      layer: t.layer,
+      unit: t.unit,
+      against: -1,
+      json: { layer: t.layer, unit: t.unit },
+    })),
     ...p.poolTies.map((t) => ({
       layer: t.layer,
+      unit: t.unit,
+      against: t.against,
       json: { layer: t.layer, unit: t.unit, choice: t.choice, against: t.against },
     })),
   ];
-  // A stable sort: unit order within each layer is kept.
-  return all.sort((a, b) => a.layer - b.layer).map((t) => t.json);
+  return all.sort((a, b) => a.layer - b.layer || a.unit - b.unit || a.against - b.against).map((t) => t.json);
 }
 
 /** One entry of `points`. */
@@ -69,9 +75,12 @@ export function pointJson(p: PointCertificate): object {
     logits: scaledToRationals(p.logits).map(str),
     pattern: p.pattern,
     ties: tiesJson(p),
+    vacuous: p.vacuous,
     region,
+    strictRegion: p.strictRegion,
     radius: p.radius === undefined ? null : str(p.radius),
     radiusUnit: p.radiusUnit ?? null,
+    onBoundary: p.onBoundary,
   };
   if (p.tropicalMatch) out.tropicalMatch = p.tropicalMatch;
   if (p.insphere)
@@ -95,15 +104,22 @@ function count(values: (string | undefined)[], keys: string[]): Counts {
   return c;
 }
 
-/** Summary counts of every status. */
+/** Does the point have a positive (finite) certified radius? */
+export const radiusPositive = (p: PointCertificate): boolean => p.radius !== undefined && p.radius.sign() > 0;
+
+/** Summary counts of every status, and of the points with vacuous constraints, strict regions, boundaries, positive radii. */
 export function summaryJson(points: readonly PointCertificate[], ctx: ReportContext): object {
   const s: Record<string, unknown> = {
     points: points.length,
     pointsWithTies: points.filter((p) => p.ties.length > 0 || p.poolTies.length > 0).length,
+    vacuousPoints: points.filter((p) => p.vacuous.length > 0).length,
     region: count(
       points.map((p) => p.region.status),
       ['certified', 'empty', 'unresolved'],
     ),
+    strictRegion: points.filter((p) => p.strictRegion).length,
+    onBoundary: points.filter((p) => p.onBoundary).length,
+    radiusPositive: points.filter(radiusPositive).length,
   };
   if (ctx.terms)
     s.tropicalMatch = count(
@@ -134,7 +150,7 @@ export function termsJson(f: TropicalFunction): Record<string, { coefficients: s
 export function reportHeader(ctx: ReportContext): Record<string, unknown> {
   return {
     format: 'tropcert-report',
-    version: 1,
+    version: 2,
     tool: { name: 'tropcert', version: ctx.toolVersion },
     network: { sha256: ctx.networkSha256, notes: ctx.networkNotes ?? [] },
     data: ctx.data,

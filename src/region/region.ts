@@ -268,6 +268,16 @@ export function* regionConstraints(region: Region): Generator<RegionConstraint> 
   }
 }
 
+/**
+ * Is the constraint vacuous: its form identically zero on the region (g = 0 and c = 0)? Then it
+ * holds with equality at every point of the region and cannot change the network's function: a
+ * unit with z ≡ 0 outputs 0 on either side, and a pool comparison of two identical forms picks
+ * between equal values (docs/FORMAT.md REPORT v2, proofs/VACUOUS.md).
+ */
+export function isVacuous(c: RegionConstraint): boolean {
+  return c.offset.isZero() && rowL1(c.row) === 0n;
+}
+
 /** The constraint's slack `sign·value` at x. */
 export function slackAtX(c: RegionConstraint): Rational {
   return c.sign === 1n ? c.value : c.value.neg();
