@@ -1,6 +1,8 @@
 // `certify` and `check`: certificates for every point, written as a REPORT; the independent re-check.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
 import {
   pointJson,
@@ -21,13 +23,14 @@ import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
 import { loadNetwork, noteImport, type Printer, planFor } from './commands.ts';
 import { type DataOptions, loadDataFile } from './data.ts';
-import { AtomicOutput, checkpoint, readBytes, readText } from './io.ts';
+import { AtomicOutput, checkpoint, packageRoot, readBytes, readText } from './io.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** The package version, for the report's `tool` field. */
 function toolVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const root = packageRoot(fileURLToPath(import.meta.url));
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   return String(pkg.version);
 }
 
