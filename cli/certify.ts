@@ -12,6 +12,7 @@ import {
   termsJson,
 } from '../src/certify/report.ts';
 import type { Domain } from '../src/certify/types.ts';
+import { type DataOptions, loadDataFile } from '../src/data/load.ts';
 import { parseVnnlibBox } from '../src/data/vnnlib.ts';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
@@ -22,7 +23,6 @@ import { termsByClass } from '../src/tropical/evaluate.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
 import { loadNetwork, noteImport, type Printer, planFor } from './commands.ts';
-import { type DataOptions, loadDataFile } from './data.ts';
 import { AtomicOutput, checkpoint, packageRoot, readBytes, readText } from './io.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

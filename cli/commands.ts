@@ -1,5 +1,6 @@
 // Command handlers: read files, call the pure core, print and write results.
 import type { Dataset } from '../src/data/dataset.ts';
+import { type DataOptions, loadDataFile } from '../src/data/load.ts';
 import { InputError } from '../src/errors.ts';
 import { scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
@@ -9,7 +10,6 @@ import { formatNetwork, networkHash } from '../src/network/native.ts';
 import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
 import { type ExtractionPlan, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';
-import { type DataOptions, loadDataFile } from './data.ts';
 import { AtomicOutput, checkpoint, readBytes, readText, writeTextAtomic } from './io.ts';
 
 export interface Printer {

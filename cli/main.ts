@@ -2,10 +2,10 @@
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import type { DataOptions } from '../src/data/load.ts';
 import { InputError } from '../src/errors.ts';
 import type { CertifyArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
-import type { DataOptions } from './data.ts';
 import { abortAllOutputs, packageRoot, refuseOutputClash } from './io.ts';
 
 // The command modules (and through them the whole core) are imported only by the command that
@@ -66,7 +66,7 @@ function checkValues(a: Record<string, unknown>): void {
 
 /** Every input file of a command, by the option that names it: `--out` may be none of them. */
 async function inputFiles(a: Record<string, unknown>): Promise<{ option: string; file: string }[]> {
-  const { dataInputFiles } = await import('./data.ts');
+  const { dataInputFiles } = await import('../src/data/load.ts');
   const given = (key: string) =>
     typeof a[key] === 'string' && a[key] !== '' ? (a[key] as string) : undefined;
   const inputs: { option: string; file: string }[] = [];
@@ -91,7 +91,7 @@ const run =
       const args = a as Record<string, unknown>;
       checkValues(args);
       // Checked again where the data is loaded; here so that a bad value costs no loading.
-      const { limitOption } = await import('./data.ts');
+      const { limitOption } = await import('../src/data/load.ts');
       limitOption(args.limit as string | undefined);
       if (typeof args.out === 'string') refuseOutputClash(args.out, await inputFiles(args));
       await f(printer, a);

@@ -8,7 +8,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { loadDataFile } from '../cli/data.ts';
 import { type CheckFailure, checkReport } from '../proofs/checker.ts';
 import { type CertifyOptions, certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
 import {
@@ -20,6 +19,7 @@ import {
 } from '../src/certify/report.ts';
 import type { Domain, FarkasEntry } from '../src/certify/types.ts';
 import type { Dataset } from '../src/data/dataset.ts';
+import { loadDataFile } from '../src/data/load.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';

@@ -3,16 +3,16 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type Dataset, parseDataset } from '../src/data/dataset.ts';
-import { parseIdx } from '../src/data/idx.ts';
-import { readLabelFile } from '../src/data/labels.ts';
-import { parseNpy } from '../src/data/npy.ts';
-import { arrayDataset, transformDataset } from '../src/data/transform.ts';
-import { vnnlibDataset } from '../src/data/vnnlib.ts';
-import { InputError } from '../src/errors.ts';
-import { Rational } from '../src/exact/rational.ts';
-import type { Network } from '../src/network/model.ts';
-import { readBytes, userPath } from './io.ts';
+import { readBytes, userPath } from '../../cli/io.ts';
+import { InputError } from '../errors.ts';
+import { Rational } from '../exact/rational.ts';
+import type { Network } from '../network/model.ts';
+import { type Dataset, parseDataset } from './dataset.ts';
+import { parseIdx } from './idx.ts';
+import { readLabelFile } from './labels.ts';
+import { parseNpy } from './npy.ts';
+import { arrayDataset, transformDataset } from './transform.ts';
+import { vnnlibDataset } from './vnnlib.ts';
 
 export interface DataOptions {
   /** A separate label file (IDX or .npy). */
