@@ -12,7 +12,7 @@ import {
   termsJson,
 } from '../src/certify/report.ts';
 import type { Domain } from '../src/certify/types.ts';
-import { type DataOptions, loadDataFile } from '../src/data/load.ts';
+import type { DataOptions } from '../src/data/load.ts';
 import { parseVnnlibBox } from '../src/data/vnnlib.ts';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
@@ -22,7 +22,7 @@ import { networkHash } from '../src/network/native.ts';
 import { termsByClass } from '../src/tropical/evaluate.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
-import { loadNetwork, noteImport, type Printer, planFor } from './commands.ts';
+import { loadDataFile, loadNetwork, noteImport, type Printer, planFor } from './commands.ts';
 import { AtomicOutput, checkpoint, packageRoot, readBytes, readText } from './io.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

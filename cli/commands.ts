@@ -1,6 +1,6 @@
 // Command handlers: read files, call the pure core, print and write results.
 import type { Dataset } from '../src/data/dataset.ts';
-import { type DataOptions, loadDataFile } from '../src/data/load.ts';
+import { type DataOptions, type LoadedData, loadDataFile as loadDataFrom } from '../src/data/load.ts';
 import { InputError } from '../src/errors.ts';
 import { scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
@@ -10,7 +10,7 @@ import { formatNetwork, networkHash } from '../src/network/native.ts';
 import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
 import { type ExtractionPlan, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';
-import { AtomicOutput, checkpoint, readBytes, readText, writeTextAtomic } from './io.ts';
+import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
 
 export interface Printer {
   out(line: string): void;
@@ -27,6 +27,11 @@ export function loadNetwork(file: string): Network {
  */
 export function noteImport(p: Printer, net: Network, file: string): void {
   for (const note of net.notes ?? []) p.err(`tropcert: note: ${file}: ${note}`);
+}
+
+/** Loads a data set and its hash, the user's paths relative to the caller's directory. */
+export function loadDataFile(file: string, net: Network, opts: DataOptions = {}): LoadedData {
+  return loadDataFrom(file, net, opts, userFiles());
 }
 
 /** Loads a data set for the network (any supported format; width and labels checked). */

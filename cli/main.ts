@@ -6,7 +6,7 @@ import type { DataOptions } from '../src/data/load.ts';
 import { InputError } from '../src/errors.ts';
 import type { CertifyArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
-import { abortAllOutputs, packageRoot, refuseOutputClash } from './io.ts';
+import { abortAllOutputs, packageRoot, refuseOutputClash, userFiles } from './io.ts';
 
 // The command modules (and through them the whole core) are imported only by the command that
 // runs: `tropcert --help` then costs yargs and nothing else (start-up is a bench line).
@@ -78,7 +78,7 @@ async function inputFiles(a: Record<string, unknown>): Promise<{ option: string;
   add('--terms', given('terms'));
   add('--labels', given('labels'));
   const data = given('data');
-  if (data !== undefined) for (const f of dataInputFiles(data)) add('--data', f);
+  if (data !== undefined) for (const f of dataInputFiles(data, {}, userFiles())) add('--data', f);
   const domain = given('domain');
   if (domain?.trim().startsWith('vnnlib:')) add('--domain', domain.trim().slice('vnnlib:'.length));
   return inputs;
