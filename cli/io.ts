@@ -25,17 +25,6 @@ export function callerDir(): string {
   return ours && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
 }
 
-/**
- * The package's root directory (the one holding package.json), found upward from `file`: the
- * same from the TypeScript sources (cli/) and the compiled ones (dist/cli/).
- */
-export function packageRoot(file: string): string {
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${file}`);
-  }
-}
-
 /** Resolves a user-given path against the caller's directory. */
 export function userPath(p: string): string {
   return path.resolve(callerDir(), p);

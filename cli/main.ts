@@ -1,12 +1,11 @@
-// The `tropcert` command: argument parsing, exit codes, and one-line errors.
-import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { DataOptions } from '../src/data/load.ts';
 import { InputError } from '../src/errors.ts';
+import { packageRoot } from '../src/files.ts';
 import type { CertifyArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
-import { abortAllOutputs, packageRoot, refuseOutputClash, userFiles } from './io.ts';
+import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
 
 // The command modules (and through them the whole core) are imported only by the command that
 // runs: `tropcert --help` then costs yargs and nothing else (start-up is a bench line).
@@ -100,7 +99,7 @@ const run =
     }
   };
 
-const repoRoot = packageRoot(fileURLToPath(import.meta.url));
+const repoRoot = packageRoot();
 
 const DATA_HELP = 'data: .csv, .json, .vnnlib (a file, a directory, or a .txt list), IDX, .npy';
 

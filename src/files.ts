@@ -4,6 +4,7 @@
 // and the CLI can resolve paths against the caller's directory.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError } from './errors.ts';
 
 /** What a loader may ask of the file system; paths are as the user gave them. */
@@ -50,4 +51,21 @@ export function nodeFiles(base: string = process.cwd()): Files {
     list: (dir) => readdirSync(resolve(dir)),
     resolve,
   };
+}
+
+/**
+ * The package's root directory (the one holding package.json), found upward from this module:
+ * the same from the TypeScript sources (src/) and the compiled ones (dist/src/).
+ */
+export function packageRoot(): string {
+  const here = fileURLToPath(import.meta.url);
+  for (let dir = path.dirname(here); ; dir = path.dirname(dir)) {
+    if (statSync(path.join(dir, 'package.json'), { throwIfNoEntry: false })?.isFile()) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${here}`);
+  }
+}
+
+/** The package's version (package.json), for a report's `tool` field. */
+export function packageVersion(): string {
+  return String(JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version);
 }
