@@ -26,6 +26,8 @@ export interface DataOptions {
 }
 
 export interface LoadedData {
+  /** The data set as the user named it (a file, directory or list). */
+  readonly file: string;
   readonly data: Dataset;
   /** SHA-256 over the bytes read (data, labels) and the transform: what a report refers to. */
   readonly sha256: string;
@@ -175,5 +177,5 @@ export function loadDataFile(
         `label ${l} is not a class (the network has ${net.outputSize})`,
       );
   });
-  return { data, sha256: hash.digest('hex') };
+  return { file, data, sha256: hash.digest('hex') };
 }
