@@ -6,7 +6,7 @@ import { argmaxScaled, forward } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
-import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
+import { scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
 import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
 

@@ -14,7 +14,7 @@ import { argmaxScaled, forward } from './network/evaluate.ts';
 import { type NetworkFormat, networkFormatOf, parseNetworkAs } from './network/load.ts';
 import type { Network } from './network/model.ts';
 import { networkHash } from './network/native.ts';
-import { scoreTropical, type TropicalReport } from './tropical/evaluate.ts';
+import { scoreTropical, type TropicalReport } from './tropical/score.ts';
 import { type ExtractStats, type GroupBy, parseTerms, termsLines } from './tropical/terms.ts';
 
 export type { CheckFailure, CheckResult } from '../proofs/checker.ts';
@@ -35,7 +35,7 @@ export type { NetworkFormat } from './network/load.ts';
 export type { Layer, Network, NetworkSummary } from './network/model.ts';
 export { summarize } from './network/model.ts';
 export { formatNetwork, networkHash } from './network/native.ts';
-export type { TropicalReport } from './tropical/evaluate.ts';
+export type { TropicalReport } from './tropical/score.ts';
 export type { ExtractStats, GroupBy } from './tropical/terms.ts';
 
 /** Where a network comes from when it is given as bytes: its format, and a name for errors. */

@@ -11,7 +11,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { certifiedRadius, certifyInsphere } from '../src/certify/balls.ts';
 import { type CertifyOptions, certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
-import { certifyRegion } from '../src/certify/region.ts';
+import { certifyRegion } from '../src/certify/region-certificate.ts';
 import { pointJson } from '../src/certify/report.ts';
 import type { Domain, FarkasEntry } from '../src/certify/types.ts';
 import { parseVnnlibBox, vnnlibCentre } from '../src/data/vnnlib.ts';
