@@ -28,6 +28,7 @@ import { parseNetwork } from '../src/network/load.ts';
 import type { DenseLayer, Network } from '../src/network/model.ts';
 import { denseLayer, networkHash, validateNetwork } from '../src/network/native.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
+import { seededRandom } from '../src/random.ts';
 import {
   type AffineTerm,
   evalTerm,
@@ -37,7 +38,7 @@ import {
 } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { check } from './helpers/check.ts';
-import { type NetSpec, netWithPointsArb, rng, toNetwork, toScaled } from './helpers/nets.ts';
+import { type NetSpec, netWithPointsArb, toNetwork, toScaled } from './helpers/nets.ts';
 import { SHARED_DATA } from './helpers/paths.ts';
 import { referenceForward } from './helpers/reference.ts';
 
@@ -892,7 +893,7 @@ test('radius: on ‖y − x‖∞ < r the exact pass keeps x’s pattern and equ
               check(l.eq(v), () => `point ${i} ${what}: logit ${c} is ${l}, the affine piece gives ${v}`);
             });
           };
-          const next = rng(7919 * (i + 1) + d);
+          const next = seededRandom(7919 * (i + 1) + d);
           const signVec = () => Array.from({ length: d }, () => Math.floor(next() * 3) - 1);
           if (cert.radius === undefined) {
             // Affine everywhere: any point will do.
