@@ -1,7 +1,7 @@
 // `certify` and `check`: certificates for every point, written as a REPORT; the independent re-check.
 import { parseDomain } from '../src/certify/domain.ts';
 import { oracles, planCertify, reportPieces } from '../src/certify/run.ts';
-import type { DataOptions } from '../src/data/load.ts';
+import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { packageVersion } from '../src/files.ts';
 import type { SolverName } from '../src/lp/index.ts';

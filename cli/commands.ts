@@ -1,6 +1,6 @@
 // Command handlers: read files, call the pure core, print and write results.
 import type { Dataset } from '../src/data/dataset.ts';
-import { type DataOptions, type LoadedData, loadDataFile as loadDataFrom } from '../src/data/load.ts';
+import { type DataOptions, type LoadedData, loadDataFile as loadDataFrom } from '../src/data/load-dataset.ts';
 import { scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';

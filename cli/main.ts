@@ -1,6 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import type { DataOptions } from '../src/data/load.ts';
+import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { packageRoot } from '../src/files.ts';
 import type { CertifyArgs } from './certify.ts';
@@ -65,7 +65,7 @@ function checkValues(a: Record<string, unknown>): void {
 
 /** Every input file of a command, by the option that names it: `--out` may be none of them. */
 async function inputFiles(a: Record<string, unknown>): Promise<{ option: string; file: string }[]> {
-  const { dataInputFiles } = await import('../src/data/load.ts');
+  const { dataInputFiles } = await import('../src/data/load-dataset.ts');
   const given = (key: string) =>
     typeof a[key] === 'string' && a[key] !== '' ? (a[key] as string) : undefined;
   const inputs: { option: string; file: string }[] = [];
@@ -90,7 +90,7 @@ const run =
       const args = a as Record<string, unknown>;
       checkValues(args);
       // Checked again where the data is loaded; here so that a bad value costs no loading.
-      const { limitOption } = await import('../src/data/load.ts');
+      const { limitOption } = await import('../src/data/load-dataset.ts');
       limitOption(args.limit as string | undefined);
       if (typeof args.out === 'string') refuseOutputClash(args.out, await inputFiles(args));
       await f(printer, a);

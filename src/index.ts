@@ -5,7 +5,7 @@ import { type CheckResult, checkReport } from '../proofs/checker.ts';
 import type { PointCertificate } from './certify/certify.ts';
 import { parseDomain } from './certify/domain.ts';
 import { oracles, planCertify, reportPieces } from './certify/run.ts';
-import { type DataOptions, type LoadedData, loadDataFile } from './data/load.ts';
+import { type DataOptions, type LoadedData, loadDataFile } from './data/load-dataset.ts';
 import type { Rational } from './exact/rational.ts';
 import { type ScaledVector, scaledFromRationals, scaledToRationals } from './exact/scaled.ts';
 import { nodeFiles, packageVersion } from './files.ts';
@@ -26,7 +26,7 @@ export type {
   TropicalMatchVerdict,
 } from './certify/types.ts';
 export type { Dataset } from './data/dataset.ts';
-export type { DataOptions, LoadedData } from './data/load.ts';
+export type { DataOptions, LoadedData } from './data/load-dataset.ts';
 export { type ErrorCode, type ErrorPath, InputError } from './errors.ts';
 export { Rational } from './exact/rational.ts';
 export type { ScaledVector } from './exact/scaled.ts';

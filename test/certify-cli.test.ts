@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { checkReport } from '../proofs/checker.ts';
-import { loadDataFile } from '../src/data/load.ts';
+import { loadDataFile } from '../src/data/load-dataset.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { networkHash } from '../src/network/native.ts';
 import { extractPoint, planExtraction } from '../src/tropical/extract.ts';

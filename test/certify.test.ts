@@ -19,7 +19,7 @@ import {
 } from '../src/certify/report.ts';
 import type { Domain, FarkasEntry } from '../src/certify/types.ts';
 import type { Dataset } from '../src/data/dataset.ts';
-import { loadDataFile } from '../src/data/load.ts';
+import { loadDataFile } from '../src/data/load-dataset.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
 import { parseIdx } from '../src/data/idx.ts';
 import { readLabelFile } from '../src/data/labels.ts';
-import { arrayFileDataset } from '../src/data/load.ts';
+import { arrayFileDataset } from '../src/data/load-dataset.ts';
 import { parseNpy } from '../src/data/npy.ts';
 import { transformDataset } from '../src/data/transform.ts';
 import { parseVnnlibBox, vnnlibCentre, vnnlibDataset, vnnlibExpectedClass } from '../src/data/vnnlib.ts';
