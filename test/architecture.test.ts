@@ -92,19 +92,24 @@ const KNOWN_BREAKS = new Set<string>([
   // issue 10: the checker becomes independent of src/ (its own numbers, parsers and network).
   'proofs/checker.ts -> src/data/dataset.ts',
   'proofs/checker.ts -> src/errors.ts',
+  'proofs/checker.ts -> src/exact/bigint.ts',
   'proofs/checker.ts -> src/exact/rational.ts',
   'proofs/checker.ts -> src/io/json.ts',
   'proofs/checker.ts -> src/network/model.ts',
-  'proofs/exact.ts -> src/exact/rational.ts',
-  'proofs/forms.ts -> src/exact/bigint.ts',
+  'proofs/checker.ts -> src/network/native.ts',
+  'proofs/exact.ts -> src/exact/bigint.ts',
+  'proofs/forms.ts -> src/exact/rational.ts',
   'proofs/network.ts -> src/errors.ts',
-  'proofs/network.ts -> src/exact/rational.ts',
+  'proofs/network.ts -> src/exact/bigint.ts',
   'proofs/network.ts -> src/network/model.ts',
 ]);
 
 /** Source files longer than this are split (the ONNX importer, by operator family). */
 const MAX_LINES = 1100;
-const LONG_FILES_KNOWN = new Set<string>([]);
+const LONG_FILES_KNOWN = new Set<string>([
+  // issue 9: to be split by operator family.
+  'src/network/onnx/import.ts',
+]);
 
 function sourceFiles(dir: string): string[] {
   return (readdirSync(path.join(root, dir), { recursive: true }) as string[])
