@@ -106,10 +106,7 @@ const KNOWN_BREAKS = new Set<string>([
 
 /** Source files longer than this are split (the ONNX importer, by operator family). */
 const MAX_LINES = 1100;
-const LONG_FILES_KNOWN = new Set<string>([
-  // issue 9: to be split by operator family.
-  'src/network/onnx/import.ts',
-]);
+const LONG_FILES_KNOWN = new Set<string>([]);
 
 function sourceFiles(dir: string): string[] {
   return (readdirSync(path.join(root, dir), { recursive: true }) as string[])
