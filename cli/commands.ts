@@ -1,8 +1,7 @@
 // Command handlers: read files, call the pure core, print and write results.
 import type { Dataset } from '../src/data/dataset.ts';
 import { type DataOptions, type LoadedData, loadDataFile as loadDataFrom } from '../src/data/load-dataset.ts';
-import { scaledToRationals } from '../src/exact/scaled.ts';
-import { argmaxScaled, forward } from '../src/network/evaluate.ts';
+import { evaluatePoint } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
@@ -80,9 +79,8 @@ export async function evalCommand(
   try {
     for (const [index, x] of data.inputs.entries()) {
       await checkpoint();
-      const logits = forward(net, x).logits;
-      const prediction = argmaxScaled(logits);
-      const exact = scaledToRationals(logits).map(String);
+      const { logits, prediction } = evaluatePoint(net, x);
+      const exact = logits.map(String);
       const label = data.labels[index];
       if (label !== null) {
         labelled++;

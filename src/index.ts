@@ -7,10 +7,10 @@ import { parseDomain } from './certify/domain.ts';
 import { oracles, planCertify, reportPieces } from './certify/run.ts';
 import { type DataOptions, type LoadedData, loadDataFile } from './data/load-dataset.ts';
 import type { Rational } from './exact/rational.ts';
-import { type ScaledVector, scaledFromRationals, scaledToRationals } from './exact/scaled.ts';
+import { type ScaledVector, scaledFromRationals } from './exact/scaled.ts';
 import { nodeFiles, packageVersion } from './files.ts';
 import type { SolverName } from './lp/index.ts';
-import { argmaxScaled, forward } from './network/evaluate.ts';
+import { evaluatePoint } from './network/evaluate.ts';
 import { type NetworkFormat, networkFormatOf, parseNetworkAs } from './network/load.ts';
 import type { Network } from './network/model.ts';
 import { networkHash } from './network/native.ts';
@@ -85,8 +85,7 @@ export function evaluate(net: Network, input: ScaledVector | readonly Rational[]
   const x = Array.isArray(input)
     ? scaledFromRationals(input as readonly Rational[])
     : (input as ScaledVector);
-  const { logits } = forward(net, x);
-  return { logits: scaledToRationals(logits), prediction: argmaxScaled(logits) };
+  return evaluatePoint(net, x);
 }
 
 /** Options of `extract`, as the command's `--group-by` and `--all-classes`. */
