@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `tropcert` bin: runs the compiled command (dist/, made by `npm run build`, which `npm
-// install` runs through `prepare`). No TypeScript loader at run time.
+// The `tropcert` bin: runs the compiled command (dist/: in the package as published; in a clone
+// `npm run build`, or `npm start` / `npm run tropcert`, which compile first). No TypeScript
+// loader at run time.
 try {
   await import('../dist/cli/main.js');
 } catch (e) {
