@@ -1,3 +1,4 @@
+// The `tropcert` command: argument parsing, exit codes, and one-line errors.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { DataOptions } from '../src/data/load-dataset.ts';
