@@ -1,6 +1,7 @@
 // Benchmark inputs: a seeded float32 MLP (exact and float64 copies of the same weights) and
 // real MNIST points (the centres of the VNN-COMP mnist_prop_*_0.03 boxes); the real CIFAR CNN
 // cifar_deep_kw (ONNX) and its 2 oval21 points; a small seeded net with every layer type.
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../sr
 import type { Layer, Network } from '../src/network/model.ts';
 import { denseLayer, parseNativeNetwork, validateNetwork } from '../src/network/native.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
+import { seededRandom } from '../src/random.ts';
 import { boxCentre, readInputBox } from './vnnlib.ts';
 
 /** The bundled examples (copies of the VNN-COMP files, with their attribution). */
@@ -17,18 +19,6 @@ const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 export const MNIST_DIR = join(EXAMPLES, 'mnist');
 export const CIFAR_DIR = join(EXAMPLES, 'cifar');
 export const CIFAR_ONNX = join(CIFAR_DIR, 'cifar_deep_kw.onnx');
-
-/** mulberry32: a small seeded generator of uniforms in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal sample (Box–Muller). */
 export function gaussian(rand: () => number): number {

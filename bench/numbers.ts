@@ -1,5 +1,6 @@
 // Benchmark `numbers`: the cost of one multiply-add in a dot product of length 1000, per
 // number representation (compare docs/PERFORMANCE.md and the design notes' table).
+
 import { bitLength } from '../src/exact/bigint.ts';
 import { Rational } from '../src/exact/rational.ts';
 import {
@@ -9,7 +10,8 @@ import {
   type ScaledVector,
   scaledFromRationals,
 } from '../src/exact/scaled.ts';
-import { gaussian, mnistPoints, seededRandom } from './nets.ts';
+import { seededRandom } from '../src/random.ts';
+import { gaussian, mnistPoints } from './nets.ts';
 import { median, now, sig, table } from './report.ts';
 
 const N = 1000;

@@ -1,8 +1,10 @@
 // Times `regionOf` on the CIFAR CNN and the MNIST MLP and prints a hash of every exact form, so
 // that two versions of the region code can be compared bit for bit (`--hash-only` skips timing).
+
 import { createHash } from 'node:crypto';
+import { seededRandom } from '../src/random.ts';
 import { regionOf } from '../src/region/region.ts';
-import { cifarNet, cifarPoints, mnistPoints, seededMlp, seededRandom, zooNet } from './nets.ts';
+import { cifarNet, cifarPoints, mnistPoints, seededMlp, zooNet } from './nets.ts';
 
 function hashRegion(r: ReturnType<typeof regionOf>): string {
   const h = createHash('sha256');

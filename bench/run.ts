@@ -6,6 +6,7 @@ import { benchCnn } from './cnn.ts';
 import { benchExtract } from './extract.ts';
 import { benchNumbers } from './numbers.ts';
 import { machineLine, now, treeFingerprint } from './report.ts';
+import { benchStartup } from './startup.ts';
 
 const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void> }> = {
   extract: {
@@ -22,6 +23,10 @@ const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void
     run: benchCertify,
   },
   numbers: { about: 'one multiply-add: float64, bigint fixed point, Rational', run: benchNumbers },
+  startup: {
+    about: 'tropcert --help (compiled bin) vs node -e 0, as a ratio (goal < 3)',
+    run: () => benchStartup(),
+  },
 };
 
 function usage(): string {

@@ -1,65 +1,14 @@
 // `certify` and `check`: certificates for every point, written as a REPORT; the independent re-check.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
-import {
-  pointJson,
-  type ReportContext,
-  reportHeader,
-  summaryJson,
-  termsJson,
-} from '../src/certify/report.ts';
+import { parseDomain } from '../src/certify/domain.ts';
+import { oracles, planCertify, reportPieces } from '../src/certify/run.ts';
 import { certifySummaryLine } from '../src/certify/summary.ts';
-import type { Domain } from '../src/certify/types.ts';
-import { parseVnnlibBox } from '../src/data/vnnlib.ts';
+import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
-import { Rational } from '../src/exact/rational.ts';
-import { createOracle, type SolverName } from '../src/lp/index.ts';
-import type { LpOracle } from '../src/lp/oracle.ts';
+import { packageVersion } from '../src/files.ts';
+import type { SolverName } from '../src/lp/index.ts';
 import { networkHash } from '../src/network/native.ts';
-import { termsByClass } from '../src/tropical/evaluate.ts';
-import { buildTropical } from '../src/tropical/function.ts';
-import { parseTerms } from '../src/tropical/terms.ts';
-import { loadNetwork, noteImport, type Printer, planFor } from './commands.ts';
-import { type DataOptions, loadDataFile } from './data.ts';
-import { AtomicOutput, checkpoint, readBytes, readText } from './io.ts';
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** The package version, for the report's `tool` field. */
-function toolVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  return String(pkg.version);
-}
-
-/** Parses `box:LO,HI` (every coordinate in [LO, HI]) or `vnnlib:FILE` (the file's input box), exactly. */
-export function parseDomain(text: string, inputSize: number): Domain {
-  const source = text.trim();
-  if (source.startsWith('vnnlib:')) {
-    const file = source.slice('vnnlib:'.length);
-    const box = parseVnnlibBox(readText(file), file, inputSize);
-    const empty = box.lower.findIndex((lo, i) => !lo.lt(box.upper[i]));
-    if (empty >= 0)
-      throw new InputError(
-        'usage',
-        { file, field: `X_${empty}` },
-        'the box has no interior in this coordinate (lo = hi)',
-      );
-    return { lower: box.lower, upper: box.upper, source };
-  }
-  const m = /^box:([^,]+),([^,]+)$/.exec(source);
-  const lower = m ? Rational.parse(m[1]) : undefined;
-  const upper = m ? Rational.parse(m[2]) : undefined;
-  if (!lower || !upper)
-    throw new InputError(
-      'usage',
-      { field: '--domain' },
-      `${JSON.stringify(text)} is not box:LO,HI (exact numbers LO < HI) or vnnlib:FILE`,
-    );
-  if (upper.le(lower))
-    throw new InputError('usage', { field: '--domain' }, `box:${lower},${upper} is empty (expected LO < HI)`);
-  return { lower: Array(inputSize).fill(lower), upper: Array(inputSize).fill(upper), source };
-}
+import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
+import { AtomicOutput, checkpoint, readBytes, userFiles } from './io.ts';
 
 export interface CertifyArgs extends DataOptions {
   network: string;
@@ -71,67 +20,35 @@ export interface CertifyArgs extends DataOptions {
   solver: SolverName;
 }
 
-/** Oracles in the order they are tried: the chosen one, then the other as a second opinion. */
-async function oracles(solver: SolverName): Promise<LpOracle[]> {
-  const other: SolverName = solver === 'glpk' ? 'jslp' : 'glpk';
-  return [await createOracle(solver), await createOracle(other)];
-}
-
 export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<void> {
   const net = loadNetwork(args.network);
   noteImport(p, net, args.network);
   const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
-  const domain = args.domain === undefined ? undefined : parseDomain(args.domain, net.inputSize);
-  const netSha = networkHash(net);
-  let tropical: CertifyOptions['tropical'];
-  let termsCtx: ReportContext['terms'];
-  if (args.terms) {
-    const bytes = readBytes(args.terms);
-    const { header, records } = parseTerms(
-      new TextDecoder().decode(bytes),
-      args.terms,
-      netSha,
-      net.inputSize,
-    );
-    const f = buildTropical(net.outputSize, net.inputSize, termsByClass(net.outputSize, records));
-    tropical = { f, plan: planFor(net, args.network), groupBy: header.groupBy };
-    termsCtx = { file: args.terms, sha256: sha256(bytes), groupBy: header.groupBy, f };
-    if (header.groupBy === 'label' && data.labels.some((l) => l === null))
-      throw new InputError(
-        'usage',
-        { file: args.data },
-        'the terms are grouped by label, so every point needs a label',
-      );
-  }
-  const ctx: ReportContext = {
-    toolVersion: toolVersion(),
-    networkSha256: netSha,
-    networkNotes: net.notes,
-    data: { file: args.data, sha256: dataSha },
+  const domain = args.domain === undefined ? undefined : parseDomain(args.domain, net.inputSize, userFiles());
+  const plan = planCertify(net, {
+    toolVersion: packageVersion(),
+    networkFile: args.network,
+    data,
+    dataFile: args.data,
+    dataSha256: dataSha,
     domain,
     insphere: args.insphere,
     solver: args.solver,
-    terms: termsCtx,
-  };
+    terms: args.terms === undefined ? undefined : { file: args.terms, bytes: readBytes(args.terms) },
+  });
   const lps = await oracles(args.solver);
-  const options: CertifyOptions = { domain, insphere: args.insphere, tropical };
   const out = new AtomicOutput(args.out);
   try {
-    const head = JSON.stringify(reportHeader(ctx));
-    out.write(head.slice(0, -1));
-    if (termsCtx) out.write(`,\n"terms":${JSON.stringify(termsJson(termsCtx.f))}`);
-    out.write(',\n"points":[\n');
-    const certs = [];
-    for (const [index, x] of data.inputs.entries()) {
+    const pieces = reportPieces(net, data, plan, lps);
+    for (let next = pieces.next(); ; next = pieces.next()) {
+      if (next.done) {
+        await out.commit();
+        p.err(`${certifySummaryLine(next.value.certificates)}; wrote ${args.out}`);
+        break;
+      }
+      out.write(next.value);
       await checkpoint();
-      const c = certifyPoint(net, index, x, data.labels[index], options, lps);
-      out.write(`${index ? ',\n' : ''}${JSON.stringify(pointJson(c))}`);
-      certs.push(c);
     }
-    const summary = summaryJson(certs, ctx);
-    out.write(`\n],\n"summary":${JSON.stringify(summary)}}\n`);
-    await out.commit();
-    p.err(`${certifySummaryLine(certs)}; wrote ${args.out}`);
   } catch (e) {
     out.abort();
     throw e;

@@ -1,16 +1,13 @@
 // Command handlers: read files, call the pure core, print and write results.
 import type { Dataset } from '../src/data/dataset.ts';
-import { InputError } from '../src/errors.ts';
-import { scaledToRationals } from '../src/exact/scaled.ts';
-import { argmaxScaled, forward } from '../src/network/evaluate.ts';
+import { type DataOptions, type LoadedData, loadDataFile as loadDataFrom } from '../src/data/load-dataset.ts';
+import { evaluatePoint } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
-import { scoreTropical, type TropicalReport } from '../src/tropical/evaluate.ts';
-import { type ExtractionPlan, extractPoint, planExtraction } from '../src/tropical/extract.ts';
-import { type GroupBy, parseTerms, termsHeader, termsLine } from '../src/tropical/terms.ts';
-import { type DataOptions, loadDataFile } from './data.ts';
-import { AtomicOutput, checkpoint, readBytes, readText, writeTextAtomic } from './io.ts';
+import { scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
+import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
+import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
 
 export interface Printer {
   out(line: string): void;
@@ -27,6 +24,11 @@ export function loadNetwork(file: string): Network {
  */
 export function noteImport(p: Printer, net: Network, file: string): void {
   for (const note of net.notes ?? []) p.err(`tropcert: note: ${file}: ${note}`);
+}
+
+/** Loads a data set and its hash, the user's paths relative to the caller's directory. */
+export function loadDataFile(file: string, net: Network, opts: DataOptions = {}): LoadedData {
+  return loadDataFrom(file, net, opts, userFiles());
 }
 
 /** Loads a data set for the network (any supported format; width and labels checked). */
@@ -77,9 +79,8 @@ export async function evalCommand(
   try {
     for (const [index, x] of data.inputs.entries()) {
       await checkpoint();
-      const logits = forward(net, x).logits;
-      const prediction = argmaxScaled(logits);
-      const exact = scaledToRationals(logits).map(String);
+      const { logits, prediction } = evaluatePoint(net, x);
+      const exact = logits.map(String);
       const label = data.labels[index];
       if (label !== null) {
         labelled++;
@@ -109,53 +110,29 @@ export interface ExtractArgs extends DataOptions {
   allClasses: boolean;
 }
 
-/** The extraction plan, with the network file named in a refusal (the core knows only the layer). */
-export function planFor(net: Network, file: string): ExtractionPlan {
-  try {
-    return planExtraction(net);
-  } catch (e) {
-    throw e instanceof InputError ? e.within({ file }) : e;
-  }
-}
-
 export async function extractCommand(p: Printer, args: ExtractArgs): Promise<void> {
   const net = loadNetwork(args.network);
   noteImport(p, net, args.network);
   const data = loadData(args.data, net, args);
-  if (args.groupBy === 'label' && !args.allClasses) {
-    const missing = data.labels.indexOf(null);
-    if (missing >= 0)
-      throw new InputError(
-        'usage',
-        { file: args.data, index: missing },
-        '--group-by label needs a label on every point',
-      );
-  }
-  const plan = planFor(net, args.network);
+  const lines = termsLines(net, data, { ...args, networkFile: args.network, dataFile: args.data });
   const out = new AtomicOutput(args.out);
-  let ties = 0;
-  const patterns = new Set<string>();
   try {
-    out.write(`${JSON.stringify(termsHeader(networkHash(net), args.groupBy, args.allClasses, net.notes))}\n`);
-    const every = [...Array(net.outputSize).keys()];
-    for (const [index, x] of data.inputs.entries()) {
+    for (let next = lines.next(); ; next = lines.next()) {
+      if (next.done) {
+        await out.commit();
+        const { points, patterns, ties } = next.value;
+        p.err(
+          `extracted ${points} points (${patterns} distinct activation patterns, ${ties} ties met); wrote ${args.out}`,
+        );
+        return;
+      }
+      out.write(`${next.value}\n`);
       await checkpoint();
-      const label = data.labels[index];
-      const e = extractPoint(plan, x, (prediction) =>
-        args.allClasses ? every : [args.groupBy === 'label' ? label! : prediction],
-      );
-      ties += e.ties.length + e.poolTies;
-      patterns.add(e.pattern);
-      out.write(`${termsLine(index, label, x, e)}\n`);
     }
-    await out.commit();
   } catch (e) {
     out.abort();
     throw e;
   }
-  p.err(
-    `extracted ${data.inputs.length} points (${patterns.size} distinct activation patterns, ${ties} ties met); wrote ${args.out}`,
-  );
 }
 
 export function tropicalCommand(

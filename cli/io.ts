@@ -4,7 +4,6 @@ import {
   closeSync,
   existsSync,
   openSync,
-  readFileSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -14,6 +13,7 @@ import {
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { InputError } from '../src/errors.ts';
+import { describeFsError, type Files, nodeFiles } from '../src/files.ts';
 
 /**
  * The caller's directory. `npm run tropcert` / `npm start` change to the package root but record
@@ -30,30 +30,19 @@ export function userPath(p: string): string {
   return path.resolve(callerDir(), p);
 }
 
+/** The file system as the user's paths see it (relative to the caller's directory). */
+export function userFiles(): Files {
+  return nodeFiles(callerDir());
+}
+
 /** Reads a text file, turning OS errors into a one-line InputError naming the file. */
 export function readText(file: string): string {
-  try {
-    return readFileSync(userPath(file), 'utf8');
-  } catch (e) {
-    throw new InputError('io', { file }, describeFsError(e, 'cannot read'));
-  }
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(readBytes(file));
 }
 
 /** Reads a binary file. */
 export function readBytes(file: string): Uint8Array {
-  try {
-    return readFileSync(userPath(file));
-  } catch (e) {
-    throw new InputError('io', { file }, describeFsError(e, 'cannot read'));
-  }
-}
-
-function describeFsError(e: unknown, what: string): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return `${what}: no such file`;
-  if (code === 'EISDIR') return `${what}: it is a directory, expected a file`;
-  if (code === 'EACCES') return `${what}: permission denied`;
-  return `${what}: ${(e as Error).message}`;
+  return userFiles().read(file);
 }
 
 /**

@@ -1,20 +1,17 @@
 // The `tropcert` command: argument parsing, exit codes, and one-line errors.
-import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
-import { certifyCommand, checkCommand } from './certify.ts';
-import {
-  convertCommand,
-  evalCommand,
-  extractCommand,
-  infoCommand,
-  type Printer,
-  tropicalCommand,
-} from './commands.ts';
-import { type DataOptions, dataInputFiles, limitOption } from './data.ts';
-import { demoCommand } from './demo.ts';
-import { abortAllOutputs, refuseOutputClash } from './io.ts';
+import { packageRoot } from '../src/files.ts';
+import type { CertifyArgs } from './certify.ts';
+import type { ExtractArgs, Printer } from './commands.ts';
+import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
+
+// The command modules (and through them the whole core) are imported only by the command that
+// runs: `tropcert --help` then costs yargs and nothing else (start-up is a bench line).
+const commands = () => import('./commands.ts');
+const certify = () => import('./certify.ts');
 
 /**
  * The reader of our output went away (`tropcert info net.json | head -1`): not an error worth a
@@ -68,7 +65,8 @@ function checkValues(a: Record<string, unknown>): void {
 }
 
 /** Every input file of a command, by the option that names it: `--out` may be none of them. */
-function inputFiles(a: Record<string, unknown>): { option: string; file: string }[] {
+async function inputFiles(a: Record<string, unknown>): Promise<{ option: string; file: string }[]> {
+  const { dataInputFiles } = await import('../src/data/load-dataset.ts');
   const given = (key: string) =>
     typeof a[key] === 'string' && a[key] !== '' ? (a[key] as string) : undefined;
   const inputs: { option: string; file: string }[] = [];
@@ -80,7 +78,7 @@ function inputFiles(a: Record<string, unknown>): { option: string; file: string 
   add('--terms', given('terms'));
   add('--labels', given('labels'));
   const data = given('data');
-  if (data !== undefined) for (const f of dataInputFiles(data)) add('--data', f);
+  if (data !== undefined) for (const f of dataInputFiles(data, {}, userFiles())) add('--data', f);
   const domain = given('domain');
   if (domain?.trim().startsWith('vnnlib:')) add('--domain', domain.trim().slice('vnnlib:'.length));
   return inputs;
@@ -93,15 +91,16 @@ const run =
       const args = a as Record<string, unknown>;
       checkValues(args);
       // Checked again where the data is loaded; here so that a bad value costs no loading.
+      const { limitOption } = await import('../src/data/load-dataset.ts');
       limitOption(args.limit as string | undefined);
-      if (typeof args.out === 'string') refuseOutputClash(args.out, inputFiles(args));
+      if (typeof args.out === 'string') refuseOutputClash(args.out, await inputFiles(args));
       await f(printer, a);
     } catch (e) {
       fail(e);
     }
   };
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = packageRoot();
 
 const DATA_HELP = 'data: .csv, .json, .vnnlib (a file, a directory, or a .txt list), IDX, .npy';
 
@@ -147,7 +146,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
       y
         .positional('network', { type: 'string', demandOption: true })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
-    run(infoCommand),
+    run(async (p, a: { network: string; json?: boolean }) => (await commands()).infoCommand(p, a)),
   )
   .command(
     'convert <network>',
@@ -156,7 +155,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
       y
         .positional('network', { type: 'string', demandOption: true })
         .option('out', { type: 'string', demandOption: true, describe: 'the .json file to write' }),
-    run(convertCommand),
+    run(async (p, a: { network: string; out: string }) => (await commands()).convertCommand(p, a)),
   )
   .command(
     'eval <network>',
@@ -166,7 +165,9 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .positional('network', { type: 'string', demandOption: true })
         .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
         .option('out', { type: 'string', describe: 'write JSON Lines {"index","logits","prediction"} here' }),
-    run(evalCommand),
+    run(async (p, a: { network: string; data: string; out?: string } & DataOptions) =>
+      (await commands()).evalCommand(p, a),
+    ),
   )
   .command(
     'extract <network>',
@@ -182,7 +183,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           default: false,
           describe: 'extract the term of every class',
         }),
-    run(extractCommand),
+    run(async (p, a: ExtractArgs) => (await commands()).extractCommand(p, a)),
   )
   .command(
     'tropical <terms>',
@@ -193,7 +194,9 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .option('network', { type: 'string', demandOption: true })
         .option('data', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
-    run(tropicalCommand),
+    run(async (p, a: { terms: string; network: string; data: string; json?: boolean } & DataOptions) => {
+      (await commands()).tropicalCommand(p, a);
+    }),
   )
   .command(
     'certify <network>',
@@ -215,7 +218,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           default: 'glpk' as const,
           describe: 'LP oracle tried first',
         }),
-    run(certifyCommand),
+    run(async (p, a: CertifyArgs) => (await certify()).certifyCommand(p, a)),
   )
   .command(
     'check <report>',
@@ -230,7 +233,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           describe: `the report's ${DATA_HELP}, with the same options`,
         }),
     run(async (p, a: { report: string; network: string; data: string } & DataOptions) => {
-      process.exitCode = await checkCommand(p, a);
+      process.exitCode = await (await certify()).checkCommand(p, a);
     }),
   )
   .command(
@@ -238,7 +241,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'the bundled example end to end (what `npm start` runs)',
     (y) =>
       y.option('out-dir', { type: 'string', default: 'out', describe: 'where the demo writes its files' }),
-    run((p, a: { outDir: string }) => demoCommand(p, repoRoot, a.outDir)),
+    run(async (p, a: { outDir: string }) => (await import('./demo.ts')).demoCommand(p, repoRoot, a.outDir)),
   )
   .demandCommand(1, 'name a command (tropcert --help lists them)')
   .strict()

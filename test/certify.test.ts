@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { loadDataFile } from '../cli/data.ts';
 import { type CheckFailure, checkReport } from '../proofs/checker.ts';
 import { type CertifyOptions, certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
 import {
@@ -19,6 +18,7 @@ import {
 } from '../src/certify/report.ts';
 import type { Domain, FarkasEntry } from '../src/certify/types.ts';
 import type { Dataset } from '../src/data/dataset.ts';
+import { loadDataFile } from '../src/data/load-dataset.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';
@@ -27,6 +27,7 @@ import { parseNetwork } from '../src/network/load.ts';
 import type { DenseLayer, Network } from '../src/network/model.ts';
 import { denseLayer, networkHash, validateNetwork } from '../src/network/native.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
+import { seededRandom } from '../src/random.ts';
 import {
   type AffineTerm,
   evalTerm,
@@ -36,7 +37,7 @@ import {
 } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { check } from './helpers/check.ts';
-import { type NetSpec, netWithPointsArb, rng, toNetwork, toScaled } from './helpers/nets.ts';
+import { type NetSpec, netWithPointsArb, toNetwork, toScaled } from './helpers/nets.ts';
 import { dataFile } from './helpers/paths.ts';
 import { referenceForward } from './helpers/reference.ts';
 
@@ -902,7 +903,7 @@ test('radius: on ‖y − x‖∞ < r the exact pass keeps x’s pattern and equ
               check(l.eq(v), () => `point ${i} ${what}: logit ${c} is ${l}, the affine piece gives ${v}`);
             });
           };
-          const next = rng(7919 * (i + 1) + d);
+          const next = seededRandom(7919 * (i + 1) + d);
           const signVec = () => Array.from({ length: d }, () => Math.floor(next() * 3) - 1);
           if (cert.radius === undefined) {
             // Affine everywhere: any point will do.

@@ -1,6 +1,7 @@
 // The independent checker (proofs/checker.ts): hand-written reports for a tiny 2-input network,
 // every single alteration caught, malformed reports refused, and cross-validation against the
 // certification pipeline (src/certify) on random networks.
+
 import test from 'ava';
 import fc from 'fast-check';
 import { type CheckResult, checkReport } from '../proofs/checker.ts';
@@ -29,9 +30,10 @@ import { createOracle } from '../src/lp/index.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
 import type { Layer, Network } from '../src/network/model.ts';
 import { denseLayer, networkHash, validateNetwork } from '../src/network/native.ts';
+import { seededRandom } from '../src/random.ts';
 import { type AffineTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
-import { randomNetSpec, randomPoint, rng, toNetwork, withDeadUnit } from './helpers/nets.ts';
+import { randomNetSpec, randomPoint, toNetwork, withDeadUnit } from './helpers/nets.ts';
 
 const r = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
 const DATA_SHA = 'a'.repeat(64);
@@ -783,7 +785,7 @@ test('property: the float-limb matrix product equals the bigint product', (t) =>
     { numRuns: 300 },
   );
   // Many live rows (the exactness bound picks smaller limbs).
-  const next = rng(7);
+  const next = seededRandom(7);
   const big = () => (BigInt(Math.floor(next() * 2 ** 30)) << 40n) - BigInt(Math.floor(next() * 2 ** 52));
   const W = Array.from({ length: 3 * 3000 }, big);
   const M = Array.from({ length: 3000 }, () => Array.from({ length: 4 }, big));
@@ -953,7 +955,7 @@ test('cross-validation: certify on random networks, the checker accepts every re
   await lps();
   const seen = new Map<string, number>();
   for (let seed = 1; seed <= 120; seed++) {
-    const next = rng(1000 + seed);
+    const next = seededRandom(1000 + seed);
     let spec = randomNetSpec(seed);
     if (next() < 0.4) spec = withDeadUnit(spec, 0, 0).spec;
     const net = toNetwork(spec);
@@ -1006,7 +1008,7 @@ test('cross-validation: certify on random networks, the checker accepts every re
 test('cross-validation: wider networks (the float-limb kernel) with a domain and inscribed balls', async (t) => {
   await lps();
   for (let seed = 1; seed <= 4; seed++) {
-    const next = rng(9000 + seed);
+    const next = seededRandom(9000 + seed);
     const spec = randomNetSpec(seed * 101, { inputSize: 12, widths: [16, 12], classes: 3 }, 0.5);
     const net = toNetwork(spec);
     const points = Array.from({ length: 3 }, () => randomPoint(next, 12));
@@ -1025,7 +1027,7 @@ test('cross-validation: wider networks (the float-limb kernel) with a domain and
 test('cross-validation: normalisation (scale_shift) layers and leaky ReLUs', async (t) => {
   await lps();
   for (let seed = 1; seed <= 30; seed++) {
-    const next = rng(5000 + seed);
+    const next = seededRandom(5000 + seed);
     const spec = randomNetSpec(seed * 31, { inputSize: 3 }, 0.5);
     const base = toNetwork(spec);
     const scale = scaledFromRationals(
@@ -1049,7 +1051,7 @@ test('cross-validation: a pipeline report with one logit changed fails', async (
   await lps();
   const spec = randomNetSpec(3, { inputSize: 3, widths: [4, 3], classes: 3 });
   const net = toNetwork(spec);
-  const next = rng(3);
+  const next = seededRandom(3);
   const points = Array.from({ length: 4 }, () => randomPoint(next, 3));
   const data: Dataset = { inputs: points.map(scaledFromRationals), labels: [0, 1, 2, 0], width: 3 };
   const doc = (await produce(net, data, { insphere: false, groupBy: 'prediction' })) as Doc;

@@ -3,6 +3,7 @@
 // The random networks (EXT) include scale_shift layers anywhere in the chain (input
 // normalisation, batch norm with scales of either sign or zero) and activations after the last
 // dense layer (trailing ReLU / leaky ReLU on the class scores, with the shared G).
+
 import test from 'ava';
 import fc from 'fast-check';
 import { InputError } from '../src/errors.ts';
@@ -10,6 +11,7 @@ import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { forward } from '../src/network/evaluate.ts';
 import { parseNativeNetwork } from '../src/network/native.ts';
+import { seededRandom } from '../src/random.ts';
 import {
   type AffineTerm,
   evalTerm,
@@ -33,7 +35,6 @@ import {
   pointArb,
   randomNetSpec,
   randomPoint,
-  rng,
   type SpecLayer,
   toNetwork,
   topDenseIndex,
@@ -193,7 +194,7 @@ test('identities hold on nets with an extra dense layer and with stacked activat
       })
       .map(({ seed, variant, extended }) => {
         const base = randomNetSpec(seed, {}, 0.5, extended ? { scaleShift: 0.5, trailing: 2 } : undefined);
-        const next = rng(seed + 1);
+        const next = seededRandom(seed + 1);
         const layers = [...base.layers];
         if (variant === 'dense-dense') {
           const at = layers.findIndex((l) => l.type === 'dense');
@@ -827,7 +828,7 @@ test('leaky ReLU with α = 1 is linear: the extracted gradient is the product of
             M[0].map((_, j) => row.reduce((acc, w, i) => acc.add(w.mul(M[i][j])), Rational.ZERO)),
           );
         else if (l.type === 'scale_shift') M = M.map((row, i) => row.map((v) => v.mul(l.scale[i])));
-      for (const x of [zeroPoint(spec.inputSize), randomPoint(rng(k), spec.inputSize)]) {
+      for (const x of [zeroPoint(spec.inputSize), randomPoint(seededRandom(k), spec.inputSize)]) {
         const e = extractPoint(plan, toScaled(x), allClasses(k));
         for (let c = 0; c < k; c++) {
           const g = subtractTerms(e.F.get(c)!, e.G);

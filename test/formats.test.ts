@@ -4,9 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
-import { idxDataset, parseIdx } from '../src/data/idx.ts';
+import { parseIdx } from '../src/data/idx.ts';
 import { readLabelFile } from '../src/data/labels.ts';
-import { npyDataset, parseNpy } from '../src/data/npy.ts';
+import { arrayFileDataset } from '../src/data/load-dataset.ts';
+import { parseNpy } from '../src/data/npy.ts';
 import { transformDataset } from '../src/data/transform.ts';
 import { parseVnnlibBox, vnnlibCentre, vnnlibDataset, vnnlibExpectedClass } from '../src/data/vnnlib.ts';
 import { type ErrorCode, InputError } from '../src/errors.ts';
@@ -333,12 +334,16 @@ test('IDX: MNIST-style images and labels, limit, gzip, other types', (t) => {
   const img = parseIdx(IMAGES, 'img');
   t.deepEqual(img.shape, [3, 2, 2]);
   t.is(img.dtype, 'ubyte');
-  const d = idxDataset({ bytes: IMAGES, file: 'img' }, { bytes: LABELS, file: 'lab' });
+  const d = arrayFileDataset({ bytes: IMAGES, file: 'img' }, { bytes: LABELS, file: 'lab' });
   t.is(d.width, 4);
   t.deepEqual(d.labels, [7, 0, 9]);
   t.deepEqual(strs(scaledToRationals(d.inputs[0])), ['0', '255', '51', '1']);
   t.deepEqual(strs(scaledToRationals(d.inputs[2])), ['250', '251', '252', '253']);
-  const first = idxDataset({ bytes: gzipSync(IMAGES), file: 'img.gz' }, { bytes: LABELS, file: 'lab' }, 2);
+  const first = arrayFileDataset(
+    { bytes: gzipSync(IMAGES), file: 'img.gz' },
+    { bytes: LABELS, file: 'lab' },
+    2,
+  );
   t.is(first.inputs.length, 2);
   t.deepEqual(first.labels, [7, 0]);
   // Pixels to [0, 1]: x/255 exactly, and an offset.
@@ -352,7 +357,7 @@ test('IDX: MNIST-style images and labels, limit, gzip, other types', (t) => {
   fb.writeFloatBE(0.1, 0);
   fb.writeFloatBE(-2.5, 4);
   const fl = parseIdx(idx(0x0d, [1, 2], fb), 'float');
-  const fd = idxDataset({ bytes: idx(0x0d, [1, 2], fb), file: 'float' });
+  const fd = arrayFileDataset({ bytes: idx(0x0d, [1, 2], fb), file: 'float' });
   t.deepEqual(
     strs(scaledToRationals(fd.inputs[0])),
     strs([Rational.fromFloat32Exact(Math.fround(0.1)), q('-2.5')]),
@@ -373,7 +378,7 @@ test('.npy: dtypes, byte orders, versions, Fortran order, labels', (t) => {
   const a = parseNpy(f, 'a.npy');
   t.deepEqual(a.shape, [2, 3]);
   t.is(a.dtype, '<f4');
-  const d = npyDataset(f, 'a.npy');
+  const d = arrayFileDataset({ bytes: f, file: 'a.npy' });
   t.is(d.width, 3);
   t.deepEqual(d.labels, [null, null]);
   t.deepEqual(
@@ -381,7 +386,7 @@ test('.npy: dtypes, byte orders, versions, Fortran order, labels', (t) => {
     strs([-1, 1e-30, 3.5].map((v) => Rational.fromFloat32Exact(Math.fround(v)))),
   );
   // Big-endian doubles, version 2 header: 0.1 is the double's exact dyadic value.
-  const b = npyDataset(npy(npyDict('>f8', '(1, 2)'), f64be([0.1, -0]), 2), 'b.npy');
+  const b = arrayFileDataset({ bytes: npy(npyDict('>f8', '(1, 2)'), f64be([0.1, -0]), 2), file: 'b.npy' });
   t.deepEqual(strs(scaledToRationals(b.inputs[0])), [String(Rational.fromFloat64Exact(0.1)), '0']);
   t.is(String(Rational.fromFloat64Exact(0.1)), '3602879701896397/36028797018963968');
   // int64 beyond 2^53 stays exact (bigint), and [n, a, b] flattens to width a·b. Version 3 header.
@@ -390,7 +395,7 @@ test('.npy: dtypes, byte orders, versions, Fortran order, labels', (t) => {
   big.writeBigInt64LE(-5n, 8);
   big.writeBigInt64LE(0n, 16);
   big.writeBigInt64LE(3n, 24);
-  const c = npyDataset(npy(npyDict('<i8', '(1, 2, 2)'), big, 3), 'c.npy');
+  const c = arrayFileDataset({ bytes: npy(npyDict('<i8', '(1, 2, 2)'), big, 3), file: 'c.npy' });
   t.is(c.width, 4);
   t.deepEqual(strs(scaledToRationals(c.inputs[0])), [String(2n ** 60n + 1n), '-5', '0', '3']);
   // Fortran order: stored column by column, returned row-major.
@@ -405,24 +410,32 @@ test('.npy: dtypes, byte orders, versions, Fortran order, labels', (t) => {
   const half = Buffer.alloc(4);
   half.writeUInt16LE(0x3555, 0);
   half.writeUInt16LE(0xc000, 2);
-  t.deepEqual(strs(scaledToRationals(npyDataset(npy(npyDict('<f2', '(1, 2)'), half), 'h').inputs[0])), [
-    '1365/4096',
-    '-2',
-  ]);
+  t.deepEqual(
+    strs(
+      scaledToRationals(
+        arrayFileDataset({ bytes: npy(npyDict('<f2', '(1, 2)'), half), file: 'h.npy' }).inputs[0],
+      ),
+    ),
+    ['1365/4096', '-2'],
+  );
   // Labels from a .npy: int64, or floats holding whole numbers.
   const lab = Buffer.alloc(16);
   lab.writeBigInt64LE(3n, 0);
   lab.writeBigInt64LE(1n, 8);
   t.deepEqual(
-    npyDataset(f, 'a.npy', { bytes: npy(npyDict('<i8', '(2,)'), lab), file: 'l.npy' }).labels,
+    arrayFileDataset({ bytes: f, file: 'a.npy' }, { bytes: npy(npyDict('<i8', '(2,)'), lab), file: 'l.npy' })
+      .labels,
     [3, 1],
   );
   t.deepEqual(
-    npyDataset(f, 'a.npy', { bytes: npy(npyDict('>f8', '(2,)'), f64be([4, 0])), file: 'l.npy' }).labels,
+    arrayFileDataset(
+      { bytes: f, file: 'a.npy' },
+      { bytes: npy(npyDict('>f8', '(2,)'), f64be([4, 0])), file: 'l.npy' },
+    ).labels,
     [4, 0],
   );
   // limit keeps the first points.
-  t.is(npyDataset(f, 'a.npy', undefined, 1).inputs.length, 1);
+  t.is(arrayFileDataset({ bytes: f, file: 'a.npy' }, undefined, 1).inputs.length, 1);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -587,7 +600,7 @@ const ERRORS: { name: string; run: () => unknown; code: ErrorCode; message: stri
   {
     name: 'IDX images and labels disagree',
     run: () =>
-      idxDataset(
+      arrayFileDataset(
         { bytes: IMAGES, file: 'img' },
         { bytes: idx(0x08, [2], Uint8Array.from([1, 2])), file: 'lab' },
       ),
@@ -623,7 +636,7 @@ const ERRORS: { name: string; run: () => unknown; code: ErrorCode; message: stri
   },
   {
     name: '.npy NaN',
-    run: () => npyDataset(nanNpy, 'nan.npy'),
+    run: () => arrayFileDataset({ bytes: nanNpy, file: 'nan.npy' }),
     code: 'number',
     message: 'nan.npy, field [1, 1]: value NaN at flat index 3 is not a finite number',
   },
@@ -641,17 +654,20 @@ const ERRORS: { name: string; run: () => unknown; code: ErrorCode; message: stri
   },
   {
     name: '.npy one-dimensional data',
-    run: () => npyDataset(npy(npyDict('<f4', '(3,)'), f32le([1, 2, 3])), 'x.npy'),
+    run: () => arrayFileDataset({ bytes: npy(npyDict('<f4', '(3,)'), f32le([1, 2, 3])), file: 'x.npy' }),
     code: 'shape',
     message: 'x.npy: the array has shape [3], expected at least two dimensions [points, features…]',
   },
   {
     name: '.npy fractional label',
     run: () =>
-      npyDataset(npy(npyDict('<f4', '(1, 1)'), f32le([1])), 'x.npy', {
-        bytes: npy(npyDict('>f8', '(1,)'), f64be([2.5])),
-        file: 'l.npy',
-      }),
+      arrayFileDataset(
+        { bytes: npy(npyDict('<f4', '(1, 1)'), f32le([1])), file: 'x.npy' },
+        {
+          bytes: npy(npyDict('>f8', '(1,)'), f64be([2.5])),
+          file: 'l.npy',
+        },
+      ),
     code: 'type',
     message: 'l.npy, point 0: label 2.5 at index 0 is not a class index (integer ≥ 0)',
   },

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { chooseShape, MAX_LIMB_PAIRS, vecMatLimbs } from '../src/exact/limbs.ts';
+import { chooseShape, MAX_LIMB_PAIRS } from '../src/exact/limbs.ts';
 import {
   matVec,
   matVecBig,
@@ -8,6 +8,7 @@ import {
   type ScaledVector,
   vecMat,
   vecMatBig,
+  vecMatLimbs,
 } from '../src/exact/scaled.ts';
 import { limbsOf, shortWeights, takeLevels } from '../src/exact/shortlimbs.ts';
 

@@ -2,6 +2,7 @@
 // parse → serialize → parse round trips (byte-identical canonical text, identical networkHash,
 // the same exact forward pass), notes kept with `withNotes` and never hashed, and a table of
 // malformed layers, each an InputError with its code, located at (and naming) the layer.
+
 import { createHash } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { type ErrorCode, InputError } from '../src/errors.ts';
@@ -10,7 +11,8 @@ import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { forward } from '../src/network/evaluate.ts';
 import type { Network } from '../src/network/model.ts';
 import { networkHash, parseNativeNetwork, serializeNetwork } from '../src/network/native.ts';
-import { randomPoint, rng } from './helpers/nets.ts';
+import { seededRandom } from '../src/random.ts';
+import { randomPoint } from './helpers/nets.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Documents built line by line: layer i stands on line 6 + i (1-based), as in loaders.test.ts.
@@ -326,7 +328,7 @@ function roundTrip(t: ExecutionContext, text: string): { a: Network; b: Network;
     b.layers.map((l) => l.type),
     a.layers.map((l) => l.type),
   );
-  const next = rng(a.inputSize);
+  const next = seededRandom(a.inputSize);
   for (let k = 0; k < 4; k++) {
     const x = scaledFromRationals(randomPoint(next, a.inputSize));
     t.deepEqual(

@@ -12,6 +12,7 @@ import { forward } from '../src/network/evaluate.ts';
 import type { Conv2dLayer, Network, PermuteLayer, ScaleShiftLayer } from '../src/network/model.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
 import { onnxModelType } from '../src/network/onnx/schema.ts';
+import { seededRandom } from '../src/random.ts';
 import { dataFile, dataFiles } from './helpers/paths.ts';
 
 // onnxruntime-web runs its wasm build in this process: one thread, no workers to leave behind.
@@ -20,18 +21,6 @@ const Model = onnxModelType();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: a deterministic input generator, exact vs onnxruntime comparison, error assertions.
-
-/** mulberry32: a small seeded generator, so every run sees the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Largest |exact − float| over the outputs, relative to the largest |exact| output (the output scale). */
 interface Agreement {
@@ -55,7 +44,7 @@ async function crossCheck(
   const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
   const meta = session.inputMetadata[0];
   const dims = (meta.isTensor ? meta.shape : []).map((d) => (typeof d === 'number' ? d : 1));
-  const next = rng(seed);
+  const next = seededRandom(seed);
   let relError = 0;
   let scale = 0;
   for (let p = 0; p < points; p++) {
@@ -311,7 +300,7 @@ function int64s(name: string, dims: number[], values: number[]): object {
 
 /** Deterministic float32-friendly weights (multiples of 1/64 in [−1, 1]). */
 function weights(n: number, seed: number): number[] {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: n }, () => Math.round((next() * 2 - 1) * 64) / 64);
 }
 
@@ -682,7 +671,7 @@ test('a truncated file is a syntax error naming the file', (t) => {
 });
 
 test('random bytes are a syntax error naming the file', (t) => {
-  const next = rng(99);
+  const next = seededRandom(99);
   const bytes = Uint8Array.from({ length: 2000 }, () => Math.floor(next() * 256));
   refused(t, () => parseOnnx(bytes, 'noise.onnx'), 'syntax', 'noise.onnx');
 });

@@ -11,7 +11,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { certifiedRadius, certifyInsphere } from '../src/certify/balls.ts';
 import { type CertifyOptions, certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
-import { certifyRegion } from '../src/certify/region.ts';
+import { certifyRegion } from '../src/certify/region-certificate.ts';
 import { pointJson } from '../src/certify/report.ts';
 import type { Domain, FarkasEntry } from '../src/certify/types.ts';
 import { parseVnnlibBox, vnnlibCentre } from '../src/data/vnnlib.ts';
@@ -23,9 +23,9 @@ import { type ForwardResult, forward } from '../src/network/evaluate.ts';
 import { layerInput, type Network } from '../src/network/model.ts';
 import { parseNativeNetwork } from '../src/network/native.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
+import { seededRandom } from '../src/random.ts';
 import { denseRow, evalForms, type Forms, type Region, regionOf } from '../src/region/region.ts';
 import { assertProperty, check } from './helpers/check.ts';
-import { rng } from './helpers/nets.ts';
 import { REPO_ROOT } from './helpers/paths.ts';
 
 const R = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
@@ -98,7 +98,7 @@ const extent = (n: number, k: number, s: number, p0: number, p1: number, d: numb
 
 /** A network document from the parameters (geometry shrunk where it would not fit), and a point. */
 function buildCnn(p: CnnParams): { net: Network; text: string; x: ScaledVector } {
-  const next = rng(p.seed);
+  const next = seededRandom(p.seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const num = (): string =>
     p.integer ? String(int(-2, 2)) : next() < 0.15 ? '0' : `${int(-8, 8)}/${int(1, 8)}`;
@@ -439,7 +439,7 @@ test('forms are the local affine map: forward(x + t·v) = g·(x + t·v) + c insi
       const region = regionOf(net, x);
       const r = certifiedRadius(region).radius;
       if (r === undefined || r.isZero()) return;
-      const next = rng(seed);
+      const next = seededRandom(seed);
       const n = net.inputSize;
       // Along random directions with ‖t v‖∞ = r/2, and just inside: t‖v‖∞ = r·(1 − 2^-20).
       for (let rep = 0; rep < 3; rep++) {
@@ -558,7 +558,7 @@ test('insphere on small CNNs: the ball centre ± ρ·(any sign vector) keeps x�
       if (ball.status !== 'certified') return;
       certified++;
       check(ball.radius.sign() > 0, () => 'ρ > 0');
-      const next = rng(seed);
+      const next = seededRandom(seed);
       for (let rep = 0; rep < 6; rep++) {
         const s = Array.from({ length: n }, () => (next() < 0.5 ? R(-1) : Rational.ONE));
         const y = ball.centre.map((c, i) => c.add(ball.radius.mul(s[i])));
@@ -750,7 +750,7 @@ test('cifar_deep_kw at the two VNN-LIB centres: region certified with x, exact r
     // Forms at x equal the forward pass; the pattern survives at corners just inside the ball.
     checkFormsAt(net, region, x, name);
     const r = radius!;
-    const next = rng(2399);
+    const next = seededRandom(2399);
     for (let rep = 0; rep < 2; rep++) {
       const s = Array.from({ length: net.inputSize }, () => (next() < 0.5 ? R(-1) : Rational.ONE));
       const y = along(x, s, r.mul(R(2 ** 20 - 1, 2 ** 20)));

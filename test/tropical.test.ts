@@ -7,7 +7,6 @@ import { Rational } from '../src/exact/rational.ts';
 import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { argmaxScaled, forward } from '../src/network/evaluate.ts';
 import { parseNativeNetwork } from '../src/network/native.ts';
-import { scoreTropical, termsByClass } from '../src/tropical/evaluate.ts';
 import { type AffineTerm, evalTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import {
   buildTropical,
@@ -15,6 +14,7 @@ import {
   tropicalClassify,
   tropicalValue,
 } from '../src/tropical/function.ts';
+import { scoreTropical, termsByClass } from '../src/tropical/score.ts';
 import type { TermsRecord } from '../src/tropical/terms.ts';
 import { assertProperty, check, checkEq } from './helpers/check.ts';
 import { classCount, describeSpec, netWithPointsArb, toNetwork, toScaled } from './helpers/nets.ts';

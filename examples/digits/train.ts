@@ -1,9 +1,11 @@
 // Trains the bundled example network (64 → 32 → ReLU → 16 → ReLU → 10) on the UCI handwritten
 // digits and writes it as `tropcert-network` v1 with exact decimal strings. Everything is seeded,
 // so re-running reproduces network.json byte for byte. Run: node --import tsx examples/digits/train.ts
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../../src/random.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SIZES = [64, 32, 16, 10];
@@ -17,18 +19,6 @@ const PIXEL_MAX = 16;
 type Sample = { x: Float64Array; label: number };
 // `w` is row-major, outputs × inputs, as in the file format.
 type Dense = { nIn: number; nOut: number; w: Float64Array; b: Float64Array };
-
-/** mulberry32: a tiny seeded PRNG, so init and shuffling are reproducible without dependencies. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reads `label,x0,…,x63` rows (header skipped) with raw pixel values. */
 function loadCsv(file: string): Sample[] {
@@ -201,7 +191,7 @@ function importNetwork(text: string): Dense[] {
     }));
 }
 
-const rand = mulberry32(SEED);
+const rand = seededRandom(SEED);
 const layers = initLayers(rand);
 const [rawTrain, rawTest] = [loadCsv('digits_train.csv'), loadCsv('digits_test.csv')];
 const [trainSet, testSet] = [scaled(rawTrain), scaled(rawTest)];

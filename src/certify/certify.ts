@@ -10,7 +10,7 @@ import { type ExtractionPlan, extractPoint } from '../tropical/extract.ts';
 import type { TropicalFunction } from '../tropical/function.ts';
 import type { GroupBy } from '../tropical/terms.ts';
 import { certifiedRadius, certifyInsphere } from './balls.ts';
-import { certifyRegion, vacuousConstraints } from './region.ts';
+import { certifyRegion, vacuousConstraints } from './region-certificate.ts';
 import { certifyTropicalMatch } from './tropical-match.ts';
 import type {
   Domain,

@@ -3,8 +3,7 @@
 import { InputError } from '../errors.ts';
 import { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
-import { describeJson, parseJsonExact } from '../io/json.ts';
-import { exactNumber } from '../network/native.ts';
+import { describeJson, exactNumber, parseJsonExact } from '../io/json.ts';
 
 export interface Dataset {
   readonly inputs: readonly ScaledVector[];

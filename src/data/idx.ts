@@ -3,8 +3,7 @@
 // value is exact; gzip-compressed files (as MNIST is distributed) are decompressed first.
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.ts';
-import type { Dataset } from './dataset.ts';
-import { arrayDataset, labelsOf, type NumericArray, requireFinite, type ShapedArray } from './transform.ts';
+import { type NumericArray, requireFinite, type ShapedArray } from './transform.ts';
 
 interface IdxType {
   readonly name: string;
@@ -147,21 +146,4 @@ export function parseIdx(bytes: Uint8Array, file: string): ShapedArray {
   const result: ShapedArray = { shape, dtype: type.name, values: type.read(view, headerBytes, count) };
   requireFinite(result, file);
   return result;
-}
-
-/**
- * A data set from an IDX image file [n, …] (each image flattened, values exact as stored: scale
- * with transformDataset) and an optional IDX label file [n]; `limit` keeps the first points.
- */
-export function idxDataset(
-  images: { bytes: Uint8Array; file: string },
-  labels?: { bytes: Uint8Array; file: string },
-  limit?: number,
-): Dataset {
-  const data = parseIdx(images.bytes, images.file);
-  const classes =
-    labels === undefined
-      ? undefined
-      : { values: labelsOf(parseIdx(labels.bytes, labels.file), labels.file), file: labels.file };
-  return arrayDataset(data, images.file, classes, limit);
 }

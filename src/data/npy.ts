@@ -2,8 +2,7 @@
 // magic "\x93NUMPY", version, header length, a Python dict literal {'descr', 'fortran_order',
 // 'shape'}, then the raw values. Decoded into a typed array, every value is exact.
 import { InputError } from '../errors.ts';
-import type { Dataset } from './dataset.ts';
-import { arrayDataset, labelsOf, type NumericArray, requireFinite, type ShapedArray } from './transform.ts';
+import { type NumericArray, requireFinite, type ShapedArray } from './transform.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -333,22 +332,4 @@ export function parseNpy(bytes: Uint8Array, file: string): ShapedArray {
   };
   requireFinite(result, file);
   return result;
-}
-
-/**
- * A data set from a `.npy` array [n, …] (point k is the flattened sub-array k) and an optional
- * `.npy` of n integer labels; `limit` keeps the first points.
- */
-export function npyDataset(
-  bytes: Uint8Array,
-  file: string,
-  labels?: { bytes: Uint8Array; file: string },
-  limit?: number,
-): Dataset {
-  const data = parseNpy(bytes, file);
-  const classes =
-    labels === undefined
-      ? undefined
-      : { values: labelsOf(parseNpy(labels.bytes, labels.file), labels.file), file: labels.file };
-  return arrayDataset(data, file, classes, limit);
 }

@@ -2,8 +2,17 @@
 // A multiply-add is then one bigint multiply and one add (~40 ns) instead of a
 // gcd-normalised rational operation (~4 µs); see docs/PERFORMANCE.md. Normalisation
 // (dividing out a common factor) happens once per vector, never per operation.
-import { gcd, lcm } from './bigint.ts';
-import { transposeOf, vecMatLimbs } from './limbs.ts';
+import { bitLength, gcd, lcm } from './bigint.ts';
+import {
+  accumulators,
+  chooseShape,
+  normalize,
+  planesOf,
+  shapeAt,
+  splitInto,
+  takeAll,
+  weightBits,
+} from './limbs.ts';
 import { Rational } from './rational.ts';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -172,4 +181,70 @@ export function absMatrix(m: ScaledMatrix): ScaledMatrix {
 /** Elementwise max(−M, 0) (the W⁻ of MATH.md §2). */
 export function negPartMatrix(m: ScaledMatrix): ScaledMatrix {
   return { ...m, nums: m.nums.map((n) => (n < 0n ? -n : 0n)) };
+}
+
+// The float64-limb kernel on scaled matrices (the limb arithmetic and its bound: limbs.ts).
+
+const transposed = new WeakMap<ScaledMatrix, ScaledMatrix>();
+
+/** The (cached) transpose, so M·x can run as xᵀ·Mᵀ with the same row-streaming kernel. */
+export function transposeOf(m: ScaledMatrix): ScaledMatrix {
+  let t = transposed.get(m);
+  if (!t) {
+    const nums = new Array<bigint>(m.nums.length);
+    for (let r = 0; r < m.rows; r++)
+      for (let c = 0; c < m.cols; c++) nums[c * m.rows + r] = m.nums[r * m.cols + c];
+    t = { rows: m.cols, cols: m.rows, nums, den: m.den };
+    transposed.set(m, t);
+  }
+  return t;
+}
+
+/**
+ * uᵀ·M exactly, on limbs; returns undefined when the entries are so long that the bigint kernel
+ * is cheaper (the caller falls back). One step = one row r with u_r ≠ 0. `width` forces the
+ * limb width (tests).
+ */
+export function vecMatLimbs(u: ScaledVector, m: ScaledMatrix, width?: number): ScaledVector | undefined {
+  const rowsUsed: number[] = [];
+  let maxAbs = 0n;
+  for (let r = 0; r < m.rows; r++) {
+    const x = u.nums[r];
+    if (x === 0n) continue;
+    rowsUsed.push(r);
+    const a = x < 0n ? -x : x;
+    if (a > maxAbs) maxAbs = a;
+  }
+  const cols = m.cols;
+  const den = u.den * m.den;
+  if (rowsUsed.length === 0) return { nums: new Array<bigint>(cols).fill(0n), den };
+  const bu = bitLength(maxAbs);
+  const bw = weightBits(m.nums);
+  const shape = width ? shapeAt(width, bu, bw) : chooseShape(bu, bw, rowsUsed.length);
+  if (!shape) return undefined;
+  const { bits, lu, steps } = shape;
+  const planes = planesOf(m.nums, shape).planes;
+  const lw = planes.length;
+  const acc = accumulators(shape, cols);
+  const uLimbs = new Float64Array(lu);
+  let inRound = 0;
+  for (const r of rowsUsed) {
+    if (inRound === steps) {
+      normalize(acc, bits);
+      inRound = 0;
+    }
+    inRound++;
+    splitInto(u.nums[r], bits, lu, uLimbs);
+    const base = r * cols;
+    for (let i = 0; i < lu; i++) {
+      const ui = uLimbs[i];
+      if (ui === 0) continue;
+      for (let j = 0; j < lw; j++) {
+        const a = acc[i + j];
+        const w = planes[j];
+        for (let c = 0; c < cols; c++) a[c] += ui * w[base + c];
+      }
+    }
+  }
+  return { nums: takeAll(acc, bits), den };
 }

@@ -94,6 +94,17 @@ export function limbCount(nums: readonly bigint[]): number {
   return maxAbs === 0n ? 0 : Math.ceil(maxAbs.toString(16).length / LIMB_HEX);
 }
 
+/** Number of 20-bit limbs of one entry (at least 1, also for 0). */
+export function limbCountOf(a: bigint): number {
+  let n = 1;
+  let x = (a < 0n ? -a : a) >> 20n;
+  while (x > 0n) {
+    n++;
+    x >>= 20n;
+  }
+  return n;
+}
+
 /**
  * Writes x's signed 20-bit limbs (little-endian, each with x's sign) to out[at …]; returns how
  * many it wrote (0 for 0). out must have room for ⌈bits/20⌉ of them.
@@ -118,7 +129,7 @@ export function limbsOf(x: bigint, out: Float64Array, at: number): number {
 }
 
 /** Carries levels at … at+levels−1 with floor division: all but the top end in [0, 2^20). */
-function carryFloor(acc: Float64Array, at: number, levels: number): void {
+export function carryFloor(acc: Float64Array, at: number, levels: number): void {
   for (let k = at; k < at + levels - 1; k++) {
     const v = acc[k];
     if (v === 0) continue;

@@ -1,6 +1,7 @@
 // A JSON reader that keeps each number as the text it was written in, so `0.1` means 1/10
 // and not the nearest double, and remembers where each value stood (line, column) for errors.
-import { InputError } from '../errors.ts';
+import { type ErrorPath, InputError } from '../errors.ts';
+import { Rational } from '../exact/rational.ts';
 
 export type JsonValue =
   | { kind: 'null'; line: number; column: number }
@@ -176,4 +177,24 @@ export function describeJson(v: JsonValue): string {
     case 'object':
       return 'an object';
   }
+}
+
+/** Reads a JSON value as an exact number: a JSON number or a string like "-7/12" or "1.5e-3". */
+export function exactNumber(v: JsonValue | undefined, where: () => string, path: ErrorPath): Rational {
+  if (v === undefined) throw new InputError('type', path, `${where()} is missing (expected a number)`);
+  if (v.kind === 'number' || v.kind === 'string') {
+    const text = v.kind === 'number' ? v.text : v.value;
+    const r = Rational.parse(text);
+    if (r) return r;
+    throw new InputError(
+      'number',
+      { ...path, line: v.line, column: v.column },
+      `${where()} is ${JSON.stringify(text)}, expected a finite exact number like -3, 0.125, 1.5e-3 or -7/12`,
+    );
+  }
+  throw new InputError(
+    'type',
+    { ...path, line: v.line, column: v.column },
+    `${where()} is ${describeJson(v)}, expected a number`,
+  );
 }

@@ -10,8 +10,8 @@
 // Example: max x+y s.t. x+2y ≤ 4, −3x−y ≥ −6 (x, y free) gives λ = (0.4, −0.2); the same LP as
 // min −x−y gives λ = (−0.4, 0.2); in both, Σ λ_k a_k = c.
 import GLPK, { type LP } from 'glpk.js/node';
-import { type PreparedBounds, prepareLp } from './index.ts';
 import type { LinearProgram, LpAnswer, LpOracle } from './oracle.ts';
+import { type PreparedBounds, prepareLp } from './prepare.ts';
 
 type Glpk = Awaited<ReturnType<typeof GLPK>>;
 

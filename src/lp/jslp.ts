@@ -8,8 +8,8 @@
 // x = u − n (upper bound only), x = p − n (free), x = l (fixed: no column at all).
 // (Its `unrestricted` option exists, but splitting keeps us on its plain, most-tested path.)
 import jslpDefault, { type Model, type SolverAPI } from 'javascript-lp-solver';
-import { prepareLp } from './index.ts';
 import type { LinearProgram, LpAnswer, LpOracle } from './oracle.ts';
+import { prepareLp } from './prepare.ts';
 
 // The package is CommonJS-typed (no "type": "module"), so TypeScript types the default import as
 // the whole module record; at run time Node's default import is the solver object itself (the

@@ -1,5 +1,13 @@
 // Exact forward evaluation, with the activation pattern and every tie met on the way.
-import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
+import type { Rational } from '../exact/rational.ts';
+import {
+  addScaled,
+  hadamard,
+  matVec,
+  normalizeScaled,
+  type ScaledVector,
+  scaledToRationals,
+} from '../exact/scaled.ts';
 import { avgPoolForward, conv2dForward, maxPoolForward } from './layers.ts';
 import { layerInput, type Network, unreachable } from './model.ts';
 
@@ -114,6 +122,12 @@ export function argmaxScaled(v: ScaledVector): number {
   let best = 0;
   for (let i = 1; i < v.nums.length; i++) if (v.nums[i] > v.nums[best]) best = i;
   return best;
+}
+
+/** The exact logits and the predicted class (lowest index on ties) at one point: `eval`'s line. */
+export function evaluatePoint(net: Network, x: ScaledVector): { logits: Rational[]; prediction: number } {
+  const { logits } = forward(net, x);
+  return { logits: scaledToRationals(logits), prediction: argmaxScaled(logits) };
 }
 
 /**

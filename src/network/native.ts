@@ -9,30 +9,10 @@ import {
   scaledFromRationals,
   scaledToRationals,
 } from '../exact/scaled.ts';
-import { describeJson, type JsonValue, parseJsonExact } from '../io/json.ts';
+import { describeJson, exactNumber, type JsonValue, parseJsonExact } from '../io/json.ts';
 import { type DenseLayer, type Layer, type Network, unreachable, type Window2d } from './model.ts';
 
 const FORMAT = 'tropcert-network';
-
-/** Reads a JSON value as an exact number: a JSON number or a string like "-7/12" or "1.5e-3". */
-export function exactNumber(v: JsonValue | undefined, where: () => string, path: ErrorPath): Rational {
-  if (v === undefined) throw new InputError('type', path, `${where()} is missing (expected a number)`);
-  if (v.kind === 'number' || v.kind === 'string') {
-    const text = v.kind === 'number' ? v.text : v.value;
-    const r = Rational.parse(text);
-    if (r) return r;
-    throw new InputError(
-      'number',
-      { ...path, line: v.line, column: v.column },
-      `${where()} is ${JSON.stringify(text)}, expected a finite exact number like -3, 0.125, 1.5e-3 or -7/12`,
-    );
-  }
-  throw new InputError(
-    'type',
-    { ...path, line: v.line, column: v.column },
-    `${where()} is ${describeJson(v)}, expected a number`,
-  );
-}
 
 function field(obj: JsonValue, key: string, where: string, file?: string): JsonValue {
   if (obj.kind !== 'object')

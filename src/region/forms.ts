@@ -7,11 +7,14 @@
 // (`combineRowsPacked`), a dense layer over sparse rows on float64 limbs (`combineRows`). The
 // rest (pooling, residual joins, long-mantissa weights) uses the sparse `Accumulator`.
 import { bitLength, gcd, lcm } from '../exact/bigint.ts';
+import { splitInto } from '../exact/limbs.ts';
 import type { ScaledMatrix, ScaledVector } from '../exact/scaled.ts';
 import { vecMat } from '../exact/scaled.ts';
 import {
   CARRY_LEVELS,
-  LIMB_BITS as HEX_LIMB_BITS,
+  carryFloor,
+  LIMB_BITS,
+  limbCountOf,
   limbsOf,
   type ShortWeights,
   shortWeights,
@@ -39,9 +42,6 @@ export interface FormRows {
 // products per `add` (counted in `load`). Cells are flushed into bigints before any of them can
 // hold more than FLUSH_LOAD = 2^13 products, so every partial sum stays below 2^53 and float64
 // holds it exactly.
-const LIMB_BITS = 20;
-const LIMB_BITS_BIG = 20n;
-const LIMB_MASK = (1n << 20n) - 1n;
 const FLUSH_LOAD = 8192;
 /** Limb levels per cell (weight limbs + row limbs − 1 must fit), and the limb pairs above which bigints are cheaper. */
 const LEVELS = 32;
@@ -55,35 +55,15 @@ export interface RowLimbs {
   readonly limbs: Float64Array;
 }
 
-function limbCount(a: bigint): number {
-  let n = 1;
-  let x = (a < 0n ? -a : a) >> LIMB_BITS_BIG;
-  while (x > 0n) {
-    n++;
-    x >>= LIMB_BITS_BIG;
-  }
-  return n;
-}
-
-function splitInto(x: bigint, n: number, out: Float64Array, at: number): void {
-  const neg = x < 0n;
-  let a = neg ? -x : x;
-  for (let i = 0; i < n; i++) {
-    const limb = Number(a & LIMB_MASK);
-    out[at + i] = neg ? -limb : limb;
-    a >>= LIMB_BITS_BIG;
-  }
-}
-
 /** The limbs of a row (computed once per row per layer that reads it). */
 export function rowLimbs(r: SparseRow): RowLimbs | undefined {
   if (r.val.length === 0) return undefined;
   let count = 1;
-  for (const v of r.val) count = Math.max(count, limbCount(v));
+  for (const v of r.val) count = Math.max(count, limbCountOf(v));
   if (count >= LEVELS) return undefined;
   const limbs = new Float64Array(r.val.length * count);
   r.val.forEach((v, e) => {
-    splitInto(v, count, limbs, e * count);
+    splitInto(v, LIMB_BITS, count, limbs, e * count);
   });
   return { count, limbs };
 }
@@ -130,7 +110,7 @@ export class Accumulator {
     if (w === 0n || row.val.length === 0) return;
     const { idx, val } = row;
     this.touch(idx);
-    const lw = limbs ? limbCount(w) : 0;
+    const lw = limbs ? limbCountOf(w) : 0;
     if (!limbs || lw * limbs.count > MAX_PAIRS || lw + limbs.count - 1 > LEVELS) {
       const acc = this.acc;
       for (let e = 0; e < idx.length; e++) acc[idx[e]] += w * val[e];
@@ -138,7 +118,7 @@ export class Accumulator {
     }
     const L = limbs.count;
     const wl = this.wl;
-    splitInto(w, lw, wl, 0);
+    splitInto(w, LIMB_BITS, lw, wl, 0);
     // Only the weight's non-zero limb span matters (a float32 weight's 24-bit mantissa covers at
     // most 3 limbs, whatever its exponent): limbs i0 … i1, the cells shifted by i0.
     let i0 = 0;
@@ -277,7 +257,7 @@ export function hexLimbs(r: SparseRow): HexLimbs | undefined {
     const a = v < 0n ? -v : v;
     if (a > maxAbs) maxAbs = a;
   }
-  const count = Math.max(1, Math.ceil(bitLength(maxAbs) / HEX_LIMB_BITS));
+  const count = Math.max(1, Math.ceil(bitLength(maxAbs) / LIMB_BITS));
   const limbs = new Float64Array(m * count);
   for (let e = 0; e < m; e++) limbsOf(r.val[e], limbs, e * count);
   return { count, limbs };
@@ -364,7 +344,7 @@ export function combineRows(
       let e = cursor[t];
       if (e >= idx.length || idx[e] > last) continue;
       if (inRound === perRound) {
-        carryAll(acc, (s1 - s0) * stride, LV);
+        for (let c = 0; c < (s1 - s0) * stride; c += LV) carryFloor(acc, c, LV);
         inRound = 0;
       }
       inRound++;
@@ -409,18 +389,6 @@ export function combineRows(
   }
   for (let o = 0; o < M; o++)
     emit(o, outVal[o].length === 0 ? EMPTY_ROW : { idx: Int32Array.from(outIdx[o]), val: outVal[o] });
-}
-
-/** Carries every cell of acc[0 … size) (cells of LV levels) with floor division; exact, see above. */
-function carryAll(acc: Float64Array, size: number, LV: number): void {
-  for (let c = 0; c < size; c += LV)
-    for (let k = c; k < c + LV - 1; k++) {
-      const v = acc[k];
-      if (v === 0) continue;
-      const carry = Math.floor(v / 2 ** HEX_LIMB_BITS);
-      acc[k] = v - carry * 2 ** HEX_LIMB_BITS;
-      acc[k + 1] += carry;
-    }
 }
 
 /** The identity forms y_i of the network input. */

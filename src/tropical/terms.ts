@@ -1,11 +1,14 @@
 // The TERMS file (JSON Lines, docs/FORMAT.md): a header line, then one line per extracted point.
+
+import type { Dataset } from '../data/dataset.ts';
 import { InputError } from '../errors.ts';
 import type { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../exact/scaled.ts';
-import { describeJson, type JsonValue, parseJsonExact } from '../io/json.ts';
+import { describeJson, exactNumber, type JsonValue, parseJsonExact } from '../io/json.ts';
 import { TIE_RULE } from '../network/evaluate.ts';
-import { exactNumber } from '../network/native.ts';
-import type { AffineTerm, PointExtraction } from './extract.ts';
+import type { Network } from '../network/model.ts';
+import { networkHash } from '../network/native.ts';
+import { type AffineTerm, extractPoint, type PointExtraction, planExtraction } from './extract.ts';
 
 export type GroupBy = 'prediction' | 'label';
 
@@ -204,4 +207,64 @@ export function parseTerms(
     };
   });
   return { header, records };
+}
+
+export interface ExtractOptions {
+  readonly groupBy: GroupBy;
+  readonly allClasses: boolean;
+  /** File names for errors about the network and the data. */
+  readonly networkFile?: string;
+  readonly dataFile?: string;
+}
+
+/** What an extraction met: ties (ReLU and max-pool) and distinct activation patterns. */
+export interface ExtractStats {
+  readonly points: number;
+  readonly ties: number;
+  readonly patterns: number;
+}
+
+/**
+ * The TERMS file of `data`, line by line (the header, then one line per point, extracted as it is
+ * reached). The options are checked against the data and the network is planned here, before
+ * the first line: a refusal comes before any output.
+ */
+export function termsLines(
+  net: Network,
+  data: Dataset,
+  opts: ExtractOptions,
+): Generator<string, ExtractStats, undefined> {
+  if (opts.groupBy === 'label' && !opts.allClasses) {
+    const missing = data.labels.indexOf(null);
+    if (missing >= 0)
+      throw new InputError(
+        'usage',
+        { file: opts.dataFile, index: missing },
+        '--group-by label needs a label on every point',
+      );
+  }
+  let plan: ReturnType<typeof planExtraction>;
+  try {
+    plan = planExtraction(net);
+  } catch (e) {
+    throw e instanceof InputError && opts.networkFile !== undefined
+      ? e.within({ file: opts.networkFile })
+      : e;
+  }
+  return (function* () {
+    let ties = 0;
+    const patterns = new Set<string>();
+    yield JSON.stringify(termsHeader(networkHash(net), opts.groupBy, opts.allClasses, net.notes));
+    const every = [...Array(net.outputSize).keys()];
+    for (const [index, x] of data.inputs.entries()) {
+      const label = data.labels[index];
+      const e = extractPoint(plan, x, (prediction) =>
+        opts.allClasses ? every : [opts.groupBy === 'label' ? label! : prediction],
+      );
+      ties += e.ties.length + e.poolTies;
+      patterns.add(e.pattern);
+      yield termsLine(index, label, x, e);
+    }
+    return { points: data.inputs.length, ties, patterns: patterns.size };
+  })();
 }

@@ -1,11 +1,11 @@
 // Running the real `tropcert` command from tests: a child process per call, a few at a time
-// (each costs ~0.7 s of CPU for tsx), with the environment of a plain shell.
+// (each costs ~0.7 s of CPU for tsx, which compiles the sources), with the environment of a plain shell.
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-/** The package's bin script. */
-export const BIN = fileURLToPath(new URL('../../cli/tropcert.js', import.meta.url));
+/** The command, run from its sources (test/helpers/bin.js; the published bin runs dist/). */
+export const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
 
 export interface Run {
   status: number | null;

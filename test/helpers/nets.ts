@@ -9,11 +9,13 @@
 // either sign or zero) at the front (input normalisation) and between layers (batch norm), and
 // with `NetArbOptions.trailing` they end some networks in activations after the last dense
 // layer. The default arbitraries and seeded builders draw exactly what they drew before.
+
 import fc from 'fast-check';
 import { Rational } from '../../src/exact/rational.ts';
 import { type ScaledVector, scaledFromRationals } from '../../src/exact/scaled.ts';
 import type { Layer, Network } from '../../src/network/model.ts';
 import { denseLayer, validateNetwork } from '../../src/network/native.ts';
+import { randomInt, seededRandom } from '../../src/random.ts';
 
 export type SpecLayer =
   | { readonly type: 'dense'; readonly rows: Rational[][]; readonly bias: Rational[] }
@@ -317,30 +319,14 @@ export function netWithPointsArb(
 // ---------------------------------------------------------------------------------------------
 // Seeded builders (deterministic, no fast-check needed)
 
-/** mulberry32: a tiny deterministic PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function int(next: () => number, min: number, max: number): number {
-  return min + Math.floor(next() * (max - min + 1));
-}
-
 export function randomWeight(next: () => number): Rational {
   if (next() < 1 / 6) return Rational.ZERO;
-  return r(int(next, -5, 5), int(next, 1, 4));
+  return r(randomInt(next, -5, 5), randomInt(next, 1, 4));
 }
 
 export function randomPoint(next: () => number, d: number): Rational[] {
   return Array.from({ length: d }, () =>
-    next() < 1 / 6 ? Rational.ZERO : r(int(next, -6, 6), int(next, 1, 6)),
+    next() < 1 / 6 ? Rational.ZERO : r(randomInt(next, -6, 6), randomInt(next, 1, 6)),
   );
 }
 
@@ -356,8 +342,8 @@ export function randomAlpha(next: () => number): Rational {
   const u = next();
   if (u < 0.25) return Rational.ZERO;
   if (u < 0.5) return Rational.ONE;
-  const q = int(next, 1, 5);
-  return r(int(next, 0, q), q);
+  const q = randomInt(next, 1, 5);
+  return r(randomInt(next, 0, q), q);
 }
 
 export function randomScaleShift(next: () => number, size: number): ScaleShiftSpec {
@@ -385,10 +371,10 @@ export function randomNetSpec(
   leakyShare = 1 / 3,
   extras?: RandomExtras,
 ): NetSpec {
-  const next = rng(seed);
-  const inputSize = shape.inputSize ?? int(next, 1, 4);
-  const widths = shape.widths ?? Array.from({ length: int(next, 1, 3) }, () => int(next, 1, 5));
-  const classes = shape.classes ?? int(next, 2, 4);
+  const next = seededRandom(seed);
+  const inputSize = shape.inputSize ?? randomInt(next, 1, 4);
+  const widths = shape.widths ?? Array.from({ length: randomInt(next, 1, 3) }, () => randomInt(next, 1, 5));
+  const classes = shape.classes ?? randomInt(next, 2, 4);
   const layers: SpecLayer[] = [];
   const activation = (): SpecLayer =>
     next() < leakyShare ? { type: 'leaky_relu', alpha: randomAlpha(next) } : { type: 'relu' };
@@ -407,7 +393,7 @@ export function randomNetSpec(
   }
   layers.push(randomDense(next, classes, size));
   if (extras?.trailing) {
-    const count = int(next, 0, extras.trailing);
+    const count = randomInt(next, 0, extras.trailing);
     for (let k = 0; k < count; k++) layers.push(activation());
   }
   return { inputSize, layers };

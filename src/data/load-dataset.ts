@@ -1,18 +1,18 @@
 // Loading data sets from files: the format is chosen by name (CSV, JSON, VNN-LIB file, directory
 // or list, IDX, .npy), then optional labels, a limit and an exact transform x·scale + offset.
+// Files are read through a `Files` value (src/files.ts): the CLI's resolves the user's paths.
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type Dataset, parseDataset } from '../src/data/dataset.ts';
-import { parseIdx } from '../src/data/idx.ts';
-import { readLabelFile } from '../src/data/labels.ts';
-import { parseNpy } from '../src/data/npy.ts';
-import { arrayDataset, transformDataset } from '../src/data/transform.ts';
-import { vnnlibDataset } from '../src/data/vnnlib.ts';
-import { InputError } from '../src/errors.ts';
-import { Rational } from '../src/exact/rational.ts';
-import type { Network } from '../src/network/model.ts';
-import { readBytes, userPath } from './io.ts';
+import { InputError } from '../errors.ts';
+import { Rational } from '../exact/rational.ts';
+import { type Files, nodeFiles } from '../files.ts';
+import type { Network } from '../network/model.ts';
+import { type Dataset, parseDataset } from './dataset.ts';
+import { parseIdx } from './idx.ts';
+import { readLabelFile } from './labels.ts';
+import { parseNpy } from './npy.ts';
+import { arrayDataset, transformDataset } from './transform.ts';
+import { vnnlibDataset } from './vnnlib.ts';
 
 export interface DataOptions {
   /** A separate label file (IDX or .npy). */
@@ -26,6 +26,8 @@ export interface DataOptions {
 }
 
 export interface LoadedData {
+  /** The data set as the user named it (a file, directory or list). */
+  readonly file: string;
   readonly data: Dataset;
   /** SHA-256 over the bytes read (data, labels) and the transform: what a report refers to. */
   readonly sha256: string;
@@ -33,37 +35,32 @@ export interface LoadedData {
 
 const IDX = /(idx\d+-u?byte|\.idx\d?)(\.gz)?$/i;
 
-function isDirectory(file: string): boolean {
-  try {
-    return statSync(userPath(file)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** Whether `file` is read as VNN-LIB: one file, a directory of them, or a list naming them. */
-function isVnnlibSource(file: string): boolean {
+function isVnnlibSource(file: string, files: Files): boolean {
   const lower = file.toLowerCase();
-  return isDirectory(file) || lower.endsWith('.vnnlib') || lower.endsWith('.txt') || lower.endsWith('.list');
+  return (
+    files.isDirectory(file) || lower.endsWith('.vnnlib') || lower.endsWith('.txt') || lower.endsWith('.list')
+  );
 }
 
 /**
  * Every file `--data` (and `--labels`) would read, as far as can be told without loading: used to
  * refuse an `--out` that would replace one. Problems with the files are reported by the load.
  */
-export function dataInputFiles(file: string, opts: DataOptions = {}): string[] {
-  const files = [file];
-  if (opts.labels !== undefined) files.push(opts.labels);
+export function dataInputFiles(file: string, opts: DataOptions = {}, files: Files = nodeFiles()): string[] {
+  const found = [file];
+  if (opts.labels !== undefined) found.push(opts.labels);
   try {
-    if (isVnnlibSource(file)) files.push(...vnnlibFiles(file));
+    if (isVnnlibSource(file, files)) found.push(...vnnlibFiles(file, files));
   } catch {}
-  return files;
+  return found;
 }
 
 /** The VNN-LIB files a directory or a list file names, in a stable order. */
-function vnnlibFiles(file: string): string[] {
-  if (isDirectory(file)) {
-    const names = readdirSync(userPath(file))
+function vnnlibFiles(file: string, files: Files): string[] {
+  if (files.isDirectory(file)) {
+    const names = files
+      .list(file)
       .filter((f) => f.toLowerCase().endsWith('.vnnlib'))
       .sort();
     if (names.length === 0) throw new InputError('format', { file }, 'the directory holds no .vnnlib files');
@@ -72,7 +69,7 @@ function vnnlibFiles(file: string): string[] {
   if (file.toLowerCase().endsWith('.vnnlib')) return [file];
   const dir = path.dirname(file);
   const lines = new TextDecoder()
-    .decode(readBytes(file))
+    .decode(files.read(file))
     .split(/\r\n|\r|\n/)
     .map((l, i) => ({ name: l.trim(), line: i + 1 }))
     .filter((l) => l.name && !l.name.startsWith('#'));
@@ -80,11 +77,7 @@ function vnnlibFiles(file: string): string[] {
   return lines.map(({ name, line }) => {
     const f = path.isAbsolute(name) ? name : path.join(dir, name);
     // A missing entry is the list's mistake: name the list and the line, not only the entry.
-    let ok = false;
-    try {
-      ok = statSync(userPath(f)).isFile();
-    } catch {}
-    if (!ok)
+    if (!files.isFile(f))
       throw new InputError('io', { file, line }, `${JSON.stringify(name)} is not a readable file (${f})`);
     return f;
   });
@@ -116,28 +109,46 @@ export function limitOption(value: number | string | undefined): number | undefi
   return n;
 }
 
+/**
+ * A data set from an array file (`.npy`, otherwise IDX) [n, …] (point k is the flattened
+ * sub-array k) and an optional label file [n] (by its own name: `.npy`, otherwise IDX).
+ */
+export function arrayFileDataset(
+  data: { bytes: Uint8Array; file: string },
+  labels?: { bytes: Uint8Array; file: string },
+  limit?: number,
+): Dataset {
+  const array = data.file.toLowerCase().endsWith('.npy')
+    ? parseNpy(data.bytes, data.file)
+    : parseIdx(data.bytes, data.file);
+  return arrayDataset(array, data.file, labels && readLabelFile(labels.bytes, labels.file), limit);
+}
+
 /** Loads a data set for `net`: checks the width and every label against the network. */
-export function loadDataFile(file: string, net: Network, opts: DataOptions = {}): LoadedData {
+export function loadDataFile(
+  file: string,
+  net: Network,
+  opts: DataOptions = {},
+  files: Files = nodeFiles(),
+): LoadedData {
   const limit = limitOption(opts.limit);
   const hash = createHash('sha256');
   const read = (f: string) => {
-    const b = readBytes(f);
+    const b = files.read(f);
     hash.update(b);
     return b;
   };
   const lower = file.toLowerCase();
-  const labels = opts.labels === undefined ? undefined : { file: opts.labels, bytes: new Uint8Array() };
   let data: Dataset;
-  if (isVnnlibSource(file)) {
-    const texts = vnnlibFiles(file).map((f) => ({ file: f, text: new TextDecoder().decode(read(f)) }));
+  if (isVnnlibSource(file, files)) {
+    const texts = vnnlibFiles(file, files).map((f) => ({ file: f, text: new TextDecoder().decode(read(f)) }));
     data = vnnlibDataset(texts, net.inputSize, net.outputSize);
   } else if (lower.endsWith('.npy') || IDX.test(lower)) {
     const bytes = read(file);
-    const array = lower.endsWith('.npy') ? parseNpy(bytes, file) : parseIdx(bytes, file);
-    const classes = labels && readLabelFile(read(labels.file), labels.file);
-    data = arrayDataset(array, file, classes, limit);
+    const labels = opts.labels === undefined ? undefined : { file: opts.labels, bytes: read(opts.labels) };
+    data = arrayFileDataset({ bytes, file }, labels, limit);
   } else {
-    if (labels)
+    if (opts.labels !== undefined)
       throw new InputError('usage', { field: '--labels' }, 'separate labels go with IDX or .npy data');
     data = parseDataset(new TextDecoder().decode(read(file)), file, net.inputSize);
   }
@@ -166,5 +177,5 @@ export function loadDataFile(file: string, net: Network, opts: DataOptions = {})
         `label ${l} is not a class (the network has ${net.outputSize})`,
       );
   });
-  return { data, sha256: hash.digest('hex') };
+  return { file, data, sha256: hash.digest('hex') };
 }

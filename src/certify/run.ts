@@ -1,0 +1,110 @@
+// One `certify` run: the report's context from the inputs (network, data and its hash, domain,
+// TERMS), then the REPORT text piece by piece as each point is certified. The CLI writes the
+// pieces to a file between signal checkpoints; the library API joins them.
+import { createHash } from 'node:crypto';
+import type { Dataset } from '../data/dataset.ts';
+import { InputError } from '../errors.ts';
+import { createOracle, type SolverName } from '../lp/index.ts';
+import type { LpOracle } from '../lp/oracle.ts';
+import type { Network } from '../network/model.ts';
+import { networkHash } from '../network/native.ts';
+import { planExtraction } from '../tropical/extract.ts';
+import { buildTropical } from '../tropical/function.ts';
+import { termsByClass } from '../tropical/score.ts';
+import { parseTerms } from '../tropical/terms.ts';
+import { type CertifyOptions, certifyPoint, type PointCertificate } from './certify.ts';
+import { pointJson, type ReportContext, reportHeader, summaryJson, termsJson } from './report.ts';
+import type { Domain } from './types.ts';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** What a certify run is given besides the network and the points. */
+export interface CertifyInputs {
+  readonly toolVersion: string;
+  /** The network's file name, for errors about it. */
+  readonly networkFile: string;
+  readonly data: Dataset;
+  readonly dataFile: string;
+  readonly dataSha256: string;
+  readonly domain?: Domain;
+  readonly insphere: boolean;
+  readonly solver: SolverName;
+  /** A TERMS file's name and bytes: the tropical match is certified too. */
+  readonly terms?: { readonly file: string; readonly bytes: Uint8Array };
+}
+
+/** The report's context and the per-point options of one run. */
+export interface CertifyPlan {
+  readonly ctx: ReportContext;
+  readonly options: CertifyOptions;
+}
+
+/** Checks the TERMS against the network and data and assembles the run's context and options. */
+export function planCertify(net: Network, inputs: CertifyInputs): CertifyPlan {
+  const { data, domain } = inputs;
+  const netSha = networkHash(net);
+  let tropical: CertifyOptions['tropical'];
+  let termsCtx: ReportContext['terms'];
+  if (inputs.terms) {
+    const { file, bytes } = inputs.terms;
+    const { header, records } = parseTerms(new TextDecoder().decode(bytes), file, netSha, net.inputSize);
+    const f = buildTropical(net.outputSize, net.inputSize, termsByClass(net.outputSize, records));
+    let plan: ReturnType<typeof planExtraction>;
+    try {
+      plan = planExtraction(net);
+    } catch (e) {
+      throw e instanceof InputError ? e.within({ file: inputs.networkFile }) : e;
+    }
+    tropical = { f, plan, groupBy: header.groupBy };
+    termsCtx = { file, sha256: sha256(bytes), groupBy: header.groupBy, f };
+    if (header.groupBy === 'label' && data.labels.some((l) => l === null))
+      throw new InputError(
+        'usage',
+        { file: inputs.dataFile },
+        'the terms are grouped by label, so every point needs a label',
+      );
+  }
+  const ctx: ReportContext = {
+    toolVersion: inputs.toolVersion,
+    networkSha256: netSha,
+    networkNotes: net.notes,
+    data: { file: inputs.dataFile, sha256: inputs.dataSha256 },
+    domain,
+    insphere: inputs.insphere,
+    solver: inputs.solver,
+    terms: termsCtx,
+  };
+  return { ctx, options: { domain, insphere: inputs.insphere, tropical } };
+}
+
+/** Oracles in the order they are tried: the chosen one, then the other as a second opinion. */
+export async function oracles(solver: SolverName): Promise<LpOracle[]> {
+  const other: SolverName = solver === 'glpk' ? 'jslp' : 'glpk';
+  return [await createOracle(solver), await createOracle(other)];
+}
+
+/**
+ * The REPORT text in pieces: the header (with the terms), then one piece per point (certified as
+ * it is reached), then the summary; returns the certificates and the summary.
+ */
+export function* reportPieces(
+  net: Network,
+  data: Dataset,
+  plan: CertifyPlan,
+  lps: readonly LpOracle[],
+): Generator<string, { certificates: PointCertificate[]; summary: object }> {
+  const { ctx, options } = plan;
+  const head = JSON.stringify(reportHeader(ctx));
+  yield head.slice(0, -1);
+  if (ctx.terms) yield `,\n"terms":${JSON.stringify(termsJson(ctx.terms.f))}`;
+  yield ',\n"points":[\n';
+  const certs: PointCertificate[] = [];
+  for (const [index, x] of data.inputs.entries()) {
+    const c = certifyPoint(net, index, x, data.labels[index], options, lps);
+    certs.push(c);
+    yield `${index ? ',\n' : ''}${JSON.stringify(pointJson(c))}`;
+  }
+  const summary = summaryJson(certs, ctx);
+  yield `\n],\n"summary":${JSON.stringify(summary)}}\n`;
+  return { certificates: certs, summary };
+}
