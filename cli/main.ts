@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../src/errors.ts';
+import { boundsCommand } from './analytics.ts';
 import { certifyCommand, checkCommand } from './certify.ts';
 import {
   convertCommand,
@@ -232,6 +233,17 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     run(async (p, a: { report: string; network: string; data: string } & DataOptions) => {
       process.exitCode = await checkCommand(p, a);
     }),
+  )
+  .command(
+    'bounds [network]',
+    'bounds on the number of linear regions (Serra, Montúfar, Zaslavsky; Xiong for CNNs), exact big integers',
+    (y) =>
+      y
+        .positional('network', { type: 'string', describe: 'a network file (or give --arch / --conv)' })
+        .option('arch', { type: 'string', describe: 'N0,N1,…,NL,C: input, ReLU widths, class scores' })
+        .option('conv', { type: 'string', describe: 'H×W×C,FH×FW×D[sS],…: input, then conv+ReLU layers' })
+        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+    run(boundsCommand),
   )
   .command(
     'demo',
