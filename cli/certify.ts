@@ -67,6 +67,8 @@ export interface CertifyArgs extends DataOptions {
   terms?: string;
   domain?: string;
   insphere: boolean;
+  /** Zhang & Wu's local properties per point (implies --insphere). */
+  properties?: boolean;
   solver: SolverName;
 }
 
@@ -108,12 +110,17 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
     networkNotes: net.notes,
     data: { file: args.data, sha256: dataSha },
     domain,
-    insphere: args.insphere,
+    insphere: args.insphere || args.properties === true,
     solver: args.solver,
     terms: termsCtx,
   };
   const lps = await oracles(args.solver);
-  const options: CertifyOptions = { domain, insphere: args.insphere, tropical };
+  const options: CertifyOptions = {
+    domain,
+    insphere: ctx.insphere,
+    tropical,
+    properties: args.properties ? { plan: planFor(net, args.network) } : undefined,
+  };
   const out = new AtomicOutput(args.out);
   try {
     const head = JSON.stringify(reportHeader(ctx));

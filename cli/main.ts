@@ -211,6 +211,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           default: false,
           describe: 'ℓ∞ inscribed ball of each region (LP)',
         })
+        .option('properties', {
+          type: 'boolean',
+          default: false,
+          describe: 'local properties per region: facets, decision boundary, angles (implies --insphere)',
+        })
         .option('solver', {
           choices: ['glpk', 'jslp'] as const,
           default: 'glpk' as const,

@@ -1,5 +1,7 @@
 // Certification of one data point: its region, its certified radius, and optionally the
 // tropical match and the inscribed ball. Pure: the LP oracles are passed in.
+
+import { type PropertiesVerdict, regionProperties } from '../analytics/properties.ts';
 import { Rational } from '../exact/rational.ts';
 import type { ScaledVector } from '../exact/scaled.ts';
 import type { LpOracle } from '../lp/oracle.ts';
@@ -30,6 +32,8 @@ export interface CertifyOptions {
     readonly plan: ExtractionPlan;
     readonly groupBy: GroupBy;
   };
+  /** Zhang & Wu's local properties of each region (facets, decision boundary, angles): needs the extraction plan. */
+  readonly properties?: { readonly plan: ExtractionPlan };
 }
 
 export interface PointCertificate {
@@ -48,6 +52,7 @@ export interface PointCertificate {
   readonly radiusUnit?: RadiusRef;
   readonly tropicalMatch?: TropicalMatchVerdict;
   readonly insphere?: InsphereVerdict;
+  readonly properties?: PropertiesVerdict;
 }
 
 /** The forward pass's pool ties, one entry per (window, other maximal position), in layer then window order. */
@@ -89,6 +94,17 @@ export function certifyPoint(
       verdict.status === 'certified'
         ? certifyInsphere(region, options.domain, oracles)
         : { status: 'unresolved', reason: 'the region has no certified interior' };
+  const properties =
+    options.properties &&
+    regionProperties(
+      options.properties.plan,
+      region,
+      x,
+      verdict.status === 'certified',
+      options.domain,
+      oracles,
+      insphere,
+    );
   return {
     index,
     label,
@@ -102,5 +118,6 @@ export function certifyPoint(
     radiusUnit: unit,
     tropicalMatch,
     insphere,
+    properties,
   };
 }

@@ -1,5 +1,6 @@
 // The REPORT document `tropcert-report` v1 (docs/FORMAT.md): every number an exact string,
 // self-contained enough for proofs/checker.ts to re-verify it against the network and data.
+import { propertiesJson } from '../analytics/properties.ts';
 import { Rational } from '../exact/rational.ts';
 import { scaledToRationals } from '../exact/scaled.ts';
 import { TIE_RULE } from '../network/evaluate.ts';
@@ -84,6 +85,7 @@ export function pointJson(p: PointCertificate): object {
             optimumEstimate: p.insphere.optimumEstimate,
           }
         : p.insphere;
+  if (p.properties) out.properties = propertiesJson(p.properties);
   return out;
 }
 
