@@ -16,7 +16,10 @@
 //   Σ_{j ≤ n_0} C(n_1, j) regions (the maximum; any weights give at most that many).
 // - Xiong et al. 2020, one conv layer (input n⁽¹⁾×n⁽²⁾×d₀, d₁ filters, generic weights):
 //   R = Σ_{t ∈ K} Π_{ij} C(d₁, t_ij), K = { t : Σ_{(i,j) ∈ J} t_ij ≤ |∪_{(i,j) ∈ J} S_ij| ∀J }, with
-//   S_ij the receptive field of output position (i, j). Multi-layer:
+//   S_ij the receptive field of output position (i, j). Checked against exact enumeration
+//   (test/bounds.test.ts): equal on 1-D inputs and disjoint windows, but on a 3×3 image with two
+//   2×2 filters R = 256 while every weight choice gives 255 regions: f ∗ g = g ∗ f makes the 8
+//   normals linearly dependent, a relation the coverage condition of K does not see. Multi-layer:
 //   lower R ≥ R_{N′} · Π_{l<L} ⌊d_l/d₀⌋^{n_l⁽¹⁾ n_l⁽²⁾ d₀}  (N′: input n_{L−1}⁽¹⁾×n_{L−1}⁽²⁾×d₀, layer L's
 //   filters and stride), upper R ≤ R_{N″} · Π_{l≥2} Σ_{i ≤ n₀⁽¹⁾n₀⁽²⁾d₀} C(n_l⁽¹⁾ n_l⁽²⁾ d_l, i)
 //   (N″: the first layer alone).
@@ -710,7 +713,7 @@ export function convBounds(spec: ConvSpec, source: string): BoundsReport {
     name: 'Xiong et al. 2020, first conv layer',
     kind: 'exact',
     value: first.exact,
-    condition: `the first conv layer alone: its number of regions for ${generic}`,
+    condition: `the first conv layer alone: the paper's count for ${generic}. tropcert's exact enumeration agrees on 1-D inputs but finds it exceeds the true count on 2-D inputs with two or more filters (convolutions commute: the normals are dependent for any weights; docs/FORMAT.md)`,
     note: [first.note, padNote].filter(Boolean).join('; '),
   };
   // Upper: R_{N″} (or the box bound on it) × Π_{l≥2} Σ_{i ≤ n_0} C(n_l, i).
