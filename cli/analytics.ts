@@ -11,8 +11,20 @@ import {
   parseConvSpec,
   powerOfTen,
 } from '../src/analytics/bounds.ts';
+import {
+  type ComparisonSummary,
+  comparePair,
+  compareToTraining,
+  type PointComparison,
+  pointComparisonJson,
+  type Share,
+  summarizeComparison,
+  trainTropical,
+} from '../src/analytics/compare.ts';
 import { InputError } from '../src/errors.ts';
-import { loadNetwork, noteImport, type Printer } from './commands.ts';
+import type { GroupBy } from '../src/tropical/terms.ts';
+import { loadData, loadNetwork, noteImport, type Printer, planFor } from './commands.ts';
+import type { DataOptions } from './data.ts';
 
 export interface BoundsArgs {
   network?: string;
@@ -104,4 +116,97 @@ export function boundsCommand(p: Printer, args: BoundsArgs): BoundsReport {
   for (const n of r.notes) p.out(`note: ${n}`);
   p.out('exact decimal values: --json');
   return r;
+}
+
+export interface CompareArgs extends DataOptions {
+  net1: string;
+  net2: string;
+  train: string;
+  test: string;
+  groupBy: GroupBy;
+  json?: boolean;
+}
+
+/**
+ * `compare`: TropEx's analysis for two networks on the same training and test data: each
+ * network's tropical function from the training points, the winning training term at every test
+ * point and its relation to the point's own term, then the two networks side by side.
+ */
+export function compareCommand(p: Printer, args: CompareArgs): void {
+  const nets = [args.net1, args.net2].map((file) => {
+    const net = loadNetwork(file);
+    noteImport(p, net, file);
+    return { file, net };
+  });
+  const [a, b] = nets;
+  if (a.net.inputSize !== b.net.inputSize)
+    throw new InputError(
+      'mismatch',
+      { file: b.file },
+      `input size ${b.net.inputSize} differs from ${a.file}'s ${a.net.inputSize}: compare needs networks on the same inputs`,
+    );
+  if (a.net.outputSize !== b.net.outputSize)
+    throw new InputError(
+      'mismatch',
+      { file: b.file },
+      `${b.net.outputSize} classes, ${a.file} has ${a.net.outputSize}: compare needs the same classes`,
+    );
+  const opts: DataOptions = { scale: args.scale, offset: args.offset, limit: args.limit };
+  const train = loadData(args.train, a.net, opts);
+  const test = loadData(args.test, a.net, opts);
+  if (args.groupBy === 'label') {
+    const missing = train.labels.indexOf(null);
+    if (missing >= 0)
+      throw new InputError(
+        'usage',
+        { file: args.train, index: missing },
+        '--group-by label needs a label on every point',
+      );
+  }
+  const results = nets.map(({ file, net }) => {
+    const plan = planFor(net, file);
+    const trained = trainTropical(plan, train, args.groupBy);
+    const points = compareToTraining(plan, trained, test);
+    return { file, points, summary: summarizeComparison(points, trained) };
+  });
+  const pair = comparePair(results[0].points, results[1].points);
+  if (args.json) {
+    p.out(
+      JSON.stringify({
+        groupBy: args.groupBy,
+        train: { file: args.train, points: train.inputs.length },
+        test: { file: args.test, points: test.inputs.length },
+        networks: results.map((r) => ({
+          file: r.file,
+          summary: r.summary,
+          points: r.points.map(pointComparisonJson),
+        })),
+        pair,
+      }),
+    );
+    return;
+  }
+  const pct = (s: Share | null) => (s ? `${s.percent.toFixed(2)}% (${s.exact})` : 'n/a');
+  const est = (x: number | null, unit = '') => (x === null ? 'n/a' : `≈${x.toFixed(2)}${unit}`);
+  const rows: [string, (s: ComparisonSummary, pts: readonly PointComparison[]) => string][] = [
+    ['distinct training terms', (s) => String(s.distinctTerms)],
+    ['tropical = network', (s) => pct(s.agreement)],
+    ['tropical accuracy', (s) => pct(s.accuracy)],
+    ['network accuracy', (s) => pct(s.networkAccuracy)],
+    ['F̃_c(y) = F_c(y) exactly', (s) => pct(s.exactAtPoint)],
+    ['angle own/winning term, median', (s) => est(s.angleMedianEstimate, '°')],
+    ['angle own/winning term, mean', (s) => est(s.angleMeanEstimate, '°')],
+    ['ℓ2 coefficient distance, mean', (s) => est(s.l2MeanEstimate)],
+  ];
+  p.out(
+    `compare: ${train.inputs.length} training points (terms grouped by ${args.groupBy}), ${test.inputs.length} test points`,
+  );
+  const w = Math.max(28, ...results.map((r) => r.file.length + 2));
+  p.out(`${''.padEnd(32)}${results.map((r) => r.file.padEnd(w)).join('')}`);
+  for (const [name, f] of rows)
+    p.out(`${name.padEnd(32)}${results.map((r) => f(r.summary, r.points).padEnd(w)).join('')}`);
+  p.out(`both networks predict the same class   ${pct(pair.predictionAgreement)}`);
+  p.out(`both tropical functions agree          ${pct(pair.tropicalAgreement)}`);
+  p.out(`same winning training point            ${pct(pair.sameWinningPoint)}`);
+  p.out('≈: float estimates (angles, ℓ2); every other number is exact. Per-point records: --json');
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../src/errors.ts';
-import { boundsCommand } from './analytics.ts';
+import { boundsCommand, compareCommand } from './analytics.ts';
 import { certifyCommand, checkCommand } from './certify.ts';
 import {
   convertCommand,
@@ -249,6 +249,22 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .option('conv', { type: 'string', describe: 'H×W×C,FH×FW×D[sS],…: input, then conv+ReLU layers' })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
     run(boundsCommand),
+  )
+  .command(
+    'compare <net1> <net2>',
+    "TropEx's comparison: each test point's winning training term, its angle and distance to the point's own term, agreement",
+    (y) =>
+      y
+        .positional('net1', { type: 'string', demandOption: true })
+        .positional('net2', { type: 'string', demandOption: true })
+        .option('train', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
+        .option('test', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
+        .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
+        .option('scale', { type: 'string', describe: 'multiply every input value by this exact number' })
+        .option('offset', { type: 'string', describe: 'then add this exact number' })
+        .option('limit', { type: 'string', describe: 'use only the first N points of each data file' })
+        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+    run(compareCommand),
   )
   .command(
     'demo',
