@@ -334,6 +334,18 @@ test('MNIST-size architectures: the DP gives the full integer (no enumeration of
   t.true(r.montufarLower.value! <= v && r.serraLower.value === null);
 });
 
+test('beyond the exact evaluation limit: null with the reason, never an approximation', (t) => {
+  const r = denseBounds(parseArch('150528,1000,10'), 'arch');
+  for (const b of [r.serraUpper, r.serraLower, r.montufarLower, r.zaslavsky]) {
+    t.is(b.value, null);
+    t.regex(b.note ?? '', /beyond the exact evaluation limit/);
+  }
+  const c = convBounds(parseConvSpec('224x224x3,7x7x64s2'), 'conv');
+  t.is(c.xiongUpper!.value, null);
+  t.is(c.xiongOneLayer!.value, null);
+  t.true(c.xiongLower!.value! >= 1n);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Xiong et al.: the one-layer count against exact enumeration on tiny CNNs
 

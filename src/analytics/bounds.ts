@@ -36,17 +36,17 @@ import { isActivation, type Network } from '../network/model.ts';
 
 const pascalRows = new Map<number, bigint[]>();
 
-/** C(n, k) exactly (0 outside 0 ≤ k ≤ n); rows of Pascal's triangle are computed once per n. */
+/** C(n, k) exactly (0 outside 0 ≤ k ≤ n); each row of Pascal's triangle is extended only as far as asked. */
 export function binomial(n: number, k: number): bigint {
   if (k < 0 || k > n || n < 0) return 0n;
   let row = pascalRows.get(n);
   if (!row) {
-    // C(n, j+1) = C(n, j)·(n − j)/(j + 1), exact at every step.
-    row = [1n];
-    for (let j = 0; j < n; j++) row.push((row[j] * BigInt(n - j)) / BigInt(j + 1));
     if (pascalRows.size > 4096) pascalRows.clear();
+    row = [1n];
     pascalRows.set(n, row);
   }
+  // C(n, j+1) = C(n, j)·(n − j)/(j + 1), exact at every step.
+  for (let j = row.length - 1; j < k; j++) row.push((row[j] * BigInt(n - j)) / BigInt(j + 1));
   return row[k];
 }
 
@@ -82,6 +82,29 @@ export interface Bound {
 
 // ---------------------------------------------------------------------------------------------
 // Fully connected bounds
+
+/**
+ * Inputs larger than this are not evaluated exactly: the sums run over j ≤ n_0 with integers of
+ * ~n_0·log(n_l) bits (an ImageNet-size input would need hours and gigabytes). The bound is then
+ * null with that reason, never approximated.
+ */
+export const MAX_EXACT_INPUT = 20_000;
+/** Big-integer products the Serra DP may spend (Σ_l states × choices of j). */
+const SERRA_WORK = 60_000_000;
+
+/** Estimated products of the Serra DP: Σ_l (n_0 + 1)·(min(n_0, n_l) + 1), an upper estimate. */
+function serraWork(n0: number, widths: readonly number[]): number {
+  return widths.reduce((w, n) => w + (n0 + 1) * (Math.min(n0, n) + 1), 0);
+}
+
+/** Why an architecture is too large for exact evaluation, or undefined. */
+export function tooLarge(n0: number, widths: readonly number[]): string | undefined {
+  if (n0 > MAX_EXACT_INPUT)
+    return `n_0 = ${n0} inputs: beyond the exact evaluation limit of ${MAX_EXACT_INPUT} (sums over j ≤ n_0 of ${n0}-term big integers)`;
+  if (serraWork(n0, widths) > SERRA_WORK)
+    return `the dynamic programme would need about ${serraWork(n0, widths).toExponential(1)} big-integer products (limit ${SERRA_WORK})`;
+  return undefined;
+}
 
 /**
  * Serra et al. 2018 Thm 1 (ranks undefined) or its rank-refined form, by dynamic programming:
@@ -527,6 +550,8 @@ export interface OneLayerCount {
 
 /** Work budget (search nodes) for summing R exactly. */
 const SEARCH_BUDGET = 100_000;
+/** Work limit (routed units × edges) of one max flow for the cube search; beyond it the lower bracket is 1. */
+const FLOW_WORK = 200_000_000;
 /** Layers with more output positions are only bracketed. */
 const SEARCH_POSITIONS = 24;
 
@@ -548,6 +573,10 @@ export function xiongOneLayer(h: number, w: number, d0: number, l: ConvLayerSpec
   // Lower: the largest cube {t ≤ m} inside K (K is down-closed, so feasibility is monotone in m).
   let lo = 0;
   let hi = Math.max(0, ...cap);
+  // One max flow costs up to (units to route) × (edges): skip the search when that is too much.
+  const edges = fields.reduce((n, f) => n + f.length, 0);
+  const skipCube = cap.reduce((a, b) => a + b, 0) * edges > FLOW_WORK;
+  if (skipCube) hi = 0;
   while (lo < hi) {
     const m = Math.ceil((lo + hi) / 2);
     if (
@@ -589,7 +618,7 @@ export function xiongOneLayer(h: number, w: number, d0: number, l: ConvLayerSpec
       exact: null,
       lower,
       upper,
-      note: `${P} output positions: too many to sum R exactly; bracketed by the cube t ≤ ${lo} (lower) and the box t_ij ≤ min(d₁, |S_ij|) (upper)`,
+      note: `${P} output positions: too many to sum R exactly; bracketed by the cube t ≤ ${lo}${skipCube ? ' (the cube search was skipped: too large)' : ''} (lower) and the box t_ij ≤ min(d₁, |S_ij|) (upper)`,
     };
   return { exact, lower, upper, note: `summed exactly over K (${nodes} search nodes)` };
 }
@@ -619,7 +648,8 @@ const CONV_WEIGHTS =
   'convolution weights are shared and sparse: the dense constructions behind this bound do not apply (see the Xiong bounds)';
 
 /** The fully connected bounds of an architecture (refused ones null, with the reason). */
-export function denseBounds(arch: ReluArchitecture, source: string): BoundsReport {
+export function denseBounds(given: ReluArchitecture, source: string): BoundsReport {
+  let arch = given;
   const { inputSize: n0, widths } = arch;
   const refused = (name: string, kind: Bound['kind'], condition: string): Bound => ({
     name,
@@ -629,6 +659,8 @@ export function denseBounds(arch: ReluArchitecture, source: string): BoundsRepor
     note: arch.refusal,
   });
   const upperCond = `${WHAT}, any weights: the ReLU layers joined by affine maps`;
+  const large = tooLarge(n0, widths);
+  if (large && !arch.refusal) arch = { ...arch, refusal: large };
   const serraUpper = arch.refusal
     ? refused('Serra et al. 2018 Thm 1', 'upper', upperCond)
     : {
@@ -717,17 +749,19 @@ export function convBounds(spec: ConvSpec, source: string): BoundsReport {
     note: [first.note, padNote].filter(Boolean).join('; '),
   };
   // Upper: R_{N″} (or the box bound on it) × Π_{l≥2} Σ_{i ≤ n_0} C(n_l, i).
-  let upperValue = first.exact ?? first.upper;
-  for (let l = 1; l < L; l++) upperValue *= binomialPrefixSum(widths[l], n0);
+  const largeInput = n0 > MAX_EXACT_INPUT ? tooLarge(n0, []) : undefined;
+  let upperValue: bigint | null = largeInput ? null : (first.exact ?? first.upper);
+  if (upperValue !== null) for (let l = 1; l < L; l++) upperValue *= binomialPrefixSum(widths[l], n0);
   const xiongUpper: Bound = {
     name: 'Xiong et al. 2020, multi-layer upper',
     kind: 'upper',
     value: upperValue,
     condition: `${WHAT} of this conv architecture (R_{N″} · Π_{l≥2} Σ_{i≤n_0} C(n_l, i))`,
     note:
-      first.exact === null
+      largeInput ??
+      (first.exact === null
         ? 'R_{N″} replaced by its upper bracket (the box of singleton constraints)'
-        : undefined,
+        : undefined),
   };
   // Lower: R_{N′} × Π_{l<L} ⌊d_l/d₀⌋^{n_l⁽¹⁾ n_l⁽²⁾ d₀}; N′ has input n_{L−1}⁽¹⁾×n_{L−1}⁽²⁾×d₀ and layer L.
   let xiongLower: Bound;
