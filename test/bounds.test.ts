@@ -250,6 +250,78 @@ test('exact arrangement counts of random one-layer nets: generic = Zaslavsky = S
   }
 });
 
+/**
+ * Exact activation regions of a deep ReLU net on the real line (n_0 = 1): split ℝ at every exact
+ * zero of every unit's affine pre-activation, piece by piece and layer by layer, then merge
+ * neighbouring pieces with the same full pattern.
+ */
+function lineRegions(layers: { w: Rational[][]; b: Rational[] }[]): number {
+  type Piece = { lo: Rational | null; hi: Rational | null; h: [Rational, Rational][]; pattern: string };
+  let pieces: Piece[] = [{ lo: null, hi: null, h: [[Rational.ONE, Rational.ZERO]], pattern: '' }];
+  const inside = (p: Piece, t: Rational) => (p.lo === null || p.lo.lt(t)) && (p.hi === null || t.lt(p.hi));
+  const probe = (lo: Rational | null, hi: Rational | null): Rational =>
+    lo === null && hi === null
+      ? Rational.ZERO
+      : lo === null
+        ? hi!.sub(Rational.ONE)
+        : hi === null
+          ? lo.add(Rational.ONE)
+          : lo.add(hi).div(Rational.of(2n));
+  for (const { w, b } of layers) {
+    const next: Piece[] = [];
+    for (const p of pieces) {
+      const z = w.map((row, k) =>
+        row.reduce<[Rational, Rational]>(
+          ([a0, b0], wkj, j) => [a0.add(wkj.mul(p.h[j][0])), b0.add(wkj.mul(p.h[j][1]))],
+          [Rational.ZERO, b[k]],
+        ),
+      );
+      const cuts = z
+        .filter(([a]) => !a.isZero())
+        .map(([a, c]) => c.neg().div(a))
+        .filter((t) => inside(p, t))
+        .sort((x, y) => x.cmp(y))
+        .filter((t, i, all) => i === 0 || !t.eq(all[i - 1]));
+      const bounds = [p.lo, ...cuts, p.hi];
+      for (let i = 0; i + 1 < bounds.length; i++) {
+        const t = probe(bounds[i], bounds[i + 1]);
+        const active = z.map(([a, c]) => a.mul(t).add(c).sign() > 0);
+        next.push({
+          lo: bounds[i],
+          hi: bounds[i + 1],
+          h: z.map((zk, k) => (active[k] ? zk : [Rational.ZERO, Rational.ZERO])),
+          pattern: p.pattern + active.map((x) => (x ? '1' : '0')).join(''),
+        });
+      }
+    }
+    pieces = next;
+  }
+  return pieces.filter((p, i) => i === 0 || p.pattern !== pieces[i - 1].pattern).length;
+}
+
+test('deep nets on the line: the exact region count is ≤ the Serra bound (exact for n_0 = 1 at most)', (t) => {
+  let attained = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const next = seededRandom(seed);
+    const widths = Array.from({ length: 1 + (seed % 3) }, () => 1 + Math.floor(next() * 4));
+    let prev = 1;
+    const layers = widths.map((n) => {
+      const layer = {
+        w: Array.from({ length: n }, () => Array.from({ length: prev }, () => randomRational(next))),
+        b: Array.from({ length: n }, () => randomRational(next)),
+      };
+      prev = n;
+      return layer;
+    });
+    const count = lineRegions(layers);
+    const bound = serraUpperBound(1, widths);
+    t.true(BigInt(count) <= bound, `seed ${seed}: widths ${widths}, ${count} regions > bound ${bound}`);
+    if (BigInt(count) === bound) attained++;
+  }
+  t.log(`${attained} of 40 random nets attain the bound`);
+  t.true(attained > 0);
+});
+
 test('exact rank over ℚ: full, deficient (duplicated rows, a combination), zero; a large deficient matrix is undecided', (t) => {
   t.is(exactRank([1n, 2n, 3n, 4n], 2, 2), 2);
   t.is(exactRank([1n, 2n, 2n, 4n], 2, 2), 1);
