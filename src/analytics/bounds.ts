@@ -741,12 +741,13 @@ export function convBounds(spec: ConvSpec, source: string): BoundsReport {
     : undefined;
   // R_{N″}: the first layer alone.
   const first = xiongOneLayer(spec.input[0], spec.input[1], d0, spec.layers[0]);
+  const firstRisk = commutes(spec.input[0], spec.input[1], d0, spec.layers[0]);
   const oneLayer: Bound = {
     name: 'Xiong et al. 2020, first conv layer',
     kind: 'exact',
     value: first.exact,
-    condition: `the first conv layer alone: the paper's count for ${generic}. tropcert's exact enumeration agrees on 1-D inputs but finds it exceeds the true count on 2-D inputs with two or more filters (convolutions commute: the normals are dependent for any weights; docs/FORMAT.md)`,
-    note: [first.note, padNote].filter(Boolean).join('; '),
+    condition: `the first conv layer alone: the paper's count for ${generic}. tropcert's exact enumeration agrees on 1-D inputs but finds it exceeds the true count on 2-D inputs with two or more filters (convolutions commute: the normals are dependent for any weights; README, Bounds and comparison)`,
+    note: [first.note, padNote, firstRisk && `this layer ${firstRisk}`].filter(Boolean).join('; '),
   };
   // Upper: R_{N″} (or the box bound on it) × Π_{l≥2} Σ_{i ≤ n_0} C(n_l, i).
   const largeInput = n0 > MAX_EXACT_INPUT ? tooLarge(n0, []) : undefined;
@@ -766,7 +767,17 @@ export function convBounds(spec: ConvSpec, source: string): BoundsReport {
   // Lower: R_{N′} × Π_{l<L} ⌊d_l/d₀⌋^{n_l⁽¹⁾ n_l⁽²⁾ d₀}; N′ has input n_{L−1}⁽¹⁾×n_{L−1}⁽²⁾×d₀ and layer L.
   let xiongLower: Bound;
   const shortLayer = spec.layers.slice(0, -1).findIndex((l) => l.filters < d0);
-  if (shortLayer >= 0)
+  const [hL, wL] = grid[L - 1];
+  const lastRisk = commutes(hL, wL, d0, spec.layers[L - 1]);
+  if (lastRisk)
+    xiongLower = {
+      name: 'Xiong et al. 2020, multi-layer lower',
+      kind: 'lower',
+      value: null,
+      condition: 'on the maximum over all weights of this conv architecture; every d_l ≥ d_0 for l < L',
+      note: `not given: its factor R_{N′} (layer ${L}) ${lastRisk}`,
+    };
+  else if (shortLayer >= 0)
     xiongLower = {
       name: 'Xiong et al. 2020, multi-layer lower',
       kind: 'lower',
@@ -775,7 +786,6 @@ export function convBounds(spec: ConvSpec, source: string): BoundsReport {
       note: `condition fails: layer ${shortLayer + 1} has ${spec.layers[shortLayer].filters} filters < d_0 = ${d0}`,
     };
   else {
-    const [hL, wL] = grid[L - 1];
     const last = xiongOneLayer(hL, wL, d0, spec.layers[L - 1]);
     let v = last.exact ?? last.lower;
     for (let l = 0; l < L - 1; l++)
@@ -796,6 +806,30 @@ export function convBounds(spec: ConvSpec, source: string): BoundsReport {
     xiongUpper,
     notes: padNote ? [padNote] : [],
   };
+}
+
+/**
+ * When the commutation relation f ∗ g = g ∗ f makes the normals of a one-layer conv dependent for
+ * ANY weights in a way K does not see (single input channel, two or more 2-D filters, stride 1,
+ * room for a kernel-sized block of shifts: 2·kh·kw normals in (2kh − 1)(2kw − 1) ≥ 2·kh·kw
+ * coordinates), Xiong et al.'s R can exceed the true maximum (255 < 256 on a 3×3 image with two
+ * 2×2 filters, test/bounds.test.ts). Returns the warning, or undefined.
+ */
+function commutes(h: number, w: number, d0: number, l: ConvLayerSpec): string | undefined {
+  const [oh, ow] = convGrid({ input: [h, w, d0], layers: [l] })[1];
+  const [kh, kw] = l.kernel;
+  if (
+    d0 === 1 &&
+    l.filters >= 2 &&
+    kh >= 2 &&
+    kw >= 2 &&
+    l.stride[0] === 1 &&
+    l.stride[1] === 1 &&
+    oh >= kh &&
+    ow >= kw
+  )
+    return 'is a case where exact enumeration shows R exceeding the true count (commuting 2-D convolutions), so R is not a safe lower bound';
+  return undefined;
 }
 
 /** Bounds of a loaded network: the fully connected ones always, the CNN ones when it is a conv chain. */
