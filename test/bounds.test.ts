@@ -398,6 +398,54 @@ test('ranks of a network file: the rank-refined bound is ≤ Theorem 1 and equal
   t.is(serraUpperBound(3, [4], [1]), 5n, 'rank 1: the bound is that of 4 points on a line');
 });
 
+const refusedNets: [what: string, layers: object[], reason: RegExp][] = [
+  [
+    'leaky ReLU',
+    [
+      {
+        type: 'dense',
+        weights: [
+          ['1', '2'],
+          ['3', '4'],
+        ],
+        bias: ['0', '0'],
+      },
+      { type: 'leaky_relu', alpha: '1/10' },
+      { type: 'dense', weights: [['1', '1']], bias: ['0'] },
+    ],
+    /layer 1 is a leaky ReLU/,
+  ],
+  [
+    'residual join',
+    [
+      {
+        type: 'dense',
+        weights: [
+          ['1', '2'],
+          ['3', '4'],
+        ],
+        bias: ['0', '0'],
+      },
+      { type: 'relu' },
+      { type: 'add', other: -1 },
+      { type: 'dense', weights: [['1', '1']], bias: ['0'] },
+    ],
+    /residual/,
+  ],
+];
+for (const [what, layers, reason] of refusedNets)
+  test(`network bounds refused for a ${what}: null values with the reason`, (t) => {
+    const net = parseNativeNetwork(
+      JSON.stringify({ format: 'tropcert-network', version: 1, input: { shape: [2] }, layers }),
+      'refused.json',
+    );
+    const r = networkBounds(net);
+    for (const b of [r.serraUpper, r.serraLower, r.montufarLower, r.zaslavsky]) {
+      t.is(b.value, null);
+      t.regex(b.note ?? '', reason);
+    }
+  });
+
 test('MNIST-size architectures: the DP gives the full integer (no enumeration of J)', (t) => {
   const r = denseBounds(parseArch('784,1000,1000,1000,1000,10'), 'arch');
   const v = r.serraUpper.value!;
