@@ -17,6 +17,8 @@ export interface CertifyArgs extends DataOptions {
   terms?: string;
   domain?: string;
   insphere: boolean;
+  /** Zhang & Wu's local properties per point (implies --insphere). */
+  properties?: boolean;
   solver: SolverName;
 }
 
@@ -32,7 +34,8 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
     dataFile: args.data,
     dataSha256: dataSha,
     domain,
-    insphere: args.insphere,
+    insphere: args.insphere || args.properties === true,
+    properties: args.properties === true,
     solver: args.solver,
     terms: args.terms === undefined ? undefined : { file: args.terms, bytes: readBytes(args.terms) },
   });

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { packageRoot } from '../src/files.ts';
+import type { BoundsArgs, CompareArgs } from './analytics.ts';
 import type { CertifyArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
 import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
@@ -12,6 +13,7 @@ import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
 // runs: `tropcert --help` then costs yargs and nothing else (start-up is a bench line).
 const commands = () => import('./commands.ts');
 const certify = () => import('./certify.ts');
+const analytics = () => import('./analytics.ts');
 
 /**
  * The reader of our output went away (`tropcert info net.json | head -1`): not an error worth a
@@ -213,6 +215,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           default: false,
           describe: 'ℓ∞ inscribed ball of each region (LP)',
         })
+        .option('properties', {
+          type: 'boolean',
+          default: false,
+          describe: 'local properties per region: facets, decision boundary, angles (implies --insphere)',
+        })
         .option('solver', {
           choices: ['glpk', 'jslp'] as const,
           default: 'glpk' as const,
@@ -235,6 +242,35 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     run(async (p, a: { report: string; network: string; data: string } & DataOptions) => {
       process.exitCode = await (await certify()).checkCommand(p, a);
     }),
+  )
+  .command(
+    'bounds [network]',
+    'bounds on the number of linear regions (Serra, Montúfar, Zaslavsky; Xiong for CNNs), exact big integers',
+    (y) =>
+      y
+        .positional('network', { type: 'string', describe: 'a network file (or give --arch / --conv)' })
+        .option('arch', { type: 'string', describe: 'N0,N1,…,NL,C: input, ReLU widths, class scores' })
+        .option('conv', { type: 'string', describe: 'H×W×C,FH×FW×D[sS],…: input, then conv+ReLU layers' })
+        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+    run(async (p, a: BoundsArgs) => {
+      (await analytics()).boundsCommand(p, a);
+    }),
+  )
+  .command(
+    'compare <net1> <net2>',
+    "TropEx's comparison: each test point's winning training term, its angle and distance to the point's own term, agreement",
+    (y) =>
+      y
+        .positional('net1', { type: 'string', demandOption: true })
+        .positional('net2', { type: 'string', demandOption: true })
+        .option('train', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
+        .option('test', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
+        .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
+        .option('scale', { type: 'string', describe: 'multiply every input value by this exact number' })
+        .option('offset', { type: 'string', describe: 'then add this exact number' })
+        .option('limit', { type: 'string', describe: 'use only the first N points of each data file' })
+        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+    run(async (p, a: CompareArgs) => (await analytics()).compareCommand(p, a)),
   )
   .command(
     'demo',

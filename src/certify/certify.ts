@@ -1,5 +1,6 @@
 // Certification of one data point: its region, its certified radius, and optionally the
 // tropical match and the inscribed ball. Pure: the LP oracles are passed in.
+
 import { Rational } from '../exact/rational.ts';
 import type { ScaledVector } from '../exact/scaled.ts';
 import type { LpOracle } from '../lp/oracle.ts';
@@ -10,6 +11,7 @@ import { type ExtractionPlan, extractPoint } from '../tropical/extract.ts';
 import type { TropicalFunction } from '../tropical/function.ts';
 import type { GroupBy } from '../tropical/terms.ts';
 import { certifiedRadius, certifyInsphere } from './balls.ts';
+import { type PropertiesVerdict, regionProperties } from './properties.ts';
 import { certifyRegion, vacuousConstraints } from './region-certificate.ts';
 import { certifyTropicalMatch } from './tropical-match.ts';
 import type {
@@ -30,6 +32,8 @@ export interface CertifyOptions {
     readonly plan: ExtractionPlan;
     readonly groupBy: GroupBy;
   };
+  /** Zhang & Wu's local properties of each region (facets, decision boundary, angles): needs the extraction plan. */
+  readonly properties?: { readonly plan: ExtractionPlan };
 }
 
 export interface PointCertificate {
@@ -57,6 +61,7 @@ export interface PointCertificate {
   readonly radiusUnit?: RadiusRef;
   readonly tropicalMatch?: TropicalMatchVerdict;
   readonly insphere?: InsphereVerdict;
+  readonly properties?: PropertiesVerdict;
 }
 
 /** The forward pass's pool ties, one entry per (window, other maximal position), in layer then window order. */
@@ -99,6 +104,17 @@ export function certifyPoint(
       verdict.status === 'certified'
         ? certifyInsphere(region, options.domain, oracles)
         : { status: 'unresolved', reason: 'the region has no certified interior' };
+  const properties =
+    options.properties &&
+    regionProperties(
+      options.properties.plan,
+      region,
+      x,
+      verdict.status === 'certified',
+      options.domain,
+      oracles,
+      insphere,
+    );
   return {
     index,
     label,
@@ -115,5 +131,6 @@ export function certifyPoint(
     radiusUnit: unit,
     tropicalMatch,
     insphere,
+    properties,
   };
 }

@@ -1,10 +1,12 @@
 // The REPORT document `tropcert-report` v2 (docs/FORMAT.md): every number an exact string,
 // self-contained enough for proofs/checker.ts to re-verify it against the network and data.
+
 import { Rational } from '../exact/rational.ts';
 import { scaledToRationals } from '../exact/scaled.ts';
 import { TIE_RULE } from '../network/evaluate.ts';
 import type { TropicalFunction } from '../tropical/function.ts';
 import type { PointCertificate } from './certify.ts';
+import { propertiesJson } from './properties.ts';
 import type { Domain, FarkasEntry } from './types.ts';
 
 export interface ReportContext {
@@ -93,6 +95,7 @@ export function pointJson(p: PointCertificate): object {
             optimumEstimate: p.insphere.optimumEstimate,
           }
         : p.insphere;
+  if (p.properties) out.properties = propertiesJson(p.properties);
   return out;
 }
 

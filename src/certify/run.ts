@@ -8,7 +8,7 @@ import { createOracle, type SolverName } from '../lp/index.ts';
 import type { LpOracle } from '../lp/oracle.ts';
 import type { Network } from '../network/model.ts';
 import { networkHash } from '../network/native.ts';
-import { planExtraction } from '../tropical/extract.ts';
+import { planExtractionFor } from '../tropical/extract.ts';
 import { buildTropical } from '../tropical/function.ts';
 import { termsByClass } from '../tropical/score.ts';
 import { parseTerms } from '../tropical/terms.ts';
@@ -28,6 +28,8 @@ export interface CertifyInputs {
   readonly dataSha256: string;
   readonly domain?: Domain;
   readonly insphere: boolean;
+  /** Zhang & Wu's local properties per point (facets, decision boundary, angles). */
+  readonly properties?: boolean;
   readonly solver: SolverName;
   /** A TERMS file's name and bytes: the tropical match is certified too. */
   readonly terms?: { readonly file: string; readonly bytes: Uint8Array };
@@ -45,17 +47,12 @@ export function planCertify(net: Network, inputs: CertifyInputs): CertifyPlan {
   const netSha = networkHash(net);
   let tropical: CertifyOptions['tropical'];
   let termsCtx: ReportContext['terms'];
+  const extractionPlan = () => planExtractionFor(net, inputs.networkFile);
   if (inputs.terms) {
     const { file, bytes } = inputs.terms;
     const { header, records } = parseTerms(new TextDecoder().decode(bytes), file, netSha, net.inputSize);
     const f = buildTropical(net.outputSize, net.inputSize, termsByClass(net.outputSize, records));
-    let plan: ReturnType<typeof planExtraction>;
-    try {
-      plan = planExtraction(net);
-    } catch (e) {
-      throw e instanceof InputError ? e.within({ file: inputs.networkFile }) : e;
-    }
-    tropical = { f, plan, groupBy: header.groupBy };
+    tropical = { f, plan: extractionPlan(), groupBy: header.groupBy };
     termsCtx = { file, sha256: sha256(bytes), groupBy: header.groupBy, f };
     if (header.groupBy === 'label' && data.labels.some((l) => l === null))
       throw new InputError(
@@ -74,7 +71,8 @@ export function planCertify(net: Network, inputs: CertifyInputs): CertifyPlan {
     solver: inputs.solver,
     terms: termsCtx,
   };
-  return { ctx, options: { domain, insphere: inputs.insphere, tropical } };
+  const properties = inputs.properties ? { plan: extractionPlan() } : undefined;
+  return { ctx, options: { domain, insphere: inputs.insphere, tropical, properties } };
 }
 
 /** Oracles in the order they are tried: the chosen one, then the other as a second opinion. */

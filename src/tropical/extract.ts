@@ -156,6 +156,15 @@ function sizeOf(net: Network, index: number): number {
   return index < 0 ? net.inputSize : layerOutputSize(net.layers[index]);
 }
 
+/** `planExtraction`, with a refusal located at the network's file (when it is named). */
+export function planExtractionFor(net: Network, networkFile: string | undefined): ExtractionPlan {
+  try {
+    return planExtraction(net);
+  } catch (e) {
+    throw e instanceof InputError && networkFile !== undefined ? e.within({ file: networkFile }) : e;
+  }
+}
+
 /** Precomputes the shared-G split of the last dense layer and the per-layer corrections s·A⁻. */
 export function planExtraction(net: Network): ExtractionPlan {
   const topIndex = net.layers.findLastIndex((l) => l.type === 'dense');

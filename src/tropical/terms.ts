@@ -8,7 +8,7 @@ import { describeJson, exactNumber, type JsonValue, parseJsonExact } from '../io
 import { TIE_RULE } from '../network/evaluate.ts';
 import type { Network } from '../network/model.ts';
 import { networkHash } from '../network/native.ts';
-import { type AffineTerm, extractPoint, type PointExtraction, planExtraction } from './extract.ts';
+import { type AffineTerm, extractPoint, type PointExtraction, planExtractionFor } from './extract.ts';
 
 export type GroupBy = 'prediction' | 'label';
 
@@ -243,14 +243,7 @@ export function termsLines(
         '--group-by label needs a label on every point',
       );
   }
-  let plan: ReturnType<typeof planExtraction>;
-  try {
-    plan = planExtraction(net);
-  } catch (e) {
-    throw e instanceof InputError && opts.networkFile !== undefined
-      ? e.within({ file: opts.networkFile })
-      : e;
-  }
+  const plan = planExtractionFor(net, opts.networkFile);
   return (function* () {
     let ties = 0;
     const patterns = new Set<string>();
