@@ -15,7 +15,8 @@ import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { createOracle, type SolverName } from '../src/lp/index.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
-import { networkHash } from '../src/network/native.ts';
+import { formatNetwork, networkHash } from '../src/network/native.ts';
+import { scaledToRationals } from '../src/exact/scaled.ts';
 import { termsByClass } from '../src/tropical/evaluate.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
@@ -137,18 +138,18 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
   }
 }
 
-/** The hashes a REPORT was made for, read before checking. */
+/** The hashes (and domain source) a REPORT was made for, read before checking. */
 interface MadeFor {
   network?: string;
   data?: string;
+  domain?: string;
 }
 
 /**
  * The header of a REPORT, read with JSON.parse before the checker runs: a report made for other
- * inputs is refused at once (the checker would report a hash mismatch and then fail every
- * certificate that depends on it). Another tropcert file is named as such (a TERMS file is JSON
- * Lines, which the checker can only call a syntax error). Anything unreadable here is left to
- * the checker, which locates the problem.
+ * inputs is refused at once, and the domain's source tells which box to derive. Another tropcert
+ * file is named as such (a TERMS file is JSON Lines, which the checker can only call a syntax
+ * error). Anything unreadable here is left to the checker, which locates the problem.
  */
 function madeFor(text: string, file: string): MadeFor | undefined {
   let doc: unknown;
@@ -165,7 +166,12 @@ function madeFor(text: string, file: string): MadeFor | undefined {
     }
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
-  const d = doc as { format?: unknown; network?: { sha256?: unknown }; data?: { sha256?: unknown } };
+  const d = doc as {
+    format?: unknown;
+    network?: { sha256?: unknown };
+    data?: { sha256?: unknown };
+    options?: { domain?: { source?: unknown } };
+  };
   if (typeof d.format === 'string' && d.format.startsWith('tropcert-') && d.format !== 'tropcert-report')
     throw new InputError(
       'format',
@@ -173,8 +179,8 @@ function madeFor(text: string, file: string): MadeFor | undefined {
       `this is a ${d.format} file, not a tropcert-report (check takes the REPORT that certify wrote)`,
     );
   if (line !== undefined || d.format !== 'tropcert-report') return undefined;
-  const hash = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return { network: hash(d.network?.sha256), data: hash(d.data?.sha256) };
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { network: str(d.network?.sha256), data: str(d.data?.sha256), domain: str(d.options?.domain?.source) };
 }
 
 function otherInput(report: string, what: 'network' | 'data', made: string, file: string, has: string) {
@@ -186,13 +192,23 @@ function otherInput(report: string, what: 'network' | 'data', made: string, file
   );
 }
 
-/** Exit status of `check`: 0 iff every certificate holds. */
-export async function checkCommand(
-  p: Printer,
-  args: { report: string; network: string; data: string } & DataOptions,
-): Promise<number> {
-  // The checker is loaded only here: it shares no code with certification beyond numbers and parsing.
-  const { checkReport } = await import('../proofs/checker.ts');
+export interface CheckArgs extends DataOptions {
+  report: string;
+  network: string;
+  data: string;
+  /** The TERMS file (required when the report makes tropical-match claims). */
+  terms?: string;
+  /** The box to hold the report to (default: the report's own domain.source). */
+  domain?: string;
+}
+
+/**
+ * Exit status of `check`: 0 iff every certificate holds. The sealed kernel (proofs/) gets the
+ * network as canonical text (a canonical native file as it is; anything else converted here),
+ * the data points as exact strings with the data hash, the domain and the TERMS bytes.
+ */
+export async function checkCommand(p: Printer, args: CheckArgs): Promise<number> {
+  const kernel = await import('../proofs/checker.ts');
   const reportText = new TextDecoder().decode(readBytes(args.report));
   const made = madeFor(reportText, args.report);
   const net = loadNetwork(args.network);
@@ -202,16 +218,42 @@ export async function checkCommand(
   const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
   if (made?.data !== undefined && made.data !== dataSha)
     throw otherInput(args.report, 'data', made.data, args.data, dataSha);
-  const r = checkReport(reportText, args.report, net, data, dataSha);
-  // Caught above unless JSON.parse and the checker's parser read the header differently; other
-  // inputs are a refusal (exit 2) either way, never a failed certificate.
-  const other = r.failures.find((f) => f.certificate === 'network' || f.certificate === 'data');
-  if (other) throw new InputError('mismatch', { file: args.report }, other.message);
-  for (const f of r.failures) p.out(`FAIL ${f.message}`);
-  if (r.failures.length === 0) {
-    p.out(`OK: ${r.points} points, every certificate in ${args.report} holds`);
-    return 0;
+  const refused = (e: unknown) => (e instanceof kernel.Refusal ? new InputError('format', {}, e.message) : e);
+  try {
+    let kernelNet: import('../proofs/checker.ts').Net | undefined;
+    if (args.network.toLowerCase().endsWith('.json'))
+      try {
+        kernelNet = kernel.readNetwork(readText(args.network), args.network);
+      } catch (e) {
+        if (!(e instanceof kernel.Refusal)) throw e;
+      }
+    kernelNet ??= kernel.readNetwork(formatNetwork(net), `${args.network} (converted)`);
+    const source = args.domain ?? made?.domain;
+    let domain: { source: string; lower?: string[]; upper?: string[] } | undefined;
+    if (source?.trim().startsWith('vnnlib:')) {
+      const box = parseDomain(source, net.inputSize);
+      domain = { source, lower: box.lower.map(String), upper: box.upper.map(String) };
+    } else if (args.domain !== undefined) domain = { source: args.domain };
+    const r = kernel.checkReport({
+      report: reportText,
+      reportFile: args.report,
+      net: kernelNet,
+      data: {
+        inputs: data.inputs.map((x) => scaledToRationals(x).map(String)),
+        labels: data.labels,
+        sha256: dataSha,
+      },
+      domain,
+      terms: args.terms === undefined ? undefined : { bytes: readBytes(args.terms), file: args.terms },
+    });
+    for (const f of r.failures) p.out(`FAIL ${f.message}`);
+    if (r.failures.length === 0) {
+      p.out(`OK: ${r.points} points, every certificate in ${args.report} holds`);
+      return 0;
+    }
+    p.out(`${r.failures.length} certificate(s) failed in ${args.report}`);
+    return 1;
+  } catch (e) {
+    throw refused(e);
   }
-  p.out(`${r.failures.length} certificate(s) failed in ${args.report}`);
-  return 1;
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../src/errors.ts';
-import { certifyCommand, checkCommand } from './certify.ts';
+import { type CheckArgs, certifyCommand, checkCommand } from './certify.ts';
 import {
   convertCommand,
   evalCommand,
@@ -41,7 +41,10 @@ const printer: Printer = {
   err: (line) => writeLine(process.stderr, line),
 };
 
-/** Exit 2 with one line for bad input; exit 1 for a defect of ours (stack only with TROPCERT_DEBUG). */
+/**
+ * Exit 2 with one line for bad input; exit 3 for a defect of ours (stack only with
+ * TROPCERT_DEBUG): never 1, which `check` uses for "a certificate failed".
+ */
 function fail(e: unknown): never {
   abortAllOutputs();
   if (e instanceof InputError) {
@@ -53,7 +56,7 @@ function fail(e: unknown): never {
     process.stderr.write(
       `tropcert: internal error: ${(e as Error)?.message ?? e} (set TROPCERT_DEBUG=1 for details)\n`,
     );
-  process.exit(1);
+  process.exit(3);
 }
 
 // No signal handlers here: io.ts installs them only while an output file is open (see there).
@@ -228,8 +231,16 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           type: 'string',
           demandOption: true,
           describe: `the report's ${DATA_HELP}, with the same options`,
+        })
+        .option('terms', {
+          type: 'string',
+          describe: "the report's TERMS file (required when it makes tropical-match claims)",
+        })
+        .option('domain', {
+          type: 'string',
+          describe: "box:LO,HI or vnnlib:FILE to hold the report's domain to (default: its source)",
         }),
-    run(async (p, a: { report: string; network: string; data: string } & DataOptions) => {
+    run(async (p, a: CheckArgs) => {
       process.exitCode = await checkCommand(p, a);
     }),
   )

@@ -1,484 +1,189 @@
-// The independent checker: re-verifies every certificate of a `tropcert-report` v1
-// (docs/FORMAT.md, REPORT) against the network and the data, in exact arithmetic, with its own
-// forward pass, forward-mode Jacobian and tropical-term propagation (proofs/README.md).
-//
-// It imports from the project only numbers (rational, bigint), the JSON reader, the error type,
-// the network and data TYPES and the network hash; its own network evaluation is in
-// proofs/network.ts, its affine forms and tropical terms in proofs/forms.ts. It never imports the code that produced the
-// report (src/tropical, src/region, src/certify, src/lp, src/network/evaluate.ts,
-// src/exact/scaled.ts, src/exact/limbs.ts): every number in the report is a claim to check.
-import type { Dataset } from '../src/data/dataset.ts';
-import { type ErrorCode, InputError } from '../src/errors.ts';
-import { absBig } from '../src/exact/bigint.ts';
-import { Rational } from '../src/exact/rational.ts';
-import { describeJson, type JsonValue, parseJsonExact } from '../src/io/json.ts';
-import type { Network } from '../src/network/model.ts';
-import { networkHash } from '../src/network/native.ts';
-import {
-  cmpFrac,
-  combineRows,
-  common,
-  diffL1,
-  type Forms,
-  type Row,
-  rowAt,
-  rowL1,
-  scaleRow,
-  type Vec,
-} from './exact.ts';
+// The sealed checker: re-verifies every claim of a `tropcert-report` v2 (docs/FORMAT.md, REPORT)
+// against the network, the data, the domain and the TERMS file, in exact arithmetic, and derives
+// everything a verdict depends on rather than reading it (proofs/README.md). It imports nothing
+// from src/: its JSON reader, numbers, network model, hash and forms are in proofs/.
+import { createHash } from 'node:crypto';
 import {
   type ActForms,
+  combine,
+  forEachComparison,
+  type Forms,
   ownTerms,
   type PoolForms,
   type RegionForms,
+  type Row,
   regionForms,
+  rowAt,
+  rowL1,
   tailClears,
 } from './forms.ts';
-import { type Forward, forwardPass, type NetInfo, netInfo, poolChoice } from './network.ts';
+import { describe, type Json, parseJson, Refusal } from './json.ts';
+import { type Forward, forward, type Net, poolChoice, readNetwork } from './net.ts';
+import { abs, at, common, parseCanonical, parseUserNumber, Q, toVec, type Vec } from './rat.ts';
+
+export { Refusal, readNetwork };
+export type { Net };
 
 export interface CheckFailure {
-  /** The point's `index` (its data row), or null for the header, the terms and the summary. */
-  index: number | null;
-  /** Which claim failed: `network`, `data`, `options`, `terms`, `summary`, `index`, `label`,
-   * `logits`, `prediction`, `ties`, `pattern`, `region witness`, `region farkas`, `radius`,
-   * `tropical match`, `insphere`. */
-  certificate: string;
-  /** One line naming the point and the certificate, e.g. `point 12: region witness: …`. */
-  message: string;
+  /** The point's `index`, or null for the header, terms, coverage and summary. */
+  readonly index: number | null;
+  /** The field that failed, e.g. `region witness`, `vacuous`, `ties`, `summary`, `coverage`. */
+  readonly certificate: string;
+  /** One line naming the point and the field. */
+  readonly message: string;
 }
 
 export interface CheckResult {
-  /** Number of points in the report. */
-  points: number;
-  /** Number of certificates verified (region, radius, tropical match, insphere claims; an
-   * `unresolved` status claims nothing and is not counted). */
-  checked: number;
-  failures: CheckFailure[];
+  readonly points: number;
+  /** Certificates verified (region, radius, tropical match, insphere claims). */
+  readonly checked: number;
+  readonly failures: CheckFailure[];
 }
 
-const FORMAT = 'tropcert-report';
+/** What `check` hands the kernel (proofs/README.md, "Trusted base"). */
+export interface CheckInput {
+  readonly report: string;
+  readonly reportFile: string;
+  /** The network, read by readNetwork from canonical text. */
+  readonly net: Net;
+  /** The data points as exact strings, their labels, and the data hash the CLI computed. */
+  readonly data: { readonly inputs: string[][]; readonly labels: (number | null)[]; readonly sha256: string };
+  /** The box to hold the report to: `box:LO,HI` (parsed here), or bounds from a vnnlib file. */
+  readonly domain?: { readonly source: string; readonly lower?: string[]; readonly upper?: string[] };
+  /** The TERMS file, required when the report makes tropical-match claims. */
+  readonly terms?: { readonly bytes: Uint8Array; readonly file: string };
+}
+
 const TIE_RULE = 'zero-preactivation-inactive';
 
 // ---------------------------------------------------------------------------------------------
-// The report, read into claims (structure only: nothing here is believed)
+// Strict reading: exact key sets, located refusals
 
-/** A constraint of the region: an activation unit, or (with `against`) a max-pool comparison. */
-interface UnitRef {
+class Reader {
+  constructor(readonly file: string) {}
+  fail(v: Json | undefined, field: string, what: string): never {
+    throw new Refusal(`${this.file}${v ? `, line ${v.line}` : ''}, field ${field || '(root)'}: ${what}`);
+  }
+  /** The object's fields; refuses missing required and unknown keys. */
+  obj(v: Json, field: string, required: string[], optional: string[] = []): Map<string, Json> {
+    if (v.kind !== 'object') this.fail(v, field, `${describe(v)}, expected an object`);
+    const e = (v as { entries: Map<string, Json> }).entries;
+    for (const k of required) if (!e.has(k)) this.fail(v, field, `missing field "${k}"`);
+    for (const k of e.keys())
+      if (!required.includes(k) && !optional.includes(k)) this.fail(v, field, `unknown field "${k}"`);
+    return e;
+  }
+  str(v: Json, field: string): string {
+    return v.kind === 'string' ? v.value : this.fail(v, field, `${describe(v)}, expected a string`);
+  }
+  bool(v: Json, field: string): boolean {
+    return v.kind === 'true' || (v.kind !== 'false' && this.fail(v, field, `${describe(v)}, expected true or false`));
+  }
+  arr(v: Json, field: string): Json[] {
+    return v.kind === 'array' ? v.items : this.fail(v, field, `${describe(v)}, expected an array`);
+  }
+  nat(v: Json, field: string): number {
+    if (v.kind !== 'number' || !/^(?:0|[1-9]\d{0,14})$/.test(v.text))
+      this.fail(v, field, `${describe(v)}, expected a non-negative integer`);
+    return Number((v as { text: string }).text);
+  }
+  exact(v: Json, field: string): Q {
+    return (
+      (v.kind === 'string' ? parseCanonical(v.value) : undefined) ??
+      this.fail(v, field, `${describe(v)} is not a canonical exact number (a string "p" or "p/q" in lowest terms)`)
+    );
+  }
+  exacts(v: Json, field: string): Q[] {
+    return this.arr(v, field).map((x, i) => this.exact(x, `${field}[${i}]`));
+  }
+  oneOf<S extends string>(v: Json, field: string, allowed: readonly S[]): S {
+    const s = this.str(v, field);
+    return (allowed as readonly string[]).includes(s) ? (s as S) : this.fail(v, field, `"${s}", expected one of ${allowed}`);
+  }
+}
+
+/** A constraint: an activation unit, or (with `against`) a max-pool comparison; a tie also names the choice. */
+interface Ref {
   readonly layer: number;
   readonly unit: number;
   readonly against?: number;
+  readonly choice?: number;
 }
 
-type FarkasClaim =
-  | { readonly kind: 'unit'; readonly layer: number; readonly unit: number; readonly lambda: Rational }
-  | {
-      readonly kind: 'pool';
-      readonly layer: number;
-      readonly unit: number;
-      readonly against: number;
-      readonly lambda: Rational;
-    }
-  | {
-      readonly kind: 'domain';
-      readonly input: number;
-      readonly bound: 'lower' | 'upper';
-      readonly lambda: Rational;
-    };
+const refText = (r: Ref) =>
+  `{layer ${r.layer}, unit ${r.unit}${r.choice === undefined ? '' : `, choice ${r.choice}`}${r.against === undefined ? '' : `, against ${r.against}`}}`;
+const refKey = (r: Ref) => `${r.layer}:${r.unit}:${r.against ?? ''}`;
 
-type RegionClaim =
-  | { readonly status: 'certified'; readonly witness: readonly Rational[] }
-  | { readonly status: 'empty'; readonly farkas: readonly FarkasClaim[] }
-  | { readonly status: 'unresolved' };
-
-type MatchClaim =
-  | { readonly status: 'certified'; readonly cls: number; readonly ownTerm: number; readonly terms: number }
-  | { readonly status: 'refuted'; readonly cls: number; readonly term: number }
-  | { readonly status: 'unresolved'; readonly cls: number };
-
-type InsphereClaim =
-  | { readonly status: 'certified'; readonly centre: readonly Rational[]; readonly radius: Rational }
-  | { readonly status: 'unresolved' };
-
-/** A tie, as `layer:unit:side` (an activation unit) or `layer:unit:choice=against` (a pool window). */
-type TieClaim = string;
-
-interface PointClaim {
-  readonly index: number;
-  readonly label: number | null;
-  readonly prediction: number;
-  readonly logits: readonly Rational[];
-  readonly pattern: string;
-  readonly ties: readonly TieClaim[];
-  readonly region: RegionClaim;
-  readonly radius: Rational | null;
-  readonly radiusUnit: UnitRef | null;
-  readonly tropicalMatch?: MatchClaim;
-  readonly insphere?: InsphereClaim;
-}
-
-interface TermClaim {
-  readonly coefficients: readonly Rational[];
-  readonly bias: Rational;
-}
-
-interface Counts {
-  readonly [status: string]: number;
-}
-
-interface ReportClaim {
-  readonly networkSha256: string;
-  readonly dataSha256: string;
-  /** Per-coordinate bounds of the input box. */
-  readonly domain: { readonly lower: readonly Rational[]; readonly upper: readonly Rational[] } | null;
-  readonly insphere: boolean;
-  readonly tieRule: string;
-  readonly terms: {
-    readonly groupBy: 'prediction' | 'label';
-    readonly byClass: Map<number, TermClaim[]>;
-  } | null;
-  readonly points: readonly PointClaim[];
-  readonly summary: {
-    readonly points: number;
-    readonly pointsWithTies: number;
-    readonly region: Counts;
-    readonly tropicalMatch?: Counts;
-    readonly insphere?: Counts;
+function readRef(rd: Reader, v: Json, field: string, keys: 'ref' | 'tie'): Ref {
+  const isPool = v.kind === 'object' && v.entries.has('against');
+  const extra = isPool ? (keys === 'tie' ? ['choice', 'against'] : ['against']) : [];
+  const e = rd.obj(v, field, ['layer', 'unit', ...extra]);
+  const n = (k: string) => rd.nat(e.get(k)!, `${field}.${k}`);
+  return {
+    layer: n('layer'),
+    unit: n('unit'),
+    ...(isPool ? { against: n('against') } : {}),
+    ...(isPool && keys === 'tie' ? { choice: n('choice') } : {}),
   };
 }
 
-const CANONICAL = /^-?(?:0|[1-9]\d*)(?:\/[1-9]\d*)?$/;
-const NATURAL = /^(?:0|[1-9]\d*)$/;
+// ---------------------------------------------------------------------------------------------
+// TERMS: the distinct terms of each class, in first-seen order (what certify's report lists)
 
-/** Typed access to the report's JSON with located InputErrors (file, line, field path). */
-class Reader {
-  constructor(readonly file: string) {}
+interface TermSet {
+  readonly groupBy: 'prediction' | 'label';
+  /** Per class: each term as [coefficients…, bias] on one denominator per class, and its text key. */
+  readonly byClass: { vecs: Vec[]; keys: string[] }[];
+}
 
-  fail(code: ErrorCode, v: JsonValue | undefined, field: string, detail: string): never {
-    throw new InputError(code, { file: this.file, line: v?.line, field: field || undefined }, detail);
-  }
+const termKey = (qs: Q[]) => qs.join(',');
 
-  entries(v: JsonValue, field: string): Map<string, JsonValue> {
-    if (v.kind !== 'object') this.fail('type', v, field, `${describeJson(v)}, expected an object`);
-    return v.entries;
-  }
+function classVecs(terms: Q[][]): Vec[] {
+  const vecs = terms.map(toVec);
+  let den = 1n;
+  for (const v of vecs) den = common(den, v.den).den;
+  return vecs.map((v) => ({ nums: v.nums.map((n) => n * (den / v.den)), den }));
+}
 
-  get(v: JsonValue, key: string, field: string): JsonValue {
-    const got = this.entries(v, field).get(key);
-    const at = field ? `${field}.${key}` : key;
-    if (got === undefined) this.fail('format', v, at, `missing field "${key}"`);
-    return got;
-  }
-
-  has(v: JsonValue, key: string, field: string): boolean {
-    return this.entries(v, field).has(key);
-  }
-
-  string(v: JsonValue, field: string): string {
-    if (v.kind !== 'string') this.fail('type', v, field, `${describeJson(v)}, expected a string`);
-    return v.value;
-  }
-
-  bool(v: JsonValue, field: string): boolean {
-    if (v.kind !== 'bool') this.fail('type', v, field, `${describeJson(v)}, expected true or false`);
-    return v.value;
-  }
-
-  array(v: JsonValue, field: string): JsonValue[] {
-    if (v.kind !== 'array') this.fail('type', v, field, `${describeJson(v)}, expected an array`);
-    return v.items;
-  }
-
-  /** A non-negative integer written as a JSON number. */
-  natural(v: JsonValue, field: string): number {
-    if (v.kind !== 'number' || !NATURAL.test(v.text) || !Number.isSafeInteger(Number(v.text)))
-      this.fail(
-        v.kind === 'number' ? 'number' : 'type',
-        v,
-        field,
-        `${describeJson(v)}, expected a non-negative integer`,
-      );
-    return Number(v.text);
-  }
-
-  naturalOrNull(v: JsonValue, field: string): number | null {
-    return v.kind === 'null' ? null : this.natural(v, field);
-  }
-
-  /** An exact number in the report's canonical form: a string `p` or `p/q` in lowest terms, q > 1. */
-  exact(v: JsonValue, field: string): Rational {
-    if (v.kind === 'string' && CANONICAL.test(v.value)) {
-      // The pattern admits only "-0", "p/1" and fractions not in lowest terms besides the
-      // canonical forms: refuse those (no decimal printing needed to compare).
-      const text = v.value;
-      const slash = text.indexOf('/');
-      if (slash < 0) {
-        const p = BigInt(text);
-        if (p !== 0n || text[0] !== '-') return Rational.of(p);
-      } else {
-        const q = BigInt(text.slice(slash + 1));
-        const r = Rational.of(BigInt(text.slice(0, slash)), q);
-        if (q !== 1n && r.den === q) return r;
+function readTerms(bytes: Uint8Array, file: string, net: Net, classes: number): TermSet {
+  const lines = new TextDecoder().decode(bytes).split('\n');
+  const rd = new Reader(file);
+  const header = rd.obj(parseJson(lines[0], `${file}, line 1`), 'header', ['format', 'version', 'network', 'decomposition', 'groupBy', 'allClasses', 'tieRule']);
+  if (rd.str(header.get('format')!, 'format') !== 'tropcert-terms' || header.get('version')!.kind !== 'number')
+    rd.fail(header.get('format'), 'format', 'expected a tropcert-terms header');
+  const hash = rd.str(rd.obj(header.get('network')!, 'network', ['sha256'], ['notes']).get('sha256')!, 'network.sha256');
+  if (hash !== net.hash) throw new Refusal(`${file}, line 1: the terms were extracted from another network (sha256 ${hash}, the network's is ${net.hash})`);
+  if (rd.str(header.get('decomposition')!, 'decomposition') !== 'shared-g') rd.fail(header.get('decomposition'), 'decomposition', 'expected "shared-g"');
+  const groupBy = rd.oneOf(header.get('groupBy')!, 'groupBy', ['prediction', 'label'] as const);
+  const byClass = Array.from({ length: classes }, () => ({ terms: [] as Q[][], keys: [] as string[], seen: new Set<string>() }));
+  lines.slice(1).forEach((text, n) => {
+    if (text.trim() === '') return;
+    const where = `${file}, line ${n + 2}`;
+    const v = parseJson(text, where);
+    const F = v.kind === 'object' ? v.entries.get('F') : undefined;
+    if (F?.kind !== 'object') throw new Refusal(`${where}: expected an object with "F"`);
+    for (const [k, t] of F.entries) {
+      const c = /^(?:0|[1-9]\d{0,8})$/.test(k) ? Number(k) : classes;
+      if (c >= classes) throw new Refusal(`${where}, field F.${k}: not a class of the network (${classes} classes)`);
+      const e = new Reader(where).obj(t, `F.${k}`, ['coefficients', 'bias']);
+      const qs = [...rd.exacts(e.get('coefficients')!, `F.${k}.coefficients`), rd.exact(e.get('bias')!, `F.${k}.bias`)];
+      if (qs.length !== net.d + 1) throw new Refusal(`${where}, field F.${k}: ${qs.length - 1} coefficients, expected ${net.d}`);
+      const key = termKey(qs);
+      const cl = byClass[c];
+      if (!cl.seen.has(key)) {
+        cl.seen.add(key);
+        cl.terms.push(qs);
+        cl.keys.push(key);
       }
     }
-    return this.fail(
-      v.kind === 'string' || v.kind === 'number' ? 'number' : 'type',
-      v,
-      field,
-      `${describeJson(v)} is not a canonical exact number (expected a string "p" or "p/q" in lowest terms)`,
-    );
-  }
-
-  exactOrNull(v: JsonValue, field: string): Rational | null {
-    return v.kind === 'null' ? null : this.exact(v, field);
-  }
-
-  exacts(v: JsonValue, field: string): Rational[] {
-    return this.array(v, field).map((item, i) => this.exact(item, `${field}[${i}]`));
-  }
-
-  status<S extends string>(v: JsonValue, field: string, allowed: readonly S[]): S {
-    const s = this.string(this.get(v, 'status', field), `${field}.status`);
-    if (!(allowed as readonly string[]).includes(s))
-      this.fail(
-        'format',
-        this.get(v, 'status', field),
-        `${field}.status`,
-        `"${s}", expected one of ${allowed.join(', ')}`,
-      );
-    return s as S;
-  }
-}
-
-function readReport(text: string, file: string): ReportClaim {
-  const rd: Reader = new Reader(file);
-  const root = parseJsonExact(text, file);
-  rd.entries(root, '');
-  const format = rd.get(root, 'format', '');
-  if (format.kind !== 'string' || format.value !== FORMAT)
-    rd.fail('format', format, 'format', `${describeJson(format)}, expected "${FORMAT}"`);
-  const version = rd.get(root, 'version', '');
-  if (version.kind !== 'number' || version.text !== '1')
-    rd.fail('format', version, 'version', `${describeJson(version)}, expected 1`);
-  rd.entries(rd.get(root, 'tool', ''), 'tool');
-  const networkSha256 = rd.string(rd.get(rd.get(root, 'network', ''), 'sha256', 'network'), 'network.sha256');
-  const dataV = rd.get(root, 'data', '');
-  rd.string(rd.get(dataV, 'file', 'data'), 'data.file');
-  const dataSha256 = rd.string(rd.get(dataV, 'sha256', 'data'), 'data.sha256');
-
-  const opts = rd.get(root, 'options', '');
-  const domainV = rd.get(opts, 'domain', 'options');
-  const domain =
-    domainV.kind === 'null'
-      ? null
-      : {
-          lower: rd.exacts(rd.get(domainV, 'lower', 'options.domain'), 'options.domain.lower'),
-          upper: rd.exacts(rd.get(domainV, 'upper', 'options.domain'), 'options.domain.upper'),
-        };
-  const insphere = rd.bool(rd.get(opts, 'insphere', 'options'), 'options.insphere');
-  rd.string(rd.get(opts, 'solver', 'options'), 'options.solver');
-  const tieRule = rd.string(rd.get(opts, 'tieRule', 'options'), 'options.tieRule');
-  const termsOpt = rd.get(opts, 'terms', 'options');
-  let terms: ReportClaim['terms'] = null;
-  if (termsOpt.kind !== 'null') {
-    rd.string(rd.get(termsOpt, 'file', 'options.terms'), 'options.terms.file');
-    rd.string(rd.get(termsOpt, 'sha256', 'options.terms'), 'options.terms.sha256');
-    const g = rd.get(termsOpt, 'groupBy', 'options.terms');
-    const groupText = rd.string(g, 'options.terms.groupBy');
-    if (groupText !== 'prediction' && groupText !== 'label')
-      rd.fail('format', g, 'options.terms.groupBy', `"${groupText}", expected "prediction" or "label"`);
-    const groupBy = groupText;
-    const byClass = new Map<number, TermClaim[]>();
-    const termsV = rd.get(root, 'terms', '');
-    for (const [key, list] of rd.entries(termsV, 'terms')) {
-      if (!NATURAL.test(key) || !Number.isSafeInteger(Number(key)))
-        rd.fail('format', list, `terms.${key}`, `class key "${key}" is not a class index`);
-      byClass.set(
-        Number(key),
-        rd.array(list, `terms.${key}`).map((t, j) => {
-          const at = `terms.${key}[${j}]`;
-          return {
-            coefficients: rd.exacts(rd.get(t, 'coefficients', at), `${at}.coefficients`),
-            bias: rd.exact(rd.get(t, 'bias', at), `${at}.bias`),
-          };
-        }),
-      );
-    }
-    terms = { groupBy, byClass };
-  }
-
-  const points = rd
-    .array(rd.get(root, 'points', ''), 'points')
-    .map((p, n) => readPoint(rd, p, `points[${n}]`, terms !== null, insphere));
-
-  const sv = rd.get(root, 'summary', '');
-  const counts = (key: string, statuses: readonly string[]): Counts => {
-    const v = rd.get(sv, key, 'summary');
-    return Object.fromEntries(
-      statuses.map((s) => [s, rd.natural(rd.get(v, s, `summary.${key}`), `summary.${key}.${s}`)]),
-    );
-  };
-  const summary: ReportClaim['summary'] = {
-    points: rd.natural(rd.get(sv, 'points', 'summary'), 'summary.points'),
-    pointsWithTies: rd.natural(rd.get(sv, 'pointsWithTies', 'summary'), 'summary.pointsWithTies'),
-    region: counts('region', ['certified', 'empty', 'unresolved']),
-    tropicalMatch: terms ? counts('tropicalMatch', ['certified', 'refuted', 'unresolved']) : undefined,
-    insphere: insphere ? counts('insphere', ['certified', 'unresolved']) : undefined,
-  };
-  return { networkSha256, dataSha256, domain, insphere, tieRule, terms, points, summary };
-}
-
-function readPoint(
-  rd: Reader,
-  p: JsonValue,
-  at: string,
-  withTerms: boolean,
-  withInsphere: boolean,
-): PointClaim {
-  const f = (key: string) => rd.get(p, key, at);
-  const ties = rd.array(f('ties'), `${at}.ties`).map((t, i): TieClaim => {
-    const tAt = `${at}.ties[${i}]`;
-    const int = (key: string) => rd.natural(rd.get(t, key, tAt), `${tAt}.${key}`);
-    const head = `${int('layer')}:${int('unit')}`;
-    if (rd.has(t, 'against', tAt) || rd.has(t, 'choice', tAt))
-      return `${head}:${int('choice')}=${int('against')}`;
-    return `${head}:${rd.string(rd.get(t, 'side', tAt), `${tAt}.side`)}`;
   });
-  const rv = f('region');
-  const rAt = `${at}.region`;
-  const status = rd.status(rv, rAt, ['certified', 'empty', 'unresolved'] as const);
-  let region: RegionClaim;
-  if (status === 'certified') {
-    region = { status, witness: rd.exacts(rd.get(rv, 'witness', rAt), `${rAt}.witness`) };
-  } else if (status === 'empty') {
-    const farkas = rd.array(rd.get(rv, 'farkas', rAt), `${rAt}.farkas`).map((e, i): FarkasClaim => {
-      const eAt = `${rAt}.farkas[${i}]`;
-      const lambda = rd.exact(rd.get(e, 'lambda', eAt), `${eAt}.lambda`);
-      const isUnit = rd.has(e, 'layer', eAt) || rd.has(e, 'unit', eAt);
-      const isDomain = rd.has(e, 'input', eAt) || rd.has(e, 'bound', eAt);
-      if (isUnit === isDomain)
-        rd.fail(
-          'format',
-          e,
-          eAt,
-          'expected {"layer","unit","lambda"}, {"layer","unit","against","lambda"} or {"input","bound","lambda"}',
-        );
-      if (isUnit) {
-        const layer = rd.natural(rd.get(e, 'layer', eAt), `${eAt}.layer`);
-        const unit = rd.natural(rd.get(e, 'unit', eAt), `${eAt}.unit`);
-        if (!rd.has(e, 'against', eAt)) return { kind: 'unit', layer, unit, lambda };
-        const against = rd.natural(rd.get(e, 'against', eAt), `${eAt}.against`);
-        return { kind: 'pool', layer, unit, against, lambda };
-      }
-      const bv = rd.get(e, 'bound', eAt);
-      const bound = rd.string(bv, `${eAt}.bound`);
-      if (bound !== 'lower' && bound !== 'upper')
-        rd.fail('format', bv, `${eAt}.bound`, `"${bound}", expected "lower" or "upper"`);
-      return { kind: 'domain', input: rd.natural(rd.get(e, 'input', eAt), `${eAt}.input`), bound, lambda };
-    });
-    region = { status, farkas };
-  } else {
-    rd.string(rd.get(rv, 'reason', rAt), `${rAt}.reason`);
-    region = { status };
-  }
-  const ruV = f('radiusUnit');
-  const ruAt = `${at}.radiusUnit`;
-  const radiusUnit: UnitRef | null =
-    ruV.kind === 'null'
-      ? null
-      : {
-          layer: rd.natural(rd.get(ruV, 'layer', ruAt), `${ruAt}.layer`),
-          unit: rd.natural(rd.get(ruV, 'unit', ruAt), `${ruAt}.unit`),
-          ...(rd.has(ruV, 'against', ruAt)
-            ? { against: rd.natural(rd.get(ruV, 'against', ruAt), `${ruAt}.against`) }
-            : {}),
-        };
-  const point: PointClaim = {
-    index: rd.natural(f('index'), `${at}.index`),
-    label: rd.naturalOrNull(f('label'), `${at}.label`),
-    prediction: rd.natural(f('prediction'), `${at}.prediction`),
-    logits: rd.exacts(f('logits'), `${at}.logits`),
-    pattern: rd.string(f('pattern'), `${at}.pattern`),
-    ties,
-    region,
-    radius: rd.exactOrNull(f('radius'), `${at}.radius`),
-    radiusUnit,
-    tropicalMatch: undefined as MatchClaim | undefined,
-    insphere: undefined as InsphereClaim | undefined,
-  };
-  const hasMatch = rd.has(p, 'tropicalMatch', at);
-  if (hasMatch !== withTerms)
-    rd.fail(
-      'format',
-      p,
-      `${at}.tropicalMatch`,
-      withTerms
-        ? 'missing field "tropicalMatch" (options.terms is set)'
-        : 'unexpected "tropicalMatch" (options.terms is null)',
-    );
-  if (hasMatch) {
-    const mv = f('tropicalMatch');
-    const mAt = `${at}.tropicalMatch`;
-    const s = rd.status(mv, mAt, ['certified', 'refuted', 'unresolved'] as const);
-    const cls = rd.natural(rd.get(mv, 'class', mAt), `${mAt}.class`);
-    const int = (key: string) => rd.natural(rd.get(mv, key, mAt), `${mAt}.${key}`);
-    (point as { tropicalMatch?: MatchClaim }).tropicalMatch =
-      s === 'certified'
-        ? { status: s, cls, ownTerm: int('ownTerm'), terms: int('terms') }
-        : s === 'refuted'
-          ? { status: s, cls, term: int('term') }
-          : { status: s, cls };
-  }
-  const hasInsphere = rd.has(p, 'insphere', at);
-  if (hasInsphere !== withInsphere)
-    rd.fail(
-      'format',
-      p,
-      `${at}.insphere`,
-      withInsphere
-        ? 'missing field "insphere" (options.insphere is true)'
-        : 'unexpected "insphere" (options.insphere is false)',
-    );
-  if (hasInsphere) {
-    const iv = f('insphere');
-    const iAt = `${at}.insphere`;
-    const s = rd.status(iv, iAt, ['certified', 'unresolved'] as const);
-    if (s === 'certified') {
-      const est = rd.get(iv, 'optimumEstimate', iAt);
-      if (est.kind !== 'number' && est.kind !== 'null')
-        rd.fail(
-          'type',
-          est,
-          `${iAt}.optimumEstimate`,
-          `${describeJson(est)}, expected a number (an estimate)`,
-        );
-      (point as { insphere?: InsphereClaim }).insphere = {
-        status: s,
-        centre: rd.exacts(rd.get(iv, 'centre', iAt), `${iAt}.centre`),
-        radius: rd.exact(rd.get(iv, 'radius', iAt), `${iAt}.radius`),
-      };
-    } else {
-      rd.string(rd.get(iv, 'reason', iAt), `${iAt}.reason`);
-      (point as { insphere?: InsphereClaim }).insphere = { status: s };
-    }
-  }
-  return point;
+  return { groupBy, byClass: byClass.map((c) => ({ vecs: classVecs(c.terms), keys: c.keys })) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function toVec(xs: readonly Rational[]): Vec {
-  let den = 1n;
-  for (const x of xs) if (den % x.den !== 0n) den = common(den, x.den).den;
-  return { nums: xs.map((x) => x.num * (den / x.den)), den };
-}
-
-const rat = (num: bigint, den: bigint) => Rational.of(num, den);
-
-/**
- * The pattern id of FORMAT.md: one bit per activation unit in layer order, little-endian,
- * base64url; with max pools, then `~` and each pool layer's chosen inputs joined by `.`.
- */
+/** FORMAT.md's pattern id: one bit per unit (little-endian, base64url), then `~` and each pool's choices. */
 function patternId(fw: Forward): string {
   const bits = fw.pre.flatMap((z) => z.nums.map((n) => n > 0n));
   const bytes = new Uint8Array(Math.ceil(bits.length / 8));
@@ -486,557 +191,470 @@ function patternId(fw: Forward): string {
     if (b) bytes[i >> 3] |= 1 << (i & 7);
   });
   const id = Buffer.from(bytes).toString('base64url');
-  return fw.choice.length === 0 ? id : [id, ...fw.choice.map((ch) => Array.from(ch).join('.'))].join('~');
+  return [id, ...fw.choice.map((ch) => Array.from(ch).join('.'))].join('~');
 }
 
-/** The ties at x, as in the report: `layer:unit:inactive` and `layer:unit:choice=against`. */
-function tiesOf(info: NetInfo, fw: Forward): string[] {
-  const ties: string[] = [];
-  info.acts.forEach((a, n) => {
+/** Every tie at x, sorted by (layer, unit, against): zero pre-activations and tied pool maxima. */
+function tiesAt(net: Net, fw: Forward): Ref[] {
+  const ties: Ref[] = [];
+  net.acts.forEach((a, n) => {
     fw.pre[n].nums.forEach((z, k) => {
-      if (z === 0n) ties.push(`${a.layer}:${k}:inactive`);
+      if (z === 0n) ties.push({ layer: a.layer, unit: k });
     });
   });
-  for (const [layer, o, k, j] of fw.poolTies) ties.push(`${layer}:${o}:${k}=${j}`);
-  return ties;
+  net.pools.forEach((p, n) => {
+    const h = fw.poolIn[n].nums;
+    forEachComparison(p, fw.choice[n], (o, k, j) => {
+      if (h[j] === h[k]) ties.push({ layer: p.layer, unit: o, choice: k, against: j });
+    });
+  });
+  return ties.sort((a, b) => a.layer - b.layer || a.unit - b.unit || (a.against ?? -1) - (b.against ?? -1));
 }
 
-const refName = (r: UnitRef) =>
-  r.against === undefined
-    ? `(layer ${r.layer}, unit ${r.unit})`
-    : `(layer ${r.layer}, unit ${r.unit}, against ${r.against})`;
-
-/** Does the window o of a pool read input j? */
-function inWindow(p: PoolForms, o: number, j: number): boolean {
-  const { start, input } = p.pool.win;
-  for (let t = start[o]; t < start[o + 1]; t++) if (input[t] === j) return true;
-  return false;
-}
-
-/**
- * Visits every comparison of every pool window: the chosen input k, another input j of the
- * window, and their difference at x (h_k(x) − h_j(x) ≥ 0, as a numerator over h.den).
- */
-function forEachComparison(p: PoolForms, f: (o: number, k: number, j: number, gap: bigint) => void): void {
-  const { start, input } = p.pool.win;
-  for (let o = 0; o < p.pool.size; o++) {
-    const k = p.choice[o];
-    for (let t = start[o]; t < start[o + 1]; t++) {
-      const j = input[t];
-      if (j !== k) f(o, k, j, p.h.nums[k] - p.h.nums[j]);
-    }
+/** A constraint's form (a = σg, b = σc for a unit; g_k* − g_j for a comparison), or why it is none. */
+function constraintRow(rf: RegionForms, r: Ref): { row: Row; den: bigint } | string {
+  if (r.against === undefined) {
+    const u = rf.acts.find((a) => a.act.layer === r.layer);
+    if (!u || r.unit >= u.z.nums.length) return `${refText(r)} is not an activation unit`;
+    const row = u.g.rows[r.unit];
+    return { row: u.z.nums[r.unit] > 0n ? row : combine(row, -1n, row, 0n), den: u.g.den };
   }
+  const q = rf.pools.find((p) => p.pool.layer === r.layer);
+  if (!q || r.unit >= q.choice.length) return `${refText(r)} is not a max-pool window`;
+  const k = q.choice[r.unit];
+  const { start, input } = q.pool;
+  if (r.against === k || !input.subarray(start[r.unit], start[r.unit + 1]).includes(r.against))
+    return `${refText(r)} is not a comparison of the window's choice ${k} with another input of the window`;
+  return { row: combine(q.g.rows[k], 1n, q.g.rows[r.against], -1n), den: q.g.den };
 }
 
 // ---------------------------------------------------------------------------------------------
-// The checks
-
-/** Internal options (tests): which engine computes the affine forms (default: dense for chains). */
-export interface CheckOptions {
-  readonly engine?: 'dense' | 'sparse';
-}
+// The check
 
 /**
- * Re-verifies every certificate of a REPORT. A malformed report throws InputError (file, line,
- * field); every claim that does not hold is a failure naming the point and the certificate.
+ * Re-verifies a REPORT. Malformed or mismatched input throws Refusal (exit 2); every claim that
+ * does not hold is a failure naming the point and the field (exit 1).
  */
-export function checkReport(
-  reportText: string,
-  reportFile: string,
-  net: Network,
-  data: Dataset,
-  dataSha256: string,
-  options: CheckOptions = {},
-): CheckResult {
-  const report = readReport(reportText, reportFile);
-  const info = netInfo(net);
-  const d = info.d;
+export function checkReport(input: CheckInput): CheckResult {
+  const { net, data } = input;
+  const rd = new Reader(input.reportFile);
+  const d = net.d;
+  const classes = net.sizes[net.sizes.length - 1];
   const failures: CheckFailure[] = [];
   let checked = 0;
   const fail = (index: number | null, certificate: string, detail: string) =>
-    failures.push({
-      index,
-      certificate,
-      message: `${index === null ? '' : `point ${index}: `}${certificate}: ${detail}`,
-    });
+    failures.push({ index, certificate, message: `${index === null ? '' : `point ${index}: `}${certificate}: ${detail}` });
 
   // Header.
-  const hash = networkHash(net);
-  if (report.networkSha256 !== hash)
-    fail(
-      null,
-      'network',
-      `the report's network.sha256 ${report.networkSha256} is not the network's hash ${hash}`,
-    );
-  if (report.dataSha256 !== dataSha256)
-    fail(
-      null,
-      'data',
-      `the report's data.sha256 ${report.dataSha256} is not the data file's SHA-256 ${dataSha256}`,
-    );
-  if (report.tieRule !== TIE_RULE)
-    fail(null, 'options', `tieRule is "${report.tieRule}", the checker knows only "${TIE_RULE}"`);
+  const root = parseJson(input.report, input.reportFile);
+  const hasTerms = root.kind === 'object' && root.entries.has('terms');
+  const top = rd.obj(root, '', ['format', 'version', 'tool', 'network', 'data', 'options', 'points', 'summary'], ['terms']);
+  if (top.get('format')!.kind !== 'string' || rd.str(top.get('format')!, 'format') !== 'tropcert-report')
+    rd.fail(top.get('format'), 'format', 'expected "tropcert-report"');
+  const version = top.get('version')!;
+  if (version.kind !== 'number' || version.text !== '2')
+    rd.fail(version, 'version', `${describe(version)}: this checker reads version 2 (report version 1: re-run certify)`);
+  const netSha = rd.str(rd.obj(top.get('network')!, 'network', ['sha256'], ['notes']).get('sha256')!, 'network.sha256');
+  if (netSha !== net.hash)
+    throw new Refusal(`${input.reportFile}, field network.sha256: the report was made for network sha256 ${netSha}, the network given has ${net.hash}`);
+  const dataV = rd.obj(top.get('data')!, 'data', ['file', 'sha256']);
+  const dataSha = rd.str(dataV.get('sha256')!, 'data.sha256');
+  if (dataSha !== data.sha256)
+    throw new Refusal(`${input.reportFile}, field data.sha256: the report was made for data sha256 ${dataSha}, the data given has ${data.sha256} (the data hash covers the files read and --scale, --offset, --limit)`);
+  const opts = rd.obj(top.get('options')!, 'options', ['domain', 'insphere', 'solver', 'tieRule', 'terms']);
+  const withInsphere = rd.bool(opts.get('insphere')!, 'options.insphere');
+  if (rd.str(opts.get('tieRule')!, 'options.tieRule') !== TIE_RULE) rd.fail(opts.get('tieRule'), 'options.tieRule', `expected "${TIE_RULE}"`);
 
-  // The tropical function's terms, on common denominators (length checked once).
-  const badClasses = new Set<number>();
-  const termVecs = new Map<number, Vec[]>();
-  if (report.terms) {
-    for (const [c, list] of report.terms.byClass) {
-      if (c >= net.outputSize) {
-        fail(null, 'terms', `class ${c} is not a class of the network (${net.outputSize} classes)`);
-        badClasses.add(c);
-        continue;
-      }
-      list.forEach((t, j) => {
-        if (t.coefficients.length !== d) {
-          fail(
-            null,
-            'terms',
-            `term ${j} of class ${c} has ${t.coefficients.length} coefficients, expected ${d}`,
-          );
-          badClasses.add(c);
-        }
-      });
-      if (!badClasses.has(c)) {
-        // One denominator for the whole class: a term then compares with the own term by subtraction.
-        const vecs = list.map((t) => toVec([...t.coefficients, t.bias]));
-        let den = 1n;
-        for (const v of vecs) if (den % v.den !== 0n) den = common(den, v.den).den;
-        termVecs.set(
-          c,
-          vecs.map((v) => (v.den === den ? v : { nums: v.nums.map((n) => n * (den / v.den)), den })),
-        );
-      }
-    }
+  // The domain: derived from its source (or the user's --domain), never read from the bounds.
+  const domV = opts.get('domain')!;
+  let domain: { lower: Q[]; upper: Q[] } | null = null;
+  if (domV.kind === 'null') {
+    if (input.domain) throw new Refusal(`${input.reportFile}, field options.domain: the report has no domain, but ${input.domain.source} was given`);
+  } else {
+    const dv = rd.obj(domV, 'options.domain', ['source', 'lower', 'upper']);
+    const source = input.domain?.source ?? rd.str(dv.get('source')!, 'options.domain.source');
+    let lower: Q[];
+    let upper: Q[];
+    const box = /^box:([^,]+),([^,]+)$/.exec(source.trim());
+    if (box) {
+      const lo = parseUserNumber(box[1]);
+      const hi = parseUserNumber(box[2]);
+      if (!lo || !hi) throw new Refusal(`domain ${source}: expected box:LO,HI with exact numbers`);
+      lower = Array(d).fill(lo);
+      upper = Array(d).fill(hi);
+    } else if (input.domain?.lower && input.domain.upper) {
+      const num = (s: string) => parseUserNumber(s) ?? parseCanonical(s);
+      const all = (xs: string[]) => xs.map((s) => num(s) ?? rd.fail(undefined, 'domain', `"${s}" is not a number`));
+      lower = all(input.domain.lower);
+      upper = all(input.domain.upper);
+    } else throw new Refusal(`domain ${source}: the checker derives only box:LO,HI itself (give check --domain)`);
+    if (lower.length !== d || upper.length !== d) throw new Refusal(`domain ${source}: ${lower.length}/${upper.length} bounds, the network has ${d} inputs`);
+    const empty = lower.findIndex((lo, i) => lo.cmp(upper[i]) >= 0);
+    if (empty >= 0) throw new Refusal(`domain ${source}: input ${empty} has LO ${lower[empty]} ≥ HI ${upper[empty]} (expected LO < HI)`);
+    const sl = rd.exacts(dv.get('lower')!, 'options.domain.lower');
+    const su = rd.exacts(dv.get('upper')!, 'options.domain.upper');
+    const k = Array.from({ length: Math.max(d, sl.length, su.length) }, (_, i) => i).find(
+      (i) => !(sl[i]?.eq(lower[i]) && su[i]?.eq(upper[i])),
+    );
+    if (k !== undefined) fail(null, 'domain', `the stored bounds of input ${k} are [${sl[k]}, ${su[k]}], the domain ${source} gives [${lower[k]}, ${upper[k]}]`);
+    domain = { lower, upper };
   }
 
-  for (const p of report.points) {
-    const i = p.index;
-    if (i >= data.inputs.length) {
-      fail(i, 'index', `not a row of the data (${data.inputs.length} rows)`);
-      continue;
-    }
-    const x: Vec = data.inputs[i];
-    if (x.nums.length !== d)
-      throw new InputError(
-        'mismatch',
-        { index: i },
-        `data row has ${x.nums.length} values, the network takes ${d}`,
-      );
+  // The terms: bound to the TERMS file by its sha256, and equal to that file's terms.
+  const termsOpt = opts.get('terms')!;
+  let terms: TermSet | null = null;
+  if (termsOpt.kind !== 'null') {
+    const tv = rd.obj(termsOpt, 'options.terms', ['file', 'sha256', 'groupBy']);
+    if (!input.terms) throw new Refusal(`${input.reportFile}: the report makes tropical-match claims: give check --terms FILE (the TERMS file of options.terms)`);
+    const sha = createHash('sha256').update(input.terms.bytes).digest('hex');
+    const claimed = rd.str(tv.get('sha256')!, 'options.terms.sha256');
+    if (claimed !== sha)
+      throw new Refusal(`${input.reportFile}, field options.terms.sha256: the report was made for terms sha256 ${claimed}, ${input.terms.file} has ${sha}`);
+    terms = readTerms(input.terms.bytes, input.terms.file, net, classes);
+    const groupBy = rd.oneOf(tv.get('groupBy')!, 'options.terms.groupBy', ['prediction', 'label'] as const);
+    if (groupBy !== terms.groupBy) fail(null, 'terms', `groupBy is "${groupBy}", the TERMS file's is "${terms.groupBy}"`);
+    if (!hasTerms) rd.fail(root, 'terms', 'missing (options.terms is set)');
+    const tt = top.get('terms')!;
+    const keys = Array.from({ length: classes }, (_, c) => String(c));
+    const byClass = rd.obj(tt, 'terms', keys);
+    keys.forEach((key, c) => {
+      const got = rd.arr(byClass.get(key)!, `terms.${key}`).map((t, j) => {
+        const e = rd.obj(t, `terms.${key}[${j}]`, ['coefficients', 'bias']);
+        return termKey([...rd.exacts(e.get('coefficients')!, `terms.${key}[${j}].coefficients`), rd.exact(e.get('bias')!, `terms.${key}[${j}].bias`)]);
+      });
+      const want = terms!.byClass[c].keys;
+      const j = Array.from({ length: Math.max(got.length, want.length) }, (_, i) => i).find((i) => got[i] !== want[i]);
+      if (j !== undefined)
+        fail(null, 'terms', `class ${c}: term ${j} is not the TERMS file's (${got.length} terms in the report, ${want.length} distinct terms in ${input.terms!.file})`);
+    });
+  } else if (hasTerms) rd.fail(top.get('terms'), 'terms', 'present but options.terms is null');
 
-    // Evaluation: label, logits, prediction, ties, pattern.
-    if (p.label !== data.labels[i])
-      fail(i, 'label', `the report says ${p.label}, the data says ${data.labels[i]}`);
-    const fw = forwardPass(info, x);
-    const logits = fw.logits.nums.map((n) => rat(n, fw.logits.den));
-    if (p.logits.length !== logits.length)
-      fail(i, 'logits', `${p.logits.length} logits, the network has ${logits.length} outputs`);
-    else {
-      const k = logits.findIndex((l, c) => !l.eq(p.logits[c]));
-      if (k >= 0) fail(i, 'logits', `logit ${k} is ${p.logits[k]} in the report, ${logits[k]} exactly`);
-    }
+  // Points.
+  const seen = new Set<number>();
+  const claims: { region: string; match?: string; insphere?: string; ties: number; vacuous: number; radius: Q | null; strict: boolean; boundary: boolean }[] = [];
+  rd.arr(top.get('points')!, 'points').forEach((pv, n) => {
+    const at0 = `points[${n}]`;
+    const p = rd.obj(pv, at0, ['index', 'label', 'prediction', 'logits', 'pattern', 'ties', 'vacuous', 'strictRegion', 'onBoundary', 'region', 'radius', 'radiusUnit'], ['tropicalMatch', 'insphere']);
+    const f = (k: string) => p.get(k)!;
+    const i = rd.nat(f('index'), `${at0}.index`);
+    if (i >= data.inputs.length) return fail(i, 'index', `not a row of the data (${data.inputs.length} rows)`);
+    if (seen.has(i)) return fail(i, 'index', 'the point appears more than once');
+    seen.add(i);
+    const x = toVec(data.inputs[i].map((s) => parseCanonical(s) ?? rd.fail(undefined, `data row ${i}`, `"${s}" is not canonical`)));
+    if (x.nums.length !== d) throw new Refusal(`data row ${i} has ${x.nums.length} values, the network takes ${d}`);
+
+    // Evaluation.
+    const label = f('label').kind === 'null' ? null : rd.nat(f('label'), `${at0}.label`);
+    if (label !== data.labels[i]) fail(i, 'label', `the report says ${label}, the data says ${data.labels[i]}`);
+    const fw = forward(net, x);
+    const logits = fw.logits.nums.map((_, c) => at(fw.logits, c));
+    const claimedLogits = rd.exacts(f('logits'), `${at0}.logits`);
+    const bad = logits.findIndex((l, c) => !claimedLogits[c]?.eq(l));
+    if (bad >= 0 || claimedLogits.length !== logits.length)
+      fail(i, 'logits', bad >= 0 ? `logit ${bad} is ${claimedLogits[bad]} in the report, ${logits[bad]} exactly` : `${claimedLogits.length} logits, expected ${logits.length}`);
     let prediction = 0;
-    for (let c = 1; c < fw.logits.nums.length; c++)
-      if (fw.logits.nums[c] > fw.logits.nums[prediction]) prediction = c;
-    if (p.prediction !== prediction)
-      fail(i, 'prediction', `the report says ${p.prediction}, the exact argmax is ${prediction}`);
-    const ties = tiesOf(info, fw);
-    if ([...p.ties].sort().join(',') !== [...ties].sort().join(','))
-      fail(
-        i,
-        'ties',
-        `the report lists [${p.ties.join(', ')}], the exact ${
-          info.pools.length === 0
-            ? 'zero pre-activations (layer:unit:side)'
-            : 'ties (layer:unit:side, layer:unit:choice=against)'
-        } are [${ties.join(', ')}]`,
-      );
-    const pattern = patternId(fw);
-    if (p.pattern !== pattern)
-      fail(i, 'pattern', `the report says "${p.pattern}", the pattern at x is "${pattern}"`);
+    for (let c = 1; c < logits.length; c++) if (fw.logits.nums[c] > fw.logits.nums[prediction]) prediction = c;
+    if (rd.nat(f('prediction'), `${at0}.prediction`) !== prediction) fail(i, 'prediction', `the exact argmax is ${prediction}`);
+    if (rd.str(f('pattern'), `${at0}.pattern`) !== patternId(fw)) fail(i, 'pattern', `the pattern at x is "${patternId(fw)}"`);
+    const ties = rd.arr(f('ties'), `${at0}.ties`).map((t, k) => readRef(rd, t, `${at0}.ties[${k}]`, 'tie'));
+    const exactTies = tiesAt(net, fw);
+    const tk = Array.from({ length: Math.max(ties.length, exactTies.length) }, (_, k) => k).find(
+      (k) => ties[k] === undefined || exactTies[k] === undefined || refText(ties[k]) !== refText(exactTies[k]),
+    );
+    if (tk !== undefined)
+      fail(i, 'ties', `entry ${tk} is ${ties[tk] ? refText(ties[tk]) : 'missing'}, the exact tie there is ${exactTies[tk] ? refText(exactTies[tk]) : 'none'} (${exactTies.length} ties, sorted by layer, unit, against)`);
 
-    const match = p.tropicalMatch;
-    // Forms after the last layer the claims name may be bounded instead of computed (TailHint),
-    // unless an inscribed ball needs every unit's exact form; the tail is re-checked below.
-    let after = p.radiusUnit?.layer ?? -1;
-    if (p.region.status === 'empty')
-      for (const e of p.region.farkas) if (e.kind !== 'domain') after = Math.max(after, e.layer);
-    const hint =
-      p.radius !== null && p.insphere?.status !== 'certified' ? { after, radius: p.radius } : undefined;
-    let region = regionForms(info, fw, options.engine, hint);
+    // The claims, read (strictly) before the forms are computed.
+    const vacuous = rd.arr(f('vacuous'), `${at0}.vacuous`).map((t, k) => readRef(rd, t, `${at0}.vacuous[${k}]`, 'ref'));
+    const vacKeys = new Set(vacuous.map(refKey));
+    const rAt = `${at0}.region`;
+    const status = rd.oneOf(rd.obj(f('region'), rAt, ['status'], ['witness', 'farkas', 'reason']).get('status')!, `${rAt}.status`, ['certified', 'empty', 'unresolved'] as const);
+    const rv = rd.obj(f('region'), rAt, ['status', status === 'certified' ? 'witness' : status === 'empty' ? 'farkas' : 'reason']);
+    const radius = f('radius').kind === 'null' ? null : rd.exact(f('radius'), `${at0}.radius`);
+    const radiusUnit = f('radiusUnit').kind === 'null' ? null : readRef(rd, f('radiusUnit'), `${at0}.radiusUnit`, 'ref');
+    const farkas =
+      status !== 'empty'
+        ? []
+        : rd.arr(rv.get('farkas')!, `${rAt}.farkas`).map((e, k) => {
+            const eAt = `${rAt}.farkas[${k}]`;
+            const isBox = e.kind === 'object' && e.entries.has('bound');
+            const isPool = e.kind === 'object' && e.entries.has('against');
+            const ev = rd.obj(e, eAt, isBox ? ['input', 'bound', 'lambda'] : ['layer', 'unit', ...(isPool ? ['against'] : []), 'lambda']);
+            const lambda = rd.exact(ev.get('lambda')!, `${eAt}.lambda`);
+            if (isBox) return { box: { input: rd.nat(ev.get('input')!, `${eAt}.input`), bound: rd.oneOf(ev.get('bound')!, `${eAt}.bound`, ['lower', 'upper'] as const) }, lambda };
+            return { ref: readRef(rd, { kind: 'object', line: e.line, entries: new Map([...ev].filter(([key]) => key !== 'lambda')) }, eAt, 'ref'), lambda };
+          });
+    let after = radiusUnit?.layer ?? -1;
+    for (const r of [...vacuous, ...farkas.flatMap((e) => (e.ref ? [e.ref] : []))]) after = Math.max(after, r.layer);
 
-    // Radius: r = min |z_k(x)| / ‖g_k‖₁ over units with g_k ≠ 0, and
-    // (h_k*(x) − h_j(x)) / ‖g_k* − g_j‖₁ over pool comparisons with g_k* ≠ g_j.
-    const radiusOf = (rf: RegionForms) => {
-      let best: { num: bigint; den: bigint } | undefined;
-      const attains: (UnitRef & { num: bigint; den: bigint })[] = [];
-      const consider = (ref: UnitRef, num: bigint, den: bigint) => {
-        attains.push({ ...ref, num, den });
-        if (best === undefined || cmpFrac(num, den, best.num, best.den) < 0) best = { num, den };
-      };
-      for (const u of rf.acts)
+    // Forms; past the named layers only bounds, unless those do not clear the radius.
+    const insV = p.get('insphere');
+    const insCertified = insV?.kind === 'object' && insV.entries.get('status')?.kind === 'string' && (insV.entries.get('status') as { value: string }).value === 'certified';
+    let rf = regionForms(net, fw, radius !== null && !insCertified ? { after, radius } : undefined);
+    const radiusOf = (forms: RegionForms) => {
+      const all: { ref: Ref; v: Q }[] = [];
+      for (const u of forms.acts)
         u.g.rows.forEach((row, k) => {
           const l1 = rowL1(row);
-          if (l1 !== 0n)
-            consider({ layer: u.act.layer, unit: k }, absBig(u.z.nums[k]) * u.g.den, u.z.den * l1);
+          if (l1 !== 0n) all.push({ ref: { layer: u.act.layer, unit: k }, v: new Q(abs(u.z.nums[k]) * u.g.den, u.z.den * l1) });
         });
-      for (const q of rf.pools)
-        forEachComparison(q, (o, k, j, gap) => {
-          const l1 = diffL1(q.g.rows[k], q.g.rows[j]);
-          if (l1 !== 0n) consider({ layer: q.pool.layer, unit: o, against: j }, gap * q.g.den, q.h.den * l1);
+      for (const q of forms.pools)
+        forEachComparison(q.pool, q.choice, (o, k, j) => {
+          const l1 = rowL1(combine(q.g.rows[k], 1n, q.g.rows[j], -1n));
+          if (l1 !== 0n) all.push({ ref: { layer: q.pool.layer, unit: o, against: j }, v: new Q((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * l1) });
         });
-      return { best, attains };
+      return { all, best: all.reduce<Q | null>((m, a) => (m === null || a.v.cmp(m) < 0 ? a.v : m), null) };
     };
-    let { best, attains } = radiusOf(region);
-    // With a bounded tail, every tail constraint must be at least the exact minimum over the
-    // exact ones (then the minimum over all is that one); if not, every form is computed.
-    if (region.tail && !tailClears(region.tail, best === undefined ? null : rat(best.num, best.den))) {
-      region = regionForms(info, fw, options.engine);
-      ({ best, attains } = radiusOf(region));
+    let { all, best } = radiusOf(rf);
+    if (rf.tail && !tailClears(rf.tail, best)) {
+      rf = regionForms(net, fw);
+      ({ all, best } = radiusOf(rf));
     }
-
-    // Self-check of the checker: its affine forms reproduce its forward pass at x.
-    const selfCheck = (g: Forms, rows: Iterable<number>, v: Vec, what: string) => {
+    // Self-check: the forms reproduce the forward pass at x.
+    const self = (g: Forms, v: Vec, rows: Iterable<number>) => {
       for (const k of rows)
-        if (cmpFrac(rowAt(g.rows[k], x), g.den * x.den, v.nums[k], v.den) !== 0)
-          throw new Error(`checker internal error: affine form of ${what} ${k} at point ${i}`);
+        if (rowAt(g.rows[k], x) * v.den !== v.nums[k] * g.den * x.den) throw new Error(`checker internal error: a form disagrees with the forward pass at point ${i}`);
     };
-    for (const u of region.acts) selfCheck(u.g, u.z.nums.keys(), u.z, `unit of layer ${u.act.layer}, unit`);
-    for (const q of region.pools)
-      selfCheck(q.g, q.pool.win.input, q.h, `the input of pool layer ${q.pool.layer}, input`);
+    for (const u of rf.acts) self(u.g, u.z, u.z.nums.keys());
+    for (const q of rf.pools) self(q.g, q.h, q.pool.input);
+
+    // Vacuous: each listed constraint identically zero on N_x (g = 0 and c = 0), sorted, once.
+    vacuous.forEach((r, k) => {
+      const c = constraintRow(rf, r);
+      if (typeof c === 'string') fail(i, 'vacuous', `entry ${k}: ${c}`);
+      else if (c.row.idx.length > 0 || c.row.c !== 0n) fail(i, 'vacuous', `entry ${k} ${refText(r)} is not identically zero on the point's region`);
+      const prev = vacuous[k - 1];
+      if (prev && (prev.layer - r.layer || prev.unit - r.unit || (prev.against ?? -1) - (r.against ?? -1)) >= 0)
+        fail(i, 'vacuous', `entry ${k} is not after entry ${k - 1} (sorted by layer, unit, against, each once)`);
+    });
 
     // Region.
-    if (p.region.status === 'certified') {
+    if (status === 'certified') {
       checked++;
-      const detail = checkWitness(info, fw, p.region.witness, report.domain);
+      const detail = checkWitness(net, fw, rd.exacts(rv.get('witness')!, `${rAt}.witness`), domain, vacKeys);
       if (detail) fail(i, 'region witness', detail);
-    } else if (p.region.status === 'empty') {
+    } else if (status === 'empty') {
       checked++;
-      const detail = checkFarkas(info, region, p.region.farkas, report.domain);
+      const detail = checkFarkas(rf, farkas, domain, vacKeys, d);
       if (detail) fail(i, 'region farkas', detail);
-    }
+    } else rd.str(rv.get('reason')!, `${rAt}.reason`);
+    const strict = status === 'certified' && vacuous.length === 0;
+    if (rd.bool(f('strictRegion'), `${at0}.strictRegion`) !== strict) fail(i, 'strictRegion', `expected ${strict} (region ${status}, ${vacuous.length} vacuous)`);
 
+    // Radius.
     checked++;
-    const radius = best === undefined ? null : rat(best.num, best.den);
-    if (radius === null ? p.radius !== null : p.radius === null || !p.radius.eq(radius))
-      fail(i, 'radius', `the report says ${p.radius ?? 'null'}, the exact radius is ${radius ?? 'null'}`);
-    if (radius === null) {
-      if (p.radiusUnit !== null) fail(i, 'radius', 'radiusUnit is given but no unit bounds the radius');
-    } else if (p.radiusUnit === null) fail(i, 'radius', 'radiusUnit is null but a unit bounds the radius');
-    else {
-      const ru = p.radiusUnit;
-      const hit = attains.find((t) => t.layer === ru.layer && t.unit === ru.unit && t.against === ru.against);
-      if (!hit)
-        fail(
-          i,
-          'radius',
-          `radiusUnit ${refName(ru)} is not ${ru.against === undefined ? 'a unit with g ≠ 0' : 'a pool comparison with g_k* ≠ g_j'}`,
-        );
-      else if (!rat(hit.num, hit.den).eq(radius))
-        fail(
-          i,
-          'radius',
-          `radiusUnit ${refName(ru)} gives ${rat(hit.num, hit.den)}, not the minimum ${radius}`,
-        );
+    if (radius === null ? best !== null : best === null || !radius.eq(best))
+      fail(i, 'radius', `the report says ${radius ?? 'null'}, the exact radius is ${best ?? 'null'}`);
+    if ((radiusUnit === null) !== (best === null)) fail(i, 'radius', `radiusUnit is ${radiusUnit ? refText(radiusUnit) : 'null'}, expected ${best === null ? 'null' : 'a constraint'}`);
+    else if (radiusUnit && best) {
+      const hit = all.find((a) => refKey(a.ref) === refKey(radiusUnit));
+      if (!hit || !hit.v.eq(best)) fail(i, 'radius', `radiusUnit ${refText(radiusUnit)} ${hit ? `gives ${hit.v}, not the minimum ${best}` : 'is not a constraint with g ≠ 0'}`);
     }
+    const boundary = best !== null && best.sign() === 0;
+    if (rd.bool(f('onBoundary'), `${at0}.onBoundary`) !== boundary) fail(i, 'onBoundary', `expected ${boundary} (radius ${best ?? 'null'})`);
 
-    // Tropical match.
-    if (report.terms && match && match.status !== 'unresolved') {
+    // Tropical match: every status's class, and the claim.
+    const mv = p.get('tropicalMatch');
+    if ((mv !== undefined) !== (terms !== null)) rd.fail(pv, `${at0}.tropicalMatch`, terms ? 'missing (options.terms is set)' : 'present but options.terms is null');
+    let match: string | undefined;
+    if (mv && terms) {
+      const mAt = `${at0}.tropicalMatch`;
+      const ms = rd.oneOf(rd.obj(mv, mAt, ['status'], ['class', 'ownTerm', 'terms', 'term', 'reason']).get('status')!, `${mAt}.status`, ['certified', 'refuted', 'unresolved'] as const);
+      const m = rd.obj(mv, mAt, ['status', 'class', ...(ms === 'certified' ? ['ownTerm', 'terms'] : ms === 'refuted' ? ['term'] : [])], ms === 'certified' ? [] : ['reason']);
+      if (m.has('reason')) rd.str(m.get('reason')!, `${mAt}.reason`);
+      match = ms;
       checked++;
-      const detail = checkMatch(info, fw, report.terms.groupBy, p, prediction, data.labels[i], match, {
-        termVecs,
-        badClasses,
-        x,
-        radius: radius ?? Rational.ZERO,
-        logits,
+      const num = (k: string) => rd.nat(m.get(k)!, `${mAt}.${k}`);
+      const detail = checkMatch(net, fw, x, terms, prediction, data.labels[i], best ?? Q.ZERO, logits, {
+        status: ms,
+        cls: num('class'),
+        index: ms === 'certified' ? num('ownTerm') : ms === 'refuted' ? num('term') : 0,
+        count: ms === 'certified' ? num('terms') : 0,
       });
       if (detail) fail(i, 'tropical match', detail);
     }
 
     // Inscribed ball.
-    if (p.insphere?.status === 'certified') {
-      checked++;
-      const detail = checkInsphere(region, p.insphere.centre, p.insphere.radius, report.domain, d);
-      if (detail) fail(i, 'insphere', detail);
+    if ((insV !== undefined) !== withInsphere) rd.fail(pv, `${at0}.insphere`, withInsphere ? 'missing (options.insphere is true)' : 'present but options.insphere is false');
+    let insphere: string | undefined;
+    if (insV) {
+      const iAt = `${at0}.insphere`;
+      insphere = insCertified ? 'certified' : 'unresolved';
+      const iv = rd.obj(insV, iAt, insCertified ? ['status', 'centre', 'radius', 'optimumEstimate'] : ['status', 'reason']);
+      rd.oneOf(iv.get('status')!, `${iAt}.status`, ['certified', 'unresolved'] as const);
+      if (insCertified) {
+        const est = iv.get('optimumEstimate')!;
+        if (est.kind !== 'number' && est.kind !== 'null') rd.fail(est, `${iAt}.optimumEstimate`, 'expected a number (an estimate) or null');
+        checked++;
+        const detail = checkInsphere(rf, rd.exacts(iv.get('centre')!, `${iAt}.centre`), rd.exact(iv.get('radius')!, `${iAt}.radius`), domain, d);
+        if (detail) fail(i, 'insphere', detail);
+      } else rd.str(iv.get('reason')!, `${iAt}.reason`);
     }
-  }
+    claims.push({ region: status, match, insphere, ties: ties.length, vacuous: vacuous.length, radius: best, strict, boundary });
+  });
 
-  // Summary: the counts of the statuses claimed in `points`.
-  const s = report.summary;
-  const tally = (statuses: readonly string[], of: (p: PointClaim) => string | undefined): Counts =>
-    Object.fromEntries(statuses.map((st) => [st, report.points.filter((p) => of(p) === st).length]));
-  const compare = (what: string, claimed: Counts | undefined, actual: Counts) => {
-    if (!claimed) return;
-    for (const [st, n] of Object.entries(actual))
-      if (claimed[st] !== n) fail(null, 'summary', `${what}.${st} is ${claimed[st]}, the points have ${n}`);
+  // Coverage: every row of the data exactly once.
+  const missing = data.inputs.map((_, k) => k).filter((k) => !seen.has(k));
+  if (missing.length > 0)
+    fail(null, 'coverage', `the report omits ${missing.length} of ${data.inputs.length} points: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`);
+
+  // Summary: every count recomputed from the points.
+  const sv = rd.obj(top.get('summary')!, 'summary', ['points', 'pointsWithTies', 'region', 'vacuousPoints', 'strictRegion', 'onBoundary', 'radiusPositive', ...(terms ? ['tropicalMatch'] : []), ...(withInsphere ? ['insphere'] : [])]);
+  const count = (pred: (c: (typeof claims)[number]) => boolean) => claims.filter(pred).length;
+  const expect = (field: string, v: Json, n: number) => {
+    if (rd.nat(v, `summary.${field}`) !== n) fail(null, 'summary', `${field} is ${(v as { text: string }).text}, the points give ${n}`);
   };
-  if (s.points !== report.points.length)
-    fail(null, 'summary', `points is ${s.points}, the report has ${report.points.length}`);
-  const withTies = report.points.filter((p) => p.ties.length > 0).length;
-  if (s.pointsWithTies !== withTies)
-    fail(null, 'summary', `pointsWithTies is ${s.pointsWithTies}, the points have ${withTies}`);
-  compare(
-    'region',
-    s.region,
-    tally(['certified', 'empty', 'unresolved'], (p) => p.region.status),
-  );
-  compare(
-    'tropicalMatch',
-    s.tropicalMatch,
-    tally(['certified', 'refuted', 'unresolved'], (p) => p.tropicalMatch?.status),
-  );
-  compare(
-    'insphere',
-    s.insphere,
-    tally(['certified', 'unresolved'], (p) => p.insphere?.status),
-  );
-
-  return { points: report.points.length, checked, failures };
+  const tally = (field: string, statuses: string[], of: (c: (typeof claims)[number]) => string | undefined) => {
+    const m = rd.obj(sv.get(field)!, `summary.${field}`, statuses);
+    for (const s of statuses) expect(`${field}.${s}`, m.get(s)!, count((c) => of(c) === s));
+  };
+  expect('points', sv.get('points')!, claims.length);
+  expect('pointsWithTies', sv.get('pointsWithTies')!, count((c) => c.ties > 0));
+  expect('vacuousPoints', sv.get('vacuousPoints')!, count((c) => c.vacuous > 0));
+  expect('strictRegion', sv.get('strictRegion')!, count((c) => c.strict));
+  expect('onBoundary', sv.get('onBoundary')!, count((c) => c.boundary));
+  expect('radiusPositive', sv.get('radiusPositive')!, count((c) => c.radius !== null && c.radius.sign() > 0));
+  tally('region', ['certified', 'empty', 'unresolved'], (c) => c.region);
+  if (terms) tally('tropicalMatch', ['certified', 'refuted', 'unresolved'], (c) => c.match);
+  if (withInsphere) tally('insphere', ['certified', 'unresolved'], (c) => c.insphere);
+  return { points: claims.length, checked, failures };
 }
 
 /**
- * Every unit strictly on x's side and every pool window's maximum unique and at x's choice, by the
- * checker's own forward pass at w; w strictly inside the box.
+ * The network itself at w: every non-vacuous unit strictly on x's side, every window's maximum
+ * at x's choice and strictly above every input not in a vacuous comparison; w strictly inside the box.
  */
-function checkWitness(
-  info: NetInfo,
-  fx: Forward,
-  witness: readonly Rational[],
-  domain: ReportClaim['domain'],
-): string | undefined {
-  if (witness.length !== info.d) return `the witness has ${witness.length} coordinates, expected ${info.d}`;
-  if (domain) {
-    if (domain.lower.length !== info.d || domain.upper.length !== info.d)
-      return `the domain has ${domain.lower.length}/${domain.upper.length} bounds, expected ${info.d}`;
-    const k = witness.findIndex((w, i) => !(domain.lower[i].lt(w) && w.lt(domain.upper[i])));
-    if (k >= 0)
-      return `witness coordinate ${k} = ${witness[k]} is not strictly inside the domain (${domain.lower[k]}, ${domain.upper[k]})`;
-  }
-  // x's pattern (σ_k from z_k(x), the choice of every window) from x's own forward pass.
-  const fw = forwardPass(info, toVec(witness));
-  for (let n = 0; n < info.acts.length; n++) {
-    const layer = info.acts[n].layer;
-    const zx = fx.pre[n].nums;
-    const zw = fw.pre[n].nums;
-    for (let k = 0; k < zw.length; k++) {
-      const active = zx[k] > 0n;
-      if (!(active ? zw[k] > 0n : zw[k] < 0n))
-        return `unit ${k} of layer ${layer} is not strictly ${active ? 'active' : 'inactive'} at the witness`;
+function checkWitness(net: Net, fx: Forward, w: Q[], domain: { lower: Q[]; upper: Q[] } | null, vac: Set<string>): string | undefined {
+  if (w.length !== net.d) return `the witness has ${w.length} coordinates, expected ${net.d}`;
+  const k = domain ? w.findIndex((v, i) => !(domain.lower[i].cmp(v) < 0 && v.cmp(domain.upper[i]) < 0)) : -1;
+  if (k >= 0) return `witness coordinate ${k} = ${w[k]} is not strictly inside the domain (${domain!.lower[k]}, ${domain!.upper[k]})`;
+  const fw = forward(net, toVec(w));
+  for (const [n, a] of net.acts.entries())
+    for (let u = 0; u < fw.pre[n].nums.length; u++) {
+      const active = fx.pre[n].nums[u] > 0n;
+      const z = fw.pre[n].nums[u];
+      if (!vac.has(`${a.layer}:${u}:`) && !(active ? z > 0n : z < 0n))
+        return `unit ${u} of layer ${a.layer} is not strictly ${active ? 'active' : 'inactive'} at the witness`;
     }
-  }
-  for (let n = 0; n < info.pools.length; n++) {
-    const pool = info.pools[n];
-    const want = fx.choice[n];
-    const hw = fw.poolIn[n].nums;
-    for (let o = 0; o < pool.size; o++) {
-      const { choice, tied } = poolChoice(pool.win, o, hw);
-      if (choice !== want[o] || tied.length > 0)
-        return `the maximum of window ${o} of layer ${pool.layer} is not uniquely at input ${want[o]} at the witness`;
-    }
+  for (const [n, p] of net.pools.entries()) {
+    const h = fw.poolIn[n].nums;
+    let bad: string | undefined;
+    forEachComparison(p, fx.choice[n], (o, c, j) => {
+      if (!(h[c] > h[j] || (h[c] === h[j] && vac.has(`${p.layer}:${o}:${j}`))))
+        bad ??= `input ${j} of window ${o} of layer ${p.layer} is not below the choice ${c} at the witness`;
+    });
+    if (bad) return bad;
   }
   return undefined;
 }
 
-/**
- * Farkas multipliers for the strict system a·y + b > 0: λ ≥ 0, λ ≠ 0, Σλa = 0, Σλb ≤ 0, where a
- * unit gives [a | b] = σ_k [g_k | c_k], a pool comparison [g_k* − g_j | c_k* − c_j], and a box
- * face [e_i | −LO] or [−e_i | HI].
- */
+/** λ ≥ 0, not all 0, Σλa = 0, Σλb ≤ 0 over non-vacuous constraints and box faces, each once. */
 function checkFarkas(
-  info: NetInfo,
-  region: RegionForms,
-  farkas: readonly FarkasClaim[],
-  domain: ReportClaim['domain'],
+  rf: RegionForms,
+  farkas: { ref?: Ref; box?: { input: number; bound: 'lower' | 'upper' }; lambda: Q }[],
+  domain: { lower: Q[]; upper: Q[] } | null,
+  vac: Set<string>,
+  d: number,
 ): string | undefined {
-  const d = info.d;
   if (farkas.length === 0) return 'no multipliers';
   const seen = new Set<string>();
   const sum = new Array<bigint>(d + 1).fill(0n);
   let sumDen = 1n;
-  let anyPositive = false;
-  const actOf = new Map<number, ActForms>(region.acts.map((u) => [u.act.layer, u]));
-  const poolOf = new Map<number, PoolForms>(region.pools.map((q) => [q.pool.layer, q]));
   for (const [n, e] of farkas.entries()) {
-    const name =
-      e.kind === 'unit'
-        ? `unit ${e.unit} of layer ${e.layer}`
-        : e.kind === 'pool'
-          ? `window ${e.unit} of layer ${e.layer} against input ${e.against}`
-          : `the ${e.bound} bound of input ${e.input}`;
-    const key =
-      e.kind === 'unit'
-        ? `u${e.layer}:${e.unit}`
-        : e.kind === 'pool'
-          ? `p${e.layer}:${e.unit}:${e.against}`
-          : `d${e.input}:${e.bound}`;
-    if (seen.has(key)) return `entry ${n} repeats ${name}`;
+    const key = e.ref ? refKey(e.ref) : `${e.box!.input}:${e.box!.bound}`;
+    if (seen.has(key)) return `entry ${n} repeats a constraint`;
     seen.add(key);
-    if (e.lambda.sign() < 0) return `the multiplier of ${name} is ${e.lambda} < 0`;
-    if (e.lambda.sign() > 0) anyPositive = true;
-    let row: Row;
-    let den: bigint;
-    if (e.kind === 'unit') {
-      const u = actOf.get(e.layer);
-      if (u === undefined || e.unit >= u.act.size)
-        return `entry ${n}: layer ${e.layer}, unit ${e.unit} is not an activation unit`;
-      row = u.g.rows[e.unit];
-      if (!u.active[e.unit]) row = scaleRow(row, -1n);
-      den = u.g.den;
-    } else if (e.kind === 'pool') {
-      const q = poolOf.get(e.layer);
-      if (
-        q === undefined ||
-        e.unit >= q.pool.size ||
-        e.against === q.choice[e.unit] ||
-        !inWindow(q, e.unit, e.against)
-      )
-        return `entry ${n}: layer ${e.layer}, unit ${e.unit}, against ${e.against} is not a comparison in a max-pool window (against an input other than the window's choice)`;
-      row = combineRows(q.g.rows[q.choice[e.unit]], 1n, q.g.rows[e.against], -1n);
-      den = q.g.den;
-    } else {
-      if (!domain) return `entry ${n} uses ${name} but the report has no domain`;
-      if (e.input >= d || e.input >= domain.lower.length)
-        return `entry ${n}: input ${e.input} is not an input (${d} inputs)`;
-      const bound = e.bound === 'lower' ? domain.lower[e.input].neg() : domain.upper[e.input];
-      den = bound.den;
-      row = { idx: Int32Array.of(e.input), val: [e.bound === 'lower' ? den : -den], c: bound.num };
+    if (e.lambda.sign() < 0) return `entry ${n} has λ = ${e.lambda} < 0`;
+    let c: { row: Row; den: bigint } | string;
+    if (e.ref) c = vac.has(key) ? `${refText(e.ref)} is listed as vacuous` : constraintRow(rf, e.ref);
+    else if (!domain || e.box!.input >= d) c = `the ${e.box!.bound} bound of input ${e.box!.input} is not a face of the domain`;
+    else {
+      const b = e.box!.bound === 'lower' ? new Q(-domain.lower[e.box!.input].num, domain.lower[e.box!.input].den) : domain.upper[e.box!.input];
+      c = { row: { idx: Int32Array.of(e.box!.input), val: [e.box!.bound === 'lower' ? b.den : -b.den], c: b.num }, den: b.den };
     }
-    // sum += λ · row / den
-    const { den: nd, fa, fb } = common(sumDen, e.lambda.den * den);
-    if (fa !== 1n) for (let k = 0; k <= d; k++) sum[k] *= fa;
-    const f = e.lambda.num * fb;
-    for (let t = 0; t < row.idx.length; t++) sum[row.idx[t]] += f * row.val[t];
-    sum[d] += f * row.c;
-    sumDen = nd;
+    if (typeof c === 'string') return `entry ${n}: ${c}`;
+    const { den, fa, fb } = common(sumDen, e.lambda.den * c.den);
+    for (let k = 0; k <= d; k++) sum[k] *= fa;
+    const lam = e.lambda.num * fb;
+    c.row.idx.forEach((k, t) => {
+      sum[k] += lam * c.row.val[t];
+    });
+    sum[d] += lam * c.row.c;
+    sumDen = den;
   }
-  if (!anyPositive) return 'every multiplier is 0';
+  if (farkas.every((e) => e.lambda.sign() === 0)) return 'every multiplier is 0';
   const k = sum.findIndex((v, idx) => idx < d && v !== 0n);
-  if (k >= 0) return `Σλa is not 0: coordinate ${k} is ${rat(sum[k], sumDen)}`;
-  if (sum[d] > 0n) return `Σλb is ${rat(sum[d], sumDen)} > 0`;
+  if (k >= 0) return `Σλa is not 0: coordinate ${k} is ${new Q(sum[k], sumDen)}`;
+  if (sum[d] > 0n) return `Σλb is ${new Q(sum[d], sumDen)} > 0`;
   return undefined;
 }
 
+/** The class of every status; the own term, and every term below it on the ball (certified) or one above (refuted). */
 function checkMatch(
-  info: NetInfo,
+  net: Net,
   fw: Forward,
-  groupBy: 'prediction' | 'label',
-  p: PointClaim,
+  x: Vec,
+  terms: TermSet,
   prediction: number,
   label: number | null,
-  match: Exclude<MatchClaim, { status: 'unresolved' }>,
-  ctx: {
-    termVecs: Map<number, Vec[]>;
-    badClasses: Set<number>;
-    x: Vec;
-    radius: Rational;
-    logits: Rational[];
-  },
+  r: Q,
+  logits: Q[],
+  m: { status: 'certified' | 'refuted' | 'unresolved'; cls: number; index: number; count: number },
 ): string | undefined {
-  const c = groupBy === 'prediction' ? prediction : label;
+  const c = terms.groupBy === 'prediction' ? prediction : label;
   if (c === null) return 'the terms are grouped by label but the point has no label';
-  if (match.cls !== c) return `class is ${match.cls}, the point's ${groupBy} is ${c}`;
-  if (ctx.badClasses.has(c)) return `the terms of class ${c} are malformed`;
-  if (typeof info.top === 'string') return `the checker cannot compute the point's own term: ${info.top}`;
-  const terms = ctx.termVecs.get(c) ?? [];
-  // The point's own term, computed here by forward propagation of the chosen affine terms.
-  const own = ownTerms(info, info.top, c, fw);
-  const fx = rowAtVec(own.f, ctx.x);
-  const gx = rowAtVec(own.g, ctx.x);
-  if (!fx.sub(gx).eq(ctx.logits[c]))
-    throw new Error(`checker internal error: F_c(x) − G(x) ≠ logit ${c} at point ${p.index}`);
-  const d = info.d;
-  const r = ctx.radius;
-  // The own term and the class's terms on one denominator D (the terms share theirs, T):
-  // t·(D/T) − f·(D/F) per coordinate; usually D = T and the terms need no scaling.
-  const T = terms.length > 0 ? terms[0].den : 1n;
+  if (m.cls !== c) return `class is ${m.cls}, the point's ${terms.groupBy} is ${c}`;
+  if (typeof net.top === 'string') return m.status === 'unresolved' ? undefined : `the checker cannot compute the point's own term: ${net.top}`;
+  const own = ownTerms(net, net.top, c, fw);
+  const fx = rowAt({ idx: Int32Array.from({ length: net.d }, (_, k) => k), val: own.f.nums.slice(0, -1), c: own.f.nums[net.d] }, x);
+  const gx = rowAt({ idx: Int32Array.from({ length: net.d }, (_, k) => k), val: own.g.nums.slice(0, -1), c: own.g.nums[net.d] }, x);
+  if (!new Q(fx, own.f.den * x.den).sub(new Q(gx, own.g.den * x.den)).eq(logits[c]))
+    throw new Error(`checker internal error: F_c(x) − G(x) is not logit ${c}`);
+  const list = terms.byClass[c].vecs;
+  const T = list[0]?.den ?? 1n;
   const { fa: sT, fb: sF } = common(T, own.f.den);
-  const f = sF === 1n ? own.f.nums : own.f.nums.map((v) => v * sF);
-  const xs = ctx.x.nums;
-  /** (a_j − a_x)·x + (b_j − b_x) + r‖a_j − a_x‖₁, as a sign. */
+  const ownIndex = list.findIndex((t) => t.nums.every((v, k) => v * sT === own.f.nums[k] * sF));
+  /** sign of (a_j − a_x)·x + (b_j − b_x) + r‖a_j − a_x‖₁ (MATH.md §5). */
   const excess = (t: Vec): number => {
     let dot = 0n;
     let l1 = 0n;
-    const tn = t.nums;
-    for (let k = 0; k < d; k++) {
-      const diff = sT === 1n ? tn[k] - f[k] : tn[k] * sT - f[k];
-      if (diff === 0n) continue;
-      if (xs[k] !== 0n) dot += diff * xs[k];
-      l1 += diff < 0n ? -diff : diff;
+    for (let k = 0; k < net.d; k++) {
+      const diff = t.nums[k] * sT - own.f.nums[k] * sF;
+      dot += diff * x.nums[k];
+      l1 += abs(diff);
     }
-    const bdiff = sT === 1n ? tn[d] - f[d] : tn[d] * sT - f[d];
-    // Everything over D·x.den·r.den (all positive).
-    const total = dot * r.den + bdiff * ctx.x.den * r.den + r.num * l1 * ctx.x.den;
+    const total = dot * r.den + (t.nums[net.d] * sT - own.f.nums[net.d] * sF) * x.den * r.den + r.num * l1 * x.den;
     return total > 0n ? 1 : total < 0n ? -1 : 0;
   };
-  if (match.status === 'certified') {
-    if (match.terms !== terms.length) return `terms is ${match.terms}, class ${c} has ${terms.length} terms`;
-    if (match.ownTerm >= terms.length) return `ownTerm ${match.ownTerm} is not a term of class ${c}`;
-    const t = terms[match.ownTerm];
-    const same = t.nums.every((v, k) => v * own.f.den === own.f.nums[k] * t.den);
-    if (!same) return `term ${match.ownTerm} of class ${c} is not the point's own term`;
-    for (let j = 0; j < terms.length; j++)
-      if (excess(terms[j]) > 0)
-        return `term ${j} of class ${c} exceeds the point's own term on the ball of radius ${r}`;
-    return undefined;
+  if (m.status === 'unresolved')
+    return ownIndex >= 0 ? `the point's own term is term ${ownIndex} of class ${c}: the match is decidable, not unresolved` : undefined;
+  if (m.status === 'refuted') {
+    if (m.index >= list.length) return `term ${m.index} is not a term of class ${c}`;
+    return excess(list[m.index]) > 0 ? undefined : `term ${m.index} of class ${c} does not exceed the point's own term on the ball of radius ${r}`;
   }
-  if (match.term >= terms.length) return `term ${match.term} is not a term of class ${c}`;
-  if (excess(terms[match.term]) <= 0)
-    return `term ${match.term} of class ${c} does not exceed the point's own term on the ball of radius ${r}`;
-  return undefined;
+  if (m.count !== list.length) return `terms is ${m.count}, class ${c} has ${list.length} terms`;
+  if (m.index !== ownIndex) return `ownTerm is ${m.index}, the point's own term is ${ownIndex < 0 ? 'not among the terms' : `term ${ownIndex}`}`;
+  const j = list.findIndex((t) => excess(t) > 0);
+  return j >= 0 ? `term ${j} of class ${c} exceeds the point's own term on the ball of radius ${r}` : undefined;
 }
 
-/** A homogeneous vector (coefficients, then the constant) evaluated at y. */
-function rowAtVec(v: Vec, y: Vec): Rational {
-  const d = y.nums.length;
-  let acc = v.nums[d] * y.den;
-  for (let i = 0; i < d; i++) if (v.nums[i] !== 0n && y.nums[i] !== 0n) acc += v.nums[i] * y.nums[i];
-  return rat(acc, v.den * y.den);
-}
-
-/**
- * σ_k(g_k·centre + c_k) − ρ‖g_k‖₁ ≥ 0 for every unit, (g_k* − g_j)·centre + (c_k* − c_j) −
- * ρ‖g_k* − g_j‖₁ ≥ 0 for every pool comparison, and the ball inside the closed box.
- */
-function checkInsphere(
-  region: RegionForms,
-  centre: readonly Rational[],
-  rho: Rational,
-  domain: ReportClaim['domain'],
-  d: number,
-): string | undefined {
+/** ρ > 0; σ(g·centre + c) − ρ‖g‖₁ ≥ 0 for every constraint (Hölder); the ball inside the closed box. */
+function checkInsphere(rf: RegionForms, centre: Q[], rho: Q, domain: { lower: Q[]; upper: Q[] } | null, d: number): string | undefined {
   if (rho.sign() <= 0) return `the radius ${rho} is not positive`;
   if (centre.length !== d) return `the centre has ${centre.length} coordinates, expected ${d}`;
-  if (domain) {
-    if (domain.lower.length !== d || domain.upper.length !== d)
-      return `the domain has ${domain.lower.length}/${domain.upper.length} bounds, expected ${d}`;
-    const k = centre.findIndex((v, i) => v.sub(rho).lt(domain.lower[i]) || domain.upper[i].lt(v.add(rho)));
-    if (k >= 0)
-      return `the ball leaves the domain [${domain.lower[k]}, ${domain.upper[k]}] at coordinate ${k}`;
-  }
+  const k = domain ? centre.findIndex((v, i) => v.sub(rho).cmp(domain.lower[i]) < 0 || domain.upper[i].cmp(v.add(rho)) < 0) : -1;
+  if (k >= 0) return `the ball leaves the domain at coordinate ${k}`;
   const c = toVec(centre);
-  // v/(g.den·c.den) − ρ·l1/g.den ≥ 0, times g.den·c.den·ρ.den: v·ρ.den − ρ.num·l1·c.den ≥ 0.
-  const fits = (v: bigint, l1: bigint) => v * rho.den - rho.num * l1 * c.den >= 0n;
-  for (const u of region.acts)
-    for (let k = 0; k < u.g.rows.length; k++) {
-      const row = u.g.rows[k];
-      const v = rowAt(row, c);
-      if (!fits(u.active[k] ? v : -v, rowL1(row)))
-        return `unit ${k} of layer ${u.act.layer} crosses the ball (σ(g·centre + c) < radius·‖g‖₁)`;
+  const fits = (row: Row) => rowAt(row, c) * rho.den - rho.num * rowL1(row) * c.den >= 0n;
+  for (const u of rf.acts as ActForms[])
+    for (let n = 0; n < u.g.rows.length; n++) {
+      const row = u.g.rows[n];
+      if (!fits(u.z.nums[n] > 0n ? row : combine(row, -1n, row, 0n))) return `unit ${n} of layer ${u.act.layer} crosses the ball`;
     }
-  for (const q of region.pools) {
-    const at = new Map<number, bigint>();
-    const value = (j: number) => {
-      let v = at.get(j);
-      if (v === undefined) {
-        v = rowAt(q.g.rows[j], c);
-        at.set(j, v);
-      }
-      return v;
-    };
+  for (const q of rf.pools as PoolForms[]) {
     let bad: string | undefined;
-    forEachComparison(q, (o, k, j) => {
-      if (bad === undefined && !fits(value(k) - value(j), diffL1(q.g.rows[k], q.g.rows[j])))
-        bad = `the comparison of input ${k} (chosen) with input ${j} in window ${o} of layer ${q.pool.layer} crosses the ball`;
+    forEachComparison(q.pool, q.choice, (o, kk, j) => {
+      if (!bad && !fits(combine(q.g.rows[kk], 1n, q.g.rows[j], -1n))) bad = `comparison ${j} of window ${o} of layer ${q.pool.layer} crosses the ball`;
     });
     if (bad) return bad;
   }
