@@ -89,7 +89,10 @@ function reduceForms(f: Forms): Forms {
     for (const v of r.val) if (g !== 1n && v !== 0n) g = gcd(g, v);
   }
   if (g === 1n) return f;
-  return { rows: f.rows.map((r) => ({ idx: r.idx, val: r.val.map((v) => v / g), c: r.c / g })), den: f.den / g };
+  return {
+    rows: f.rows.map((r) => ({ idx: r.idx, val: r.val.map((v) => v / g), c: r.c / g })),
+    den: f.den / g,
+  };
 }
 
 /** out_o = Σ_t w_t·row[input_t] + b_o through one affine layer, with a dense scratch accumulator. */
@@ -143,7 +146,8 @@ function clears(gap: bigint, gden: bigint, u: bigint, uden: bigint, r: Q, strict
 }
 
 /** Index of the last constraint layer. */
-const lastConstraint = (net: Net) => Math.max(-1, ...net.acts.map((a) => a.layer), ...net.pools.map((p) => p.layer));
+const lastConstraint = (net: Net) =>
+  Math.max(-1, ...net.acts.map((a) => a.layer), ...net.pools.map((p) => p.layer));
 
 /**
  * The forms of every constraint layer; with `hint`, the layers after activation layer ≥ hint.after
@@ -211,14 +215,18 @@ function tailBounds(
   });
   const tail: Tail = { acts: [], pools: [] };
   const first = net.steps[at] as { act: Act };
-  norms.set(at, through(first.act, fw.pre[net.actIndex.get(at)!], { nums: mIn.rows.map(rowL1), den: mIn.den }));
+  norms.set(
+    at,
+    through(first.act, fw.pre[net.actIndex.get(at)!], { nums: mIn.rows.map(rowL1), den: mIn.den }),
+  );
   for (let i = at + 1; i <= last; i++) {
     const s = net.steps[i];
     const u = normsOf(net.from[i]);
     let o: Norms;
     if (s.kind === 'act') {
       const z = fw.pre[net.actIndex.get(i)!];
-      for (let k = 0; k < u.nums.length; k++) if (!clears(z.nums[k], z.den, u.nums[k], u.den, bar, true)) return undefined;
+      for (let k = 0; k < u.nums.length; k++)
+        if (!clears(z.nums[k], z.den, u.nums[k], u.den, bar, true)) return undefined;
       tail.acts.push({ act: s.act, z, l1: u });
       o = through(s.act, z, u);
     } else if (s.kind === 'pool') {
@@ -256,7 +264,8 @@ export function tailClears(tail: Tail, r: Q | null): boolean {
   if (r === null) return false;
   let ok = true;
   for (const a of tail.acts)
-    for (let k = 0; k < a.l1.nums.length; k++) ok &&= clears(a.z.nums[k], a.z.den, a.l1.nums[k], a.l1.den, r, false);
+    for (let k = 0; k < a.l1.nums.length; k++)
+      ok &&= clears(a.z.nums[k], a.z.den, a.l1.nums[k], a.l1.den, r, false);
   for (const q of tail.pools)
     forEachComparison(q.pool, q.choice, (_o, k, j) => {
       ok &&= clears(q.h.nums[k] - q.h.nums[j], q.h.den, q.l1.nums[k] + q.l1.nums[j], q.l1.den, r, false);
@@ -265,9 +274,14 @@ export function tailClears(tail: Tail, r: Q | null): boolean {
 }
 
 /** Every comparison of every window: the window o, its choice k, another input j. */
-export function forEachComparison(p: Pool, choice: Int32Array, f: (o: number, k: number, j: number) => void): void {
+export function forEachComparison(
+  p: Pool,
+  choice: Int32Array,
+  f: (o: number, k: number, j: number) => void,
+): void {
   for (let o = 0; o < choice.length; o++)
-    for (let t = p.start[o]; t < p.start[o + 1]; t++) if (p.input[t] !== choice[o]) f(o, choice[o], p.input[t]);
+    for (let t = p.start[o]; t < p.start[o + 1]; t++)
+      if (p.input[t] !== choice[o]) f(o, choice[o], p.input[t]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,7 +309,16 @@ export function ownTerms(net: Net, top: Top, c: number, fw: Forward): { f: Vec; 
   });
   const bc = top.b[c];
   const from = net.from[top.index];
-  let f = pullBack(net, fw, from, closure(bc, bc.map((b, h) => top.aMinus[h] + top.bMax[h] - b)), new Q(top.t.b[c], top.t.bden));
+  let f = pullBack(
+    net,
+    fw,
+    from,
+    closure(
+      bc,
+      bc.map((b, h) => top.aMinus[h] + top.bMax[h] - b),
+    ),
+    new Q(top.t.b[c], top.t.bden),
+  );
   let g = pullBack(net, fw, from, closure(top.aMinus, top.bMax), Q.ZERO);
   for (const a of top.trailing) {
     const active = fw.pre[net.actIndex.get(a.layer)!].nums[c] > 0n;
@@ -324,7 +347,11 @@ function pullBack(net: Net, fw: Forward, at: number, start: Covector, c0: Q): Ve
     let sum = cv;
     if (old) {
       const { den, fa, fb } = common(old.den, cv.den);
-      sum = { s: old.s.map((v, k) => v * fa + cv.s[k] * fb), j: old.j.map((v, k) => v * fa + cv.j[k] * fb), den };
+      sum = {
+        s: old.s.map((v, k) => v * fa + cv.s[k] * fb),
+        j: old.j.map((v, k) => v * fa + cv.j[k] * fb),
+        den,
+      };
     }
     const r = reduce({ nums: [...sum.s, ...sum.j], den: sum.den });
     const n = sum.s.length;

@@ -23,7 +23,16 @@ export type Json =
   | { readonly kind: 'object'; readonly entries: Map<string, Json>; readonly line: number };
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
 
 /** Parses one JSON document; `file` names it in refusals. */
 export function parseJson(text: string, file: string): Json {
@@ -122,7 +131,8 @@ export function parseJson(text: string, file: string): Json {
       if (end - i > MAX_NUMERAL) fail(`a number longer than ${MAX_NUMERAL} characters`);
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(text);
-      if (m === null || m[0].length !== end - i) fail(c === undefined ? 'unexpected end of text' : 'expected a JSON value');
+      if (m === null || m[0].length !== end - i)
+        fail(c === undefined ? 'unexpected end of text' : 'expected a JSON value');
       done = { kind: 'number', text: m![0], line: at };
       i = end;
     }

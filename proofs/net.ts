@@ -112,7 +112,11 @@ export function readNetwork(text: string, file: string): Net {
     if (v.kind !== 'object') return bad(v, where, `${describe(v)}, expected an object`);
     const got = [...v.entries.keys()];
     if (got.join() !== keys.join())
-      bad(v, where, `keys [${got}], expected exactly [${keys}] in this order (the canonical form: tropcert convert)`);
+      bad(
+        v,
+        where,
+        `keys [${got}], expected exactly [${keys}] in this order (the canonical form: tropcert convert)`,
+      );
     return v.entries;
   };
   const arr = (v: Json | undefined, where: string, n?: number): Json[] => {
@@ -139,15 +143,30 @@ export function readNetwork(text: string, file: string): Net {
   };
 
   const hasNotes = root.kind === 'object' && root.entries.has('notes');
-  const top = obj(root, 'the document', ['format', 'version', 'input', ...(hasNotes ? ['notes'] : []), 'layers']);
+  const top = obj(root, 'the document', [
+    'format',
+    'version',
+    'input',
+    ...(hasNotes ? ['notes'] : []),
+    'layers',
+  ]);
   const fmt = top.get('format')!;
-  if (fmt.kind !== 'string' || fmt.value !== 'tropcert-network') bad(fmt, 'format', 'expected "tropcert-network"');
+  if (fmt.kind !== 'string' || fmt.value !== 'tropcert-network')
+    bad(fmt, 'format', 'expected "tropcert-network"');
   if (top.get('version')!.kind !== 'number' || (top.get('version') as { text: string }).text !== '1')
     bad(top.get('version'), 'version', 'expected 1');
-  if (hasNotes) for (const n of arr(top.get('notes'), 'notes')) if (n.kind !== 'string') bad(n, 'notes', 'expected strings');
-  const inputShape = ints(obj(top.get('input')!, 'input', ['shape']).get('shape'), 'input.shape', undefined, 1);
+  if (hasNotes)
+    for (const n of arr(top.get('notes'), 'notes'))
+      if (n.kind !== 'string') bad(n, 'notes', 'expected strings');
+  const inputShape = ints(
+    obj(top.get('input')!, 'input', ['shape']).get('shape'),
+    'input.shape',
+    undefined,
+    1,
+  );
   const layersV = arr(top.get('layers'), 'layers');
-  if (inputShape.length === 0 || layersV.length === 0) bad(root, 'the document', 'no input shape or no layers');
+  if (inputShape.length === 0 || layersV.length === 0)
+    bad(root, 'the document', 'no input shape or no layers');
   // The hash is over the document without notes, keys in canonical order (checked above and below).
   const canonical = new Map(top);
   canonical.delete('notes');
@@ -196,7 +215,11 @@ export function readNetwork(text: string, file: string): Net {
         const m = units(rows.length, `${where}.weights`, lv);
         const start = Int32Array.from({ length: m + 1 }, (_, o) => o * n);
         const input = Int32Array.from({ length: m * n }, (_, t) => t % n);
-        step = { kind: 'taps', t: taps({ start, input, w: w.nums, wden: w.den, b: b.nums, bden: b.den }, lv, where), cols: n };
+        step = {
+          kind: 'taps',
+          t: taps({ start, input, w: w.nums, wden: w.den, b: b.nums, bden: b.den }, lv, where),
+          cols: n,
+        };
         out = [m];
         break;
       }
@@ -204,7 +227,14 @@ export function readNetwork(text: string, file: string): Net {
         const a = exacts(arr(f.get('scale'), `${where}.scale`, n), `${where}.scale`);
         const s = exacts(arr(f.get('shift'), `${where}.shift`, n), `${where}.shift`);
         const start = Int32Array.from({ length: n + 1 }, (_, o) => o);
-        step = { kind: 'taps', t: taps({ start, input: start.subarray(0, n), w: a.nums, wden: a.den, b: s.nums, bden: s.den }, lv, where) };
+        step = {
+          kind: 'taps',
+          t: taps(
+            { start, input: start.subarray(0, n), w: a.nums, wden: a.den, b: s.nums, bden: s.den },
+            lv,
+            where,
+          ),
+        };
         break;
       }
       case 'reshape':
@@ -218,14 +248,37 @@ export function readNetwork(text: string, file: string): Net {
         if (size(out) !== n || new Set(perm).size !== n || perm.some((p) => p >= n))
           bad(lv, where, `perm must be a permutation of 0…${n - 1} and shape hold ${n} values`);
         const start = Int32Array.from({ length: n + 1 }, (_, o) => o);
-        step = { kind: 'taps', t: taps({ start, input: Int32Array.from(perm), w: Array(n).fill(1n), wden: 1n, b: Array(n).fill(0n), bden: 1n }, lv, where) };
+        step = {
+          kind: 'taps',
+          t: taps(
+            {
+              start,
+              input: Int32Array.from(perm),
+              w: Array(n).fill(1n),
+              wden: 1n,
+              b: Array(n).fill(0n),
+              bden: 1n,
+            },
+            lv,
+            where,
+          ),
+        };
         break;
       }
       case 'add': {
         const other = int(f.get('other')!, `${where}.other`, -1);
         if (other >= index) bad(lv, where, 'other must name an earlier layer');
-        const core = (s: number[]) => s.slice(Math.max(0, s.findIndex((x) => x !== 1))).join('×');
-        if (core(other < 0 ? inputShape : shapes[other]) !== core(inShape)) bad(lv, where, 'adds tensors of different shapes');
+        const core = (s: number[]) =>
+          s
+            .slice(
+              Math.max(
+                0,
+                s.findIndex((x) => x !== 1),
+              ),
+            )
+            .join('×');
+        if (core(other < 0 ? inputShape : shapes[other]) !== core(inShape))
+          bad(lv, where, 'adds tensors of different shapes');
         step = { kind: 'add', other };
         break;
       }
@@ -246,7 +299,8 @@ export function readNetwork(text: string, file: string): Net {
         const filters = conv ? arr(f.get('weights'), `${where}.weights`) : [];
         const groups = conv ? int(f.get('groups')!, `${where}.groups`, 1) : 1;
         const O = conv ? filters.length : C;
-        if (conv && (O === 0 || O % groups !== 0 || C % groups !== 0)) bad(lv, where, 'channels not divisible by groups');
+        if (conv && (O === 0 || O % groups !== 0 || C % groups !== 0))
+          bad(lv, where, 'channels not divisible by groups');
         const cg = C / groups;
         const kv = conv ? [] : ints(f.get('kernel'), `${where}.kernel`, 2, 1);
         const k0 = conv ? arr(arr(filters[0], `${where}.weights[0]`, cg)[0], `${where}.weights[0][0]`) : [];
@@ -255,7 +309,9 @@ export function readNetwork(text: string, file: string): Net {
           ? exacts(
               filters.flatMap((fo, o) =>
                 arr(fo, `${where}.weights[${o}]`, cg).flatMap((fc, c) =>
-                  arr(fc, `${where}.weights[${o}][${c}]`, kh).flatMap((fy, y) => arr(fy, `${where}.weights[${o}][${c}][${y}]`, kw)),
+                  arr(fc, `${where}.weights[${o}][${c}]`, kh).flatMap((fy, y) =>
+                    arr(fy, `${where}.weights[${o}][${c}][${y}]`, kw),
+                  ),
                 ),
               ),
               `${where}.weights`,
@@ -314,9 +370,12 @@ export function readNetwork(text: string, file: string): Net {
           };
         } else {
           const cip = f.get('count_include_pad')!;
-          if (cip.kind !== 'true' && cip.kind !== 'false') bad(cip, `${where}.count_include_pad`, 'expected true or false');
+          if (cip.kind !== 'true' && cip.kind !== 'false')
+            bad(cip, `${where}.count_include_pad`, 'expected true or false');
           // Weight 1/count on each in-bounds input; count the window size or the in-bounds count.
-          const counts = Array.from({ length: outN }, (_, q) => BigInt(cip.kind === 'true' ? kh * kw : start[q + 1] - start[q]));
+          const counts = Array.from({ length: outN }, (_, q) =>
+            BigInt(cip.kind === 'true' ? kh * kw : start[q + 1] - start[q]),
+          );
           let den = 1n;
           for (const c of counts) den = common(den, c).den;
           const w = new Array<bigint>(input.length);
@@ -427,7 +486,9 @@ export function forward(net: Net, x: Vec): Forward {
       v = reduce({ nums: h.nums.map((n) => (n > 0n ? n * q : n * p)), den: h.den * q });
     } else {
       poolIn.push(h);
-      const ch = Int32Array.from({ length: s.pool.start.length - 1 }, (_, o) => poolChoice(s.pool, o, h.nums));
+      const ch = Int32Array.from({ length: s.pool.start.length - 1 }, (_, o) =>
+        poolChoice(s.pool, o, h.nums),
+      );
       choice.push(ch);
       v = { nums: Array.from(ch, (k) => h.nums[k]), den: h.den };
     }

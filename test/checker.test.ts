@@ -1,6 +1,8 @@
 // The independent checker (proofs/checker.ts): hand-written reports for a tiny 2-input network,
 // every single alteration caught, malformed reports refused, and cross-validation against the
 // certification pipeline (src/certify) on random networks.
+
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
 import { type CheckResult, Refusal } from '../proofs/checker.ts';
@@ -22,7 +24,7 @@ import type { Layer, Network } from '../src/network/model.ts';
 import { denseLayer, networkHash, validateNetwork } from '../src/network/native.ts';
 import { type AffineTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
-import { kernelCheck } from './helpers/kernel.ts';
+import { kernelCheck, kernelText, termsFileFor, toV2 } from './helpers/kernel.ts';
 import { randomNetSpec, randomPoint, rng, toNetwork, withDeadUnit } from './helpers/nets.ts';
 
 const r = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
@@ -96,8 +98,14 @@ type Json = Record<string, unknown>;
 // biome-ignore lint/suspicious/noExplicitAny: the tests edit reports as free-form JSON
 type Doc = any;
 
-/** The report for NET and DATA, written by hand (see the comment above). */
+/** The report for NET and DATA, written by hand (see the comment above), as v2, bound to HAND_TERMS. */
 function handReport(): Json {
+  const doc = toV2(handReportV1());
+  doc.options.terms.sha256 = createHash('sha256').update(HAND_TERMS).digest('hex');
+  return doc;
+}
+
+function handReportV1(): Json {
   return {
     format: 'tropcert-report',
     version: 1,
@@ -170,8 +178,14 @@ function handReport(): Json {
   };
 }
 
+const HAND_TERMS = termsFileFor(handReportV1(), NET);
+
 function check(doc: Json | string, net: Network = NET, data: Dataset = DATA, sha = DATA_SHA): CheckResult {
-  return kernelCheck(typeof doc === 'string' ? JSON.parse(doc) : doc, net, data, sha);
+  if (typeof doc === 'string') return kernelText(doc, net, data, sha, { terms: HAND_TERMS });
+  if (net !== NET) return kernelCheck(doc, net, data, sha);
+  // Upgrade only points written as v1 (a version altered to 1 must stay 1).
+  const d = doc as Doc;
+  return kernelText(JSON.stringify(d.version === 1 ? d : toV2(d)), net, data, sha, { terms: HAND_TERMS });
 }
 
 /** The report with one edit applied to a deep copy. */
@@ -179,6 +193,14 @@ function altered(edit: (doc: Doc) => void): Json {
   const doc = structuredClone(handReport());
   edit(doc);
   return doc;
+}
+
+/** The report checked against a TERMS file made from its own (altered) terms. */
+function checkOwnTerms(doc: Json): CheckResult {
+  const d = structuredClone(doc) as Doc;
+  const bytes = termsFileFor(d, NET);
+  d.options.terms.sha256 = createHash('sha256').update(bytes).digest('hex');
+  return kernelCheck(d, NET, DATA, DATA_SHA, { terms: bytes });
 }
 
 function messages(res: CheckResult): string {
@@ -264,7 +286,7 @@ test('a wrong radius fails, bigger or smaller', (t) => {
       d.points[1].radiusUnit = { layer: 3, unit: 0 };
     }),
   );
-  t.is(messages(dead), 'point 1: radius: radiusUnit (layer 3, unit 0) is not a unit with g ≠ 0');
+  t.is(messages(dead), 'point 1: radius: radiusUnit (layer 3, unit 0) is not a constraint with g ≠ 0');
 });
 
 test('Farkas multipliers that are negative, zero or do not cancel fail', (t) => {
@@ -273,7 +295,7 @@ test('Farkas multipliers that are negative, zero or do not cancel fail', (t) => 
       d.points[1].region.farkas[0].lambda = '-1';
     }),
   );
-  t.is(messages(negative), 'point 1: region farkas: the multiplier of unit 0 of layer 3 is -1 < 0');
+  t.is(messages(negative), 'point 1: region farkas: entry 0 has λ = -1 < 0');
   const zero = check(
     altered((d) => {
       d.points[1].region.farkas[0].lambda = '0';
@@ -298,13 +320,13 @@ test('Farkas multipliers that are negative, zero or do not cancel fail', (t) => 
       d.points[1].region.farkas[0].layer = 2;
     }),
   );
-  t.is(messages(notAUnit), 'point 1: region farkas: entry 0: layer 2, unit 0 is not an activation unit');
+  t.is(messages(notAUnit), 'point 1: region farkas: entry 0: (layer 2, unit 0) is not an activation unit');
   const repeated = check(
     altered((d) => {
       d.points[1].region.farkas.push({ layer: 3, unit: 0, lambda: '2' });
     }),
   );
-  t.is(messages(repeated), 'point 1: region farkas: entry 1 repeats unit 0 of layer 3');
+  t.is(messages(repeated), 'point 1: region farkas: entry 1 repeats a constraint');
   const noDomain = check(
     altered((d) => {
       d.points[1].region.farkas.push({ input: 0, bound: 'lower', lambda: '1' });
@@ -312,7 +334,7 @@ test('Farkas multipliers that are negative, zero or do not cancel fail', (t) => 
   );
   t.is(
     messages(noDomain),
-    'point 1: region farkas: entry 1 uses the lower bound of input 0 but the report has no domain',
+    'point 1: region farkas: entry 1: the lower bound of input 0 is not a face of the domain',
   );
   // Any positive multiple of a certificate is a certificate.
   t.deepEqual(
@@ -428,17 +450,17 @@ test('a wrong summary count fails', (t) => {
   );
 });
 
-test('a wrong network hash or data hash fails', (t) => {
-  const res = check(
-    altered((d) => {
-      d.network.sha256 = '0'.repeat(64);
-    }),
+test('a wrong network hash or data hash is refused', (t) => {
+  const net = t.throws(() =>
+    check(
+      altered((d) => {
+        d.network.sha256 = '0'.repeat(64);
+      }),
+    ),
   );
-  t.is(res.failures.length, 1);
-  t.like(res.failures[0], { index: null, certificate: 'network' });
-  t.regex(res.failures[0].message, /^network: the report's network.sha256 0{64} is not the network's hash/);
-  const data = check(handReport(), NET, DATA, 'c'.repeat(64));
-  t.like(data.failures[0], { index: null, certificate: 'data' });
+  t.regex(net?.message ?? '', /field network\.sha256: the report was made for network sha256 0{64}/);
+  const data = t.throws(() => check(handReport(), NET, DATA, 'c'.repeat(64)));
+  t.regex(data?.message ?? '', /field data\.sha256: the report was made for data sha256 a{64}/);
 });
 
 test('evaluation claims: label, prediction, ties, pattern, index', (t) => {
@@ -469,17 +491,17 @@ test('evaluation claims: label, prediction, ties, pattern, index', (t) => {
       ),
     ),
     // The summary's pointsWithTies, counted from the claims, no longer matches either.
-    /^point 1: ties: the report lists \[\], the exact zero pre-activations \(layer:unit:side\) are \[3:0:inactive\]\nsummary: pointsWithTies is 2, the points have 1$/,
+    /^point 1: ties: entry 0 is missing, the exact tie there is \(layer 3, unit 0\) \(1 ties, sorted by layer, unit, against\)\nsummary: pointsWithTies is 2, the points have 1$/,
   );
-  t.regex(
-    messages(
+  // A v1 free-text side is an unknown field in v2: refused.
+  t.throws(
+    () =>
       check(
         altered((d) => {
           d.points[1].ties[0].side = 'active';
         }),
       ),
-    ),
-    /^point 1: ties: /,
+    { instanceOf: Refusal, message: /field points\[1\]\.ties\[0\]: unknown field "side"/ },
   );
   t.is(
     messages(
@@ -496,7 +518,19 @@ test('evaluation claims: label, prediction, ties, pattern, index', (t) => {
       d.points[0].index = 7;
     }),
   );
-  t.is(messages(index), 'point 7: index: not a row of the data (3 rows)');
+  t.is(
+    messages(index),
+    [
+      'point 7: index: not a row of the data (3 rows)',
+      'coverage: the report omits 1 of 3 points: 0',
+      'summary: points is 3, the points have 2',
+      'summary: strictRegion is 2, the points have 1',
+      'summary: radiusPositive is 2, the points have 1',
+      'summary: region.certified is 2, the points have 1',
+      'summary: tropicalMatch.certified is 3, the points have 2',
+      'summary: insphere.certified is 2, the points have 1',
+    ].join('\n'),
+  );
 });
 
 test('tropical match: own term, every term below it on the ball, refutations', (t) => {
@@ -505,7 +539,7 @@ test('tropical match: own term, every term below it on the ball, refutations', (
       d.points[0].tropicalMatch.ownTerm = 1;
     }),
   );
-  t.is(messages(wrongOwn), "point 0: tropical match: term 1 of class 1 is not the point's own term");
+  t.is(messages(wrongOwn), "point 0: tropical match: ownTerm is 1, the point's own term is term 0");
   const wrongClass = check(
     altered((d) => {
       d.points[0].tropicalMatch.class = 0;
@@ -520,7 +554,7 @@ test('tropical match: own term, every term below it on the ball, refutations', (
   t.is(messages(wrongCount), 'point 2: tropical match: terms is 2, class 1 has 3 terms');
   // A term 1/1000 above C's term at every point breaks the match at C (r = 0) and at A, whose
   // check against C's term was tight.
-  const raised = check(
+  const raised = checkOwnTerms(
     altered((d) => {
       d.terms['1'].push({ coefficients: ['3', '4'], bias: '-499/1000' });
       for (const p of d.points) p.tropicalMatch.terms = 4;
@@ -541,21 +575,33 @@ test('tropical match: own term, every term below it on the ball, refutations', (
     d.points[2].tropicalMatch = { status: 'refuted', class: 1, term: 3, reason: 'term 3 exceeds' };
     d.summary.tropicalMatch = { certified: 1, refuted: 2, unresolved: 0 };
   });
-  t.deepEqual(check(refuted).failures, []);
+  t.deepEqual(checkOwnTerms(refuted).failures, []);
   // A refutation naming a term that stays below fails.
   const falseRefutation = structuredClone(refuted) as Doc;
   falseRefutation.points[0].tropicalMatch.term = 1;
   t.is(
-    messages(check(falseRefutation)),
+    messages(checkOwnTerms(falseRefutation)),
     "point 0: tropical match: term 1 of class 1 does not exceed the point's own term on the ball of radius 5/8",
   );
-  // Unresolved claims nothing.
+  // Unresolved is a claim too: that the point's own term is not among the terms.
   const unresolved = altered((d) => {
     d.points[0].tropicalMatch = { status: 'unresolved', class: 1, reason: 'no term' };
     d.summary.tropicalMatch = { certified: 2, refuted: 0, unresolved: 1 };
   });
-  t.deepEqual(check(unresolved).failures, []);
-  t.is(check(unresolved).checked, 10);
+  t.is(
+    messages(check(unresolved)),
+    "point 0: tropical match: the point's own term is term 0 of class 1: the match is decidable, not unresolved",
+  );
+  const dropped = altered((d) => {
+    d.terms['1'].splice(0, 1);
+    d.points[0].tropicalMatch = { status: 'unresolved', class: 1, reason: 'no term' };
+    d.points[1].tropicalMatch.ownTerm = 0;
+    d.points[1].tropicalMatch.terms = 2;
+    d.points[2].tropicalMatch.ownTerm = 1;
+    d.points[2].tropicalMatch.terms = 2;
+    d.summary.tropicalMatch = { certified: 2, refuted: 0, unresolved: 1 };
+  });
+  t.deepEqual(checkOwnTerms(dropped).failures, []);
 });
 
 test('insphere: the ball must fit the region', (t) => {
@@ -582,85 +628,85 @@ test('insphere: the ball must fit the region', (t) => {
   t.regex(messages(moved), /^point 2: insphere: unit 1 of layer 1 crosses the ball/);
 });
 
-test('malformed reports throw InputError with the file and the place', (t) => {
-  const throwsInput = (doc: Json | string, re: RegExp) => {
-    const e = t.throws(() => check(doc), { instanceOf: InputError });
+test('malformed reports are refused with the file, the line and the field', (t) => {
+  const refused = (doc: Json | string, re: RegExp) => {
+    const e = t.throws(() => check(doc), { instanceOf: Refusal });
     t.regex(e?.message ?? '', re);
   };
-  throwsInput('{"format": "tropcert-report", ', /^report\.json, line 1:\d+: /);
-  throwsInput('not json', /^report\.json, line 1:1: /);
-  throwsInput(
+  refused('{"format": "tropcert-report", ', /^report\.json, line 1: /);
+  refused('not json', /^report\.json, line 1: expected a JSON value/);
+  refused(
     altered((d) => {
       d.format = 'tropcert-terms';
     }),
-    /field format: the string "tropcert-terms", expected "tropcert-report"/,
+    /field format: expected "tropcert-report"/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
-      d.version = 2;
+      d.version = 1;
     }),
-    /field version: the number 2, expected 1/,
+    /field version: 1: this checker reads version 2 \(report version 1: re-run certify\)/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       delete d.points[1].radius;
     }),
-    /field points\[1\]\.radius: missing field "radius"/,
+    /field points\[1\]: missing field "radius"/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       d.points[0].logits[0] = '-6/8';
     }),
-    /field points\[0\]\.logits\[0\]: the string "-6\/8" is not a canonical exact number/,
+    /field points\[0\]\.logits\[0\]: "-6\/8" is not a canonical exact number/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       d.points[0].logits[0] = -0.75;
     }),
-    /field points\[0\]\.logits\[0\]: the number -0\.75 is not a canonical exact number/,
+    /field points\[0\]\.logits\[0\]: -0\.75 is not a canonical exact number/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       d.points[0].radius = 'NaN';
     }),
-    /field points\[0\]\.radius: the string "NaN" is not a canonical exact number/,
+    /field points\[0\]\.radius: "NaN" is not a canonical exact number/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       d.points[2].index = 1.5;
     }),
-    /field points\[2\]\.index: the number 1\.5, expected a non-negative integer/,
+    /field points\[2\]\.index: 1\.5, expected a non-negative integer/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       d.points[0].region.status = 'maybe';
     }),
-    /field points\[0\]\.region\.status: "maybe", expected one of certified, empty, unresolved/,
+    /field points\[0\]\.region\.status: "maybe", expected one of certified,empty,unresolved/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       delete d.points[0].tropicalMatch;
     }),
-    /field points\[0\]\.tropicalMatch: missing field "tropicalMatch"/,
+    /field points\[0\]\.tropicalMatch: missing \(options\.terms is set\)/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       d.terms['1'][0].coefficients[1] = '+7';
     }),
-    /field terms\.1\[0\]\.coefficients\[1\]: the string "\+7" is not a canonical exact number/,
+    /field terms\.1\[0\]\.coefficients\[1\]: "\+7" is not a canonical exact number/,
   );
-  throwsInput(
+  refused(
     altered((d) => {
       delete d.summary.region;
     }),
-    /field summary\.region: missing field "region"/,
+    /field summary: missing field "region"/,
   );
   // The line is the report's line: a report written one point per line.
   const text = JSON.stringify(handReport())
     .replace('"points":[', '"points":[\n')
     .replace('},{"index":1', '},\n{"index":1')
     .replace('"1/4"', '"2/8"');
-  throwsInput(text, /^report\.json, line 2, field points\[0\]\.region\.witness\[1\]: /);
+  refused(text, /^report\.json, line 2, field points\[0\]\.region\.witness\[1\]: /);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -14,12 +14,13 @@ import { networkHash, serializeNetwork } from '../../src/network/native.ts';
 type Doc = any;
 
 type Ref = { layer: number; unit: number; against?: number };
-const order = (a: Ref, b: Ref) => a.layer - b.layer || a.unit - b.unit || (a.against ?? -1) - (b.against ?? -1);
+const order = (a: Ref, b: Ref) =>
+  a.layer - b.layer || a.unit - b.unit || (a.against ?? -1) - (b.against ?? -1);
 
-/** A v1 report as v2; `vacuous(index)` gives a point's vacuous constraints (default none). */
+/** A v1 report as v2 (points and summary that lack the v2 fields get them); `vacuous(index)` gives a point's vacuous constraints (default none). */
 export function toV2(doc: Doc, vacuous: (index: number) => Ref[] = () => []): Doc {
-  if (doc.version === 2) return doc;
   const points = doc.points.map((p: Doc) => {
+    if (p === null || typeof p !== 'object' || 'vacuous' in p) return p;
     const v = [...vacuous(p.index)].sort(order);
     const ties = p.ties.map(({ side: _side, ...t }: Doc) => t).sort(order);
     const { tropicalMatch, insphere, ...rest } = p;
@@ -34,17 +35,21 @@ export function toV2(doc: Doc, vacuous: (index: number) => Ref[] = () => []): Do
     };
   });
   const count = (f: (p: Doc) => boolean) => points.filter(f).length;
+  const s = doc.summary;
   return {
     ...doc,
-    version: 2,
+    version: doc.version === 1 ? 2 : doc.version,
     points,
-    summary: {
-      ...doc.summary,
-      vacuousPoints: count((p) => p.vacuous.length > 0),
-      strictRegion: count((p) => p.strictRegion),
-      onBoundary: count((p) => p.onBoundary),
-      radiusPositive: count((p) => p.radius !== null && p.radius !== '0'),
-    },
+    summary:
+      s === null || typeof s !== 'object' || 'vacuousPoints' in s
+        ? s
+        : {
+            ...s,
+            vacuousPoints: count((p) => p.vacuous.length > 0),
+            strictRegion: count((p) => p.strictRegion),
+            onBoundary: count((p) => p.onBoundary),
+            radiusPositive: count((p) => p.radius !== null && p.radius !== '0'),
+          },
   };
 }
 
@@ -72,8 +77,36 @@ export interface KernelOptions {
   vacuous?: (index: number) => Ref[];
 }
 
+/** Checks report text as it is (no upgrade) with the sealed kernel. */
+export function kernelText(
+  text: string,
+  net: Network,
+  data: Dataset,
+  dataSha: string,
+  o: KernelOptions = {},
+): CheckResult {
+  return checkReport({
+    report: text,
+    reportFile: 'report.json',
+    net: readNetwork(serializeNetwork(net), 'net.json'),
+    data: {
+      inputs: data.inputs.map((x) => scaledToRationals(x).map(String)),
+      labels: [...data.labels],
+      sha256: dataSha,
+    },
+    domain: o.domain,
+    terms: o.terms && { bytes: o.terms, file: 'terms.jsonl' },
+  });
+}
+
 /** Upgrades (if v1) and checks a report document with the sealed kernel, as `check` would. */
-export function kernelCheck(doc: Doc, net: Network, data: Dataset, dataSha: string, o: KernelOptions = {}): CheckResult {
+export function kernelCheck(
+  doc: Doc,
+  net: Network,
+  data: Dataset,
+  dataSha: string,
+  o: KernelOptions = {},
+): CheckResult {
   const v2 = toV2(doc, o.vacuous);
   let terms: { bytes: Uint8Array; file: string } | undefined;
   if (v2.options.terms) {
@@ -85,7 +118,11 @@ export function kernelCheck(doc: Doc, net: Network, data: Dataset, dataSha: stri
     report: JSON.stringify(v2),
     reportFile: 'report.json',
     net: readNetwork(serializeNetwork(net), 'net.json'),
-    data: { inputs: data.inputs.map((x) => scaledToRationals(x).map(String)), labels: [...data.labels], sha256: dataSha },
+    data: {
+      inputs: data.inputs.map((x) => scaledToRationals(x).map(String)),
+      labels: [...data.labels],
+      sha256: dataSha,
+    },
     domain: o.domain,
     terms,
   });
