@@ -13,10 +13,10 @@ import type { Domain } from '../src/certify/types.ts';
 import { parseVnnlibBox } from '../src/data/vnnlib.ts';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
+import { scaledToRationals } from '../src/exact/scaled.ts';
 import { createOracle, type SolverName } from '../src/lp/index.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
-import { scaledToRationals } from '../src/exact/scaled.ts';
 import { termsByClass } from '../src/tropical/evaluate.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { parseTerms } from '../src/tropical/terms.ts';
@@ -180,7 +180,11 @@ function madeFor(text: string, file: string): MadeFor | undefined {
     );
   if (line !== undefined || d.format !== 'tropcert-report') return undefined;
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return { network: str(d.network?.sha256), data: str(d.data?.sha256), domain: str(d.options?.domain?.source) };
+  return {
+    network: str(d.network?.sha256),
+    data: str(d.data?.sha256),
+    domain: str(d.options?.domain?.source),
+  };
 }
 
 function otherInput(report: string, what: 'network' | 'data', made: string, file: string, has: string) {

@@ -47,7 +47,11 @@ export interface CheckInput {
   /** The network, read by readNetwork from canonical text. */
   readonly net: Net;
   /** The data points as exact strings, their labels, and the data hash the CLI computed. */
-  readonly data: { readonly inputs: string[][]; readonly labels: (number | null)[]; readonly sha256: string };
+  readonly data: {
+    readonly inputs: readonly (readonly string[])[];
+    readonly labels: readonly (number | null)[];
+    readonly sha256: string;
+  };
   /** The box to hold the report to: `box:LO,HI` (parsed here), or bounds from a vnnlib file. */
   readonly domain?: { readonly source: string; readonly lower?: string[]; readonly upper?: string[] };
   /** The TERMS file, required when the report makes tropical-match claims. */
