@@ -3,22 +3,9 @@
 // everything a verdict depends on rather than reading it (proofs/README.md). It imports nothing
 // from src/: its JSON reader, numbers, network model, hash and forms are in proofs/.
 import { createHash } from 'node:crypto';
-import {
-  type ActForms,
-  combine,
-  type Forms,
-  forEachComparison,
-  ownTerms,
-  type PoolForms,
-  type RegionForms,
-  type Row,
-  regionForms,
-  rowAt,
-  rowL1,
-  tailClears,
-} from './forms.ts';
+import * as F from './forms.ts';
 import { describe, type Json, parseJson, Refusal } from './json.ts';
-import { type Forward, forward, type Net, poolChoice, readNetwork } from './net.ts';
+import { type Forward, forward, type Net, readNetwork } from './net.ts';
 import { abs, at, common, parseCanonical, parseUserNumber, Q, toVec, type Vec } from './rat.ts';
 
 export type { Net };
@@ -46,76 +33,99 @@ export interface CheckInput {
   readonly reportFile: string;
   /** The network, read by readNetwork from canonical text. */
   readonly net: Net;
-  /** The data points as exact strings, their labels, and the data hash the CLI computed. */
+  /** The data points as canonical exact strings, their labels, and the data hash the CLI computed. */
   readonly data: {
     readonly inputs: readonly (readonly string[])[];
     readonly labels: readonly (number | null)[];
     readonly sha256: string;
   };
-  /** The box to hold the report to: `box:LO,HI` (parsed here), or bounds from a vnnlib file. */
+  /** The box to hold the report to: `box:LO,HI` (parsed here), or bounds read from a vnnlib file. */
   readonly domain?: { readonly source: string; readonly lower?: string[]; readonly upper?: string[] };
   /** The TERMS file, required when the report makes tropical-match claims. */
   readonly terms?: { readonly bytes: Uint8Array; readonly file: string };
 }
 
-const TIE_RULE = 'zero-preactivation-inactive';
-
 // ---------------------------------------------------------------------------------------------
 // Strict reading: exact key sets, located refusals
 
-class Reader {
-  constructor(readonly file: string) {}
-  fail(v: Json | undefined, field: string, what: string): never {
-    throw new Refusal(`${this.file}${v ? `, line ${v.line}` : ''}, field ${field || '(root)'}: ${what}`);
+/** One JSON object of a document: its keys exactly `req` plus any of `opt`; typed, located access. */
+class Obj {
+  readonly e: Map<string, Json>;
+  constructor(
+    readonly file: string,
+    readonly v: Json,
+    readonly at: string,
+    req: string[],
+    opt: string[] = [],
+  ) {
+    if (v.kind !== 'object') this.fail('', `${describe(v)}, expected an object`);
+    this.e = (v as { entries: Map<string, Json> }).entries;
+    for (const k of req) if (!this.e.has(k)) this.fail('', `missing field "${k}"`);
+    for (const k of this.e.keys())
+      if (!req.includes(k) && !opt.includes(k)) this.fail('', `unknown field "${k}"`);
   }
-  /** The object's fields; refuses missing required and unknown keys. */
-  obj(v: Json, field: string, required: string[], optional: string[] = []): Map<string, Json> {
-    if (v.kind !== 'object') this.fail(v, field, `${describe(v)}, expected an object`);
-    const e = (v as { entries: Map<string, Json> }).entries;
-    for (const k of required) if (!e.has(k)) this.fail(v, field, `missing field "${k}"`);
-    for (const k of e.keys())
-      if (!required.includes(k) && !optional.includes(k)) this.fail(v, field, `unknown field "${k}"`);
-    return e;
+  path(k: string): string {
+    return k === '' ? this.at || '(root)' : this.at ? `${this.at}.${k}` : k;
   }
-  str(v: Json, field: string): string {
-    return v.kind === 'string' ? v.value : this.fail(v, field, `${describe(v)}, expected a string`);
+  fail(k: string, what: string, v: Json = this.e?.get(k) ?? this.v): never {
+    throw new Refusal(`${this.file}, line ${v.line}, field ${this.path(k)}: ${what}`);
   }
-  bool(v: Json, field: string): boolean {
+  get(k: string): Json {
+    return this.e.get(k)!;
+  }
+  isNull(k: string): boolean {
+    return this.e.get(k)?.kind === 'null';
+  }
+  str(k: string): string {
+    const v = this.get(k);
+    return v.kind === 'string' ? v.value : this.fail(k, `${describe(v)}, expected a string`);
+  }
+  bool(k: string): boolean {
+    const v = this.get(k).kind;
     return (
-      v.kind === 'true' ||
-      (v.kind !== 'false' && this.fail(v, field, `${describe(v)}, expected true or false`))
+      v === 'true' || (v !== 'false' && this.fail(k, `${describe(this.get(k))}, expected true or false`))
     );
   }
-  arr(v: Json, field: string): Json[] {
-    return v.kind === 'array' ? v.items : this.fail(v, field, `${describe(v)}, expected an array`);
-  }
-  nat(v: Json, field: string): number {
+  nat(k: string): number {
+    const v = this.get(k);
     if (v.kind !== 'number' || !/^(?:0|[1-9]\d{0,14})$/.test(v.text))
-      this.fail(v, field, `${describe(v)}, expected a non-negative integer`);
+      this.fail(k, `${describe(v)}, expected a non-negative integer`);
     return Number((v as { text: string }).text);
   }
-  exact(v: Json, field: string): Q {
-    return (
-      (v.kind === 'string' ? parseCanonical(v.value) : undefined) ??
-      this.fail(
-        v,
-        field,
-        `${describe(v)} is not a canonical exact number (a string "p" or "p/q" in lowest terms)`,
-      )
-    );
-  }
-  exacts(v: Json, field: string): Q[] {
-    return this.arr(v, field).map((x, i) => this.exact(x, `${field}[${i}]`));
-  }
-  oneOf<S extends string>(v: Json, field: string, allowed: readonly S[]): S {
-    const s = this.str(v, field);
+  oneOf<S extends string>(k: string, allowed: readonly S[]): S {
+    const s = this.str(k);
     return (allowed as readonly string[]).includes(s)
       ? (s as S)
-      : this.fail(v, field, `"${s}", expected one of ${allowed}`);
+      : this.fail(k, `"${s}", expected one of ${allowed}`);
+  }
+  arr(k: string): Json[] {
+    const v = this.get(k);
+    return v.kind === 'array' ? v.items : this.fail(k, `${describe(v)}, expected an array`);
+  }
+  exact(k: string, v: Json = this.get(k)): Q {
+    const q = v.kind === 'string' ? parseCanonical(v.value) : undefined;
+    return q ?? this.fail(k, `${describe(v)} is not a canonical exact number (a string "p" or "p/q")`, v);
+  }
+  exacts(k: string): Q[] {
+    return this.arr(k).map((v, i) => this.exact(`${k}[${i}]`, v));
+  }
+  obj(k: string, req: string[], opt: string[] = []): Obj {
+    return new Obj(this.file, this.get(k), this.path(k), req, opt);
+  }
+  /** An array of objects; `keys` gives each one's required and optional keys from its raw value. */
+  list(k: string, keys: (v: Json) => [string[], string[]?]): Obj[] {
+    return this.arr(k).map((v, i) => new Obj(this.file, v, `${this.path(k)}[${i}]`, ...keys(v)));
   }
 }
 
-/** A constraint: an activation unit, or (with `against`) a max-pool comparison; a tie also names the choice. */
+const has = (v: Json, k: string) => v.kind === 'object' && v.entries.has(k);
+const status = (v: Json) => (v.kind === 'object' && v.entries.get('status')) || undefined;
+const statusIs = (v: Json | undefined, s: string) => {
+  const t = v && status(v);
+  return t?.kind === 'string' && t.value === s;
+};
+
+/** A constraint: an activation unit, or (with `against`) a max-pool comparison; a tie names the choice. */
 interface Ref {
   readonly layer: number;
   readonly unit: number;
@@ -124,20 +134,26 @@ interface Ref {
 }
 
 const refText = (r: Ref) =>
-  `(layer ${r.layer}, unit ${r.unit}${r.choice === undefined ? '' : `, choice ${r.choice}`}${r.against === undefined ? '' : `, against ${r.against}`})`;
+  `(layer ${r.layer}, unit ${r.unit}${r.choice === undefined ? '' : `, choice ${r.choice}`}` +
+  `${r.against === undefined ? '' : `, against ${r.against}`})`;
 const refKey = (r: Ref) => `${r.layer}:${r.unit}:${r.against ?? ''}`;
+const order = (a: Ref, b: Ref) =>
+  a.layer - b.layer || a.unit - b.unit || (a.against ?? -1) - (b.against ?? -1);
+const refKeys = (v: Json, tie: boolean): [string[]] => [
+  ['layer', 'unit', ...(has(v, 'against') ? (tie ? ['choice', 'against'] : ['against']) : [])],
+];
+const readRef = (o: Obj): Ref => ({
+  layer: o.nat('layer'),
+  unit: o.nat('unit'),
+  ...(o.e.has('against') ? { against: o.nat('against') } : {}),
+  ...(o.e.has('choice') ? { choice: o.nat('choice') } : {}),
+});
 
-function readRef(rd: Reader, v: Json, field: string, keys: 'ref' | 'tie'): Ref {
-  const isPool = v.kind === 'object' && v.entries.has('against');
-  const extra = isPool ? (keys === 'tie' ? ['choice', 'against'] : ['against']) : [];
-  const e = rd.obj(v, field, ['layer', 'unit', ...extra]);
-  const n = (k: string) => rd.nat(e.get(k)!, `${field}.${k}`);
-  return {
-    layer: n('layer'),
-    unit: n('unit'),
-    ...(isPool ? { against: n('against') } : {}),
-    ...(isPool && keys === 'tie' ? { choice: n('choice') } : {}),
-  };
+/** The first position where two lists differ (by `key`), or undefined. */
+function firstDiff<T>(a: T[], b: T[], key: (t: T) => string): number | undefined {
+  for (let k = 0; k < Math.max(a.length, b.length); k++)
+    if (a[k] === undefined || b[k] === undefined || key(a[k]) !== key(b[k])) return k;
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,75 +165,42 @@ interface TermSet {
   readonly byClass: { vecs: Vec[]; keys: string[] }[];
 }
 
-const termKey = (qs: Q[]) => qs.join(',');
-
-function classVecs(terms: Q[][]): Vec[] {
-  const vecs = terms.map(toVec);
-  let den = 1n;
-  for (const v of vecs) den = common(den, v.den).den;
-  return vecs.map((v) => ({ nums: v.nums.map((n) => n * (den / v.den)), den }));
-}
-
 function readTerms(bytes: Uint8Array, file: string, net: Net, classes: number): TermSet {
   const lines = new TextDecoder().decode(bytes).split('\n');
-  const rd = new Reader(file);
-  const header = rd.obj(parseJson(lines[0], `${file}, line 1`), 'header', [
-    'format',
-    'version',
-    'network',
-    'decomposition',
-    'groupBy',
-    'allClasses',
-    'tieRule',
-  ]);
-  if (
-    rd.str(header.get('format')!, 'format') !== 'tropcert-terms' ||
-    header.get('version')!.kind !== 'number'
-  )
-    rd.fail(header.get('format'), 'format', 'expected a tropcert-terms header');
-  const hash = rd.str(
-    rd.obj(header.get('network')!, 'network', ['sha256'], ['notes']).get('sha256')!,
-    'network.sha256',
-  );
+  const keys = ['format', 'version', 'network', 'decomposition', 'groupBy', 'allClasses', 'tieRule'];
+  const h = new Obj(file, parseJson(lines[0], file), '', keys);
+  if (h.str('format') !== 'tropcert-terms') h.fail('format', 'expected "tropcert-terms"');
+  if (h.str('decomposition') !== 'shared-g') h.fail('decomposition', 'expected "shared-g"');
+  const hash = h.obj('network', ['sha256'], ['notes']).str('sha256');
   if (hash !== net.hash)
-    throw new Refusal(
-      `${file}, line 1: the terms were extracted from another network (sha256 ${hash}, the network's is ${net.hash})`,
-    );
-  if (rd.str(header.get('decomposition')!, 'decomposition') !== 'shared-g')
-    rd.fail(header.get('decomposition'), 'decomposition', 'expected "shared-g"');
-  const groupBy = rd.oneOf(header.get('groupBy')!, 'groupBy', ['prediction', 'label'] as const);
-  const byClass = Array.from({ length: classes }, () => ({
-    terms: [] as Q[][],
-    keys: [] as string[],
-    seen: new Set<string>(),
-  }));
-  lines.slice(1).forEach((text, n) => {
-    if (text.trim() === '') return;
+    h.fail('network', `the terms are of another network (sha256 ${hash}, not ${net.hash})`);
+  const byClass = Array.from({ length: classes }, () => ({ qs: [] as Q[][], keys: [] as string[] }));
+  for (const [n, text] of lines.slice(1).entries()) {
+    if (text.trim() === '') continue;
     const where = `${file}, line ${n + 2}`;
-    const v = parseJson(text, where);
-    const F = v.kind === 'object' ? v.entries.get('F') : undefined;
-    if (F?.kind !== 'object') throw new Refusal(`${where}: expected an object with "F"`);
-    for (const [k, t] of F.entries) {
-      const c = /^(?:0|[1-9]\d{0,8})$/.test(k) ? Number(k) : classes;
-      if (c >= classes)
-        throw new Refusal(`${where}, field F.${k}: not a class of the network (${classes} classes)`);
-      const e = new Reader(where).obj(t, `F.${k}`, ['coefficients', 'bias']);
-      const qs = [
-        ...rd.exacts(e.get('coefficients')!, `F.${k}.coefficients`),
-        rd.exact(e.get('bias')!, `F.${k}.bias`),
-      ];
-      if (qs.length !== net.d + 1)
-        throw new Refusal(`${where}, field F.${k}: ${qs.length - 1} coefficients, expected ${net.d}`);
-      const key = termKey(qs);
-      const cl = byClass[c];
-      if (!cl.seen.has(key)) {
-        cl.seen.add(key);
-        cl.terms.push(qs);
-        cl.keys.push(key);
-      }
+    const other = ['index', 'label', 'prediction', 'logits', 'ties', 'pattern', 'G', 'input'];
+    const rec = new Obj(where, parseJson(text, where), '', ['F'], other);
+    const fv = rec.get('F');
+    const cs =
+      fv.kind === 'object' ? [...fv.entries.keys()] : rec.fail('F', 'expected an object of class → term');
+    const fo = rec.obj('F', cs);
+    for (const c of cs) {
+      const cls = /^(?:0|[1-9]\d{0,8})$/.test(c) ? Number(c) : classes;
+      if (cls >= classes) rec.fail('F', `class ${c} is not a class of the network (${classes} classes)`);
+      const t = fo.obj(c, ['coefficients', 'bias']);
+      const qs = [...t.exacts('coefficients'), t.exact('bias')];
+      if (qs.length !== net.d + 1) t.fail('coefficients', `${qs.length - 1} coefficients, expected ${net.d}`);
+      const key = qs.join(',');
+      if (!byClass[cls].keys.includes(key)) byClass[cls].qs.push(qs) && byClass[cls].keys.push(key);
     }
-  });
-  return { groupBy, byClass: byClass.map((c) => ({ vecs: classVecs(c.terms), keys: c.keys })) };
+  }
+  const vecsOf = (qs: Q[][]) => {
+    const vecs = qs.map(toVec);
+    const den = vecs.reduce((m, v) => common(m, v.den).den, 1n);
+    return vecs.map((v) => ({ nums: v.nums.map((n) => n * (den / v.den)), den }));
+  };
+  const groupBy = h.oneOf('groupBy', ['prediction', 'label'] as const);
+  return { groupBy, byClass: byClass.map((c) => ({ vecs: vecsOf(c.qs), keys: c.keys })) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,43 +213,67 @@ function patternId(fw: Forward): string {
   bits.forEach((b, i) => {
     if (b) bytes[i >> 3] |= 1 << (i & 7);
   });
-  const id = Buffer.from(bytes).toString('base64url');
-  return [id, ...fw.choice.map((ch) => Array.from(ch).join('.'))].join('~');
+  return [Buffer.from(bytes).toString('base64url'), ...fw.choice.map((ch) => ch.join('.'))].join('~');
 }
 
 /** Every tie at x, sorted by (layer, unit, against): zero pre-activations and tied pool maxima. */
 function tiesAt(net: Net, fw: Forward): Ref[] {
   const ties: Ref[] = [];
   net.acts.forEach((a, n) => {
-    fw.pre[n].nums.forEach((z, k) => {
-      if (z === 0n) ties.push({ layer: a.layer, unit: k });
-    });
+    for (const [unit, z] of fw.pre[n].nums.entries()) if (z === 0n) ties.push({ layer: a.layer, unit });
   });
   net.pools.forEach((p, n) => {
     const h = fw.poolIn[n].nums;
-    forEachComparison(p, fw.choice[n], (o, k, j) => {
-      if (h[j] === h[k]) ties.push({ layer: p.layer, unit: o, choice: k, against: j });
+    F.forEachComparison(p, fw.choice[n], (unit, choice, against) => {
+      if (h[against] === h[choice]) ties.push({ layer: p.layer, unit, choice, against });
     });
   });
-  return ties.sort((a, b) => a.layer - b.layer || a.unit - b.unit || (a.against ?? -1) - (b.against ?? -1));
+  return ties.sort(order);
 }
 
-/** A constraint's form (a = σg, b = σc for a unit; g_k* − g_j for a comparison), or why it is none. */
-function constraintRow(rf: RegionForms, r: Ref): { row: Row; den: bigint } | string {
+/** A constraint's form a·y + b (σ[g | c] for a unit, [g_k* − g_j | c_k* − c_j] for a comparison). */
+function constraintRow(rf: F.RegionForms, r: Ref): { row: F.Row; den: bigint } | string {
   if (r.against === undefined) {
     const u = rf.acts.find((a) => a.act.layer === r.layer);
     if (!u || r.unit >= u.z.nums.length) return `${refText(r)} is not an activation unit`;
-    const row = u.g.rows[r.unit];
-    return { row: u.z.nums[r.unit] > 0n ? row : combine(row, -1n, row, 0n), den: u.g.den };
+    return {
+      row: F.combine(u.g.rows[r.unit], u.z.nums[r.unit] > 0n ? 1n : -1n, F.ZERO_ROW, 0n),
+      den: u.g.den,
+    };
   }
   const q = rf.pools.find((p) => p.pool.layer === r.layer);
   if (!q || r.unit >= q.choice.length) return `${refText(r)} is not a max-pool window`;
   const k = q.choice[r.unit];
-  const { start, input } = q.pool;
-  if (r.against === k || !input.subarray(start[r.unit], start[r.unit + 1]).includes(r.against))
-    return `${refText(r)} is not a comparison of the window's choice ${k} with another input of the window`;
-  return { row: combine(q.g.rows[k], 1n, q.g.rows[r.against], -1n), den: q.g.den };
+  if (
+    r.against === k ||
+    !q.pool.input.subarray(q.pool.start[r.unit], q.pool.start[r.unit + 1]).includes(r.against)
+  )
+    return `${refText(r)} is not a comparison of the window's choice ${k} with another of its inputs`;
+  return { row: F.combine(q.g.rows[k], 1n, q.g.rows[r.against], -1n), den: q.g.den };
 }
+
+/** Every constraint with g ≠ 0 and its ratio |form(x)| / ‖g‖₁ (MATH.md §5, the radius). */
+function ratios(rf: F.RegionForms): { ref: Ref; v: Q }[] {
+  const all: { ref: Ref; v: Q }[] = [];
+  for (const u of rf.acts)
+    u.g.rows.forEach((row, unit) => {
+      const l1 = F.rowL1(row);
+      if (l1 !== 0n)
+        all.push({
+          ref: { layer: u.act.layer, unit },
+          v: new Q(abs(u.z.nums[unit]) * u.g.den, u.z.den * l1),
+        });
+    });
+  for (const q of rf.pools)
+    F.forEachComparison(q.pool, q.choice, (unit, k, against) => {
+      const l1 = F.rowL1(F.combine(q.g.rows[k], 1n, q.g.rows[against], -1n));
+      const v = new Q((q.h.nums[k] - q.h.nums[against]) * q.g.den, q.h.den * l1 || 1n);
+      if (l1 !== 0n) all.push({ ref: { layer: q.pool.layer, unit, against }, v });
+    });
+  return all;
+}
+
+type Box = { lower: Q[]; upper: Q[] } | null;
 
 // ---------------------------------------------------------------------------------------------
 // The check
@@ -276,98 +283,73 @@ function constraintRow(rf: RegionForms, r: Ref): { row: Row; den: bigint } | str
  * does not hold is a failure naming the point and the field (exit 1).
  */
 export function checkReport(input: CheckInput): CheckResult {
-  const { net, data } = input;
-  const rd = new Reader(input.reportFile);
+  const { net, data, reportFile: file } = input;
   const d = net.d;
   const classes = net.sizes[net.sizes.length - 1];
   const failures: CheckFailure[] = [];
   let checked = 0;
-  const fail = (index: number | null, certificate: string, detail: string) =>
-    failures.push({
-      index,
-      certificate,
-      message: `${index === null ? '' : `point ${index}: `}${certificate}: ${detail}`,
-    });
+  const fail = (index: number | null, certificate: string, detail: string) => {
+    const message = `${index === null ? '' : `point ${index}: `}${certificate}: ${detail}`;
+    failures.push({ index, certificate, message });
+  };
+  const refuse = (field: string, what: string): never => {
+    throw new Refusal(`${file}, field ${field}: ${what}`);
+  };
 
-  // Header.
-  const root = parseJson(input.report, input.reportFile);
-  const hasTerms = root.kind === 'object' && root.entries.has('terms');
-  const top = rd.obj(
-    root,
-    '',
-    ['format', 'version', 'tool', 'network', 'data', 'options', 'points', 'summary'],
-    ['terms'],
-  );
-  if (top.get('format')!.kind !== 'string' || rd.str(top.get('format')!, 'format') !== 'tropcert-report')
-    rd.fail(top.get('format'), 'format', 'expected "tropcert-report"');
-  const version = top.get('version')!;
+  // Header: format, version, the inputs' hashes, options.
+  const topKeys = ['format', 'version', 'tool', 'network', 'data', 'options', 'points', 'summary'];
+  const top = new Obj(file, parseJson(input.report, file), '', topKeys, ['terms']);
+  if (top.str('format') !== 'tropcert-report') top.fail('format', 'expected "tropcert-report"');
+  const version = top.get('version');
   if (version.kind !== 'number' || version.text !== '2')
-    rd.fail(
-      version,
+    top.fail(
       'version',
       `${describe(version)}: this checker reads version 2 (report version 1: re-run certify)`,
     );
-  const netSha = rd.str(
-    rd.obj(top.get('network')!, 'network', ['sha256'], ['notes']).get('sha256')!,
-    'network.sha256',
-  );
+  const netSha = top.obj('network', ['sha256'], ['notes']).str('sha256');
   if (netSha !== net.hash)
-    throw new Refusal(
-      `${input.reportFile}, field network.sha256: the report was made for network sha256 ${netSha}, the network given has ${net.hash}`,
+    refuse(
+      'network.sha256',
+      `the report was made for network sha256 ${netSha}, the network given has ${net.hash}`,
     );
-  const dataV = rd.obj(top.get('data')!, 'data', ['file', 'sha256']);
-  const dataSha = rd.str(dataV.get('sha256')!, 'data.sha256');
+  const dataSha = top.obj('data', ['file', 'sha256']).str('sha256');
   if (dataSha !== data.sha256)
-    throw new Refusal(
-      `${input.reportFile}, field data.sha256: the report was made for data sha256 ${dataSha}, the data given has ${data.sha256} (the data hash covers the files read and --scale, --offset, --limit)`,
+    refuse(
+      'data.sha256',
+      `the report was made for data sha256 ${dataSha}, the data given has ${data.sha256} ` +
+        '(the data hash covers the files read and --scale, --offset, --limit)',
     );
-  const opts = rd.obj(top.get('options')!, 'options', ['domain', 'insphere', 'solver', 'tieRule', 'terms']);
-  const withInsphere = rd.bool(opts.get('insphere')!, 'options.insphere');
-  if (rd.str(opts.get('tieRule')!, 'options.tieRule') !== TIE_RULE)
-    rd.fail(opts.get('tieRule'), 'options.tieRule', `expected "${TIE_RULE}"`);
+  const opts = top.obj('options', ['domain', 'insphere', 'solver', 'tieRule', 'terms']);
+  const withInsphere = opts.bool('insphere');
+  opts.str('solver');
+  if (opts.str('tieRule') !== 'zero-preactivation-inactive')
+    opts.fail('tieRule', 'expected "zero-preactivation-inactive"');
 
   // The domain: derived from its source (or the user's --domain), never read from the bounds.
-  const domV = opts.get('domain')!;
-  let domain: { lower: Q[]; upper: Q[] } | null = null;
-  if (domV.kind === 'null') {
+  let domain: Box = null;
+  if (opts.isNull('domain')) {
     if (input.domain)
-      throw new Refusal(
-        `${input.reportFile}, field options.domain: the report has no domain, but ${input.domain.source} was given`,
-      );
+      refuse('options.domain', `the report has no domain, but ${input.domain.source} was given`);
   } else {
-    const dv = rd.obj(domV, 'options.domain', ['source', 'lower', 'upper']);
-    const source = input.domain?.source ?? rd.str(dv.get('source')!, 'options.domain.source');
-    let lower: Q[];
-    let upper: Q[];
+    const dv = opts.obj('domain', ['source', 'lower', 'upper']);
+    const source = input.domain?.source ?? dv.str('source');
     const box = /^box:([^,]+),([^,]+)$/.exec(source.trim());
-    if (box) {
-      const lo = parseUserNumber(box[1]);
-      const hi = parseUserNumber(box[2]);
-      if (!lo || !hi) throw new Refusal(`domain ${source}: expected box:LO,HI with exact numbers`);
-      lower = Array(d).fill(lo);
-      upper = Array(d).fill(hi);
-    } else if (input.domain?.lower && input.domain.upper) {
-      const num = (s: string) => parseUserNumber(s) ?? parseCanonical(s);
-      const all = (xs: string[]) =>
-        xs.map((s) => num(s) ?? rd.fail(undefined, 'domain', `"${s}" is not a number`));
-      lower = all(input.domain.lower);
-      upper = all(input.domain.upper);
-    } else
-      throw new Refusal(`domain ${source}: the checker derives only box:LO,HI itself (give check --domain)`);
+    const num = (s: string) =>
+      parseUserNumber(s) ?? refuse('domain', `${source}: "${s}" is not an exact number`);
+    let [lower, upper] = [input.domain?.lower?.map(num), input.domain?.upper?.map(num)];
+    if (box) [lower, upper] = [Array(d).fill(num(box[1])), Array(d).fill(num(box[2]))];
+    if (!lower || !upper)
+      return refuse('domain', `${source}: the checker derives box:LO,HI (give check --domain)`);
     if (lower.length !== d || upper.length !== d)
-      throw new Refusal(
-        `domain ${source}: ${lower.length}/${upper.length} bounds, the network has ${d} inputs`,
-      );
+      refuse('domain', `${source}: ${lower.length}/${upper.length} bounds, the network has ${d} inputs`);
     const empty = lower.findIndex((lo, i) => lo.cmp(upper[i]) >= 0);
     if (empty >= 0)
-      throw new Refusal(
-        `domain ${source}: input ${empty} has LO ${lower[empty]} ≥ HI ${upper[empty]} (expected LO < HI)`,
+      refuse(
+        'domain',
+        `${source}: input ${empty} has LO ${lower[empty]} ≥ HI ${upper[empty]} (expected LO < HI)`,
       );
-    const sl = rd.exacts(dv.get('lower')!, 'options.domain.lower');
-    const su = rd.exacts(dv.get('upper')!, 'options.domain.upper');
-    const k = Array.from({ length: Math.max(d, sl.length, su.length) }, (_, i) => i).find(
-      (i) => !(sl[i]?.eq(lower[i]) && su[i]?.eq(upper[i])),
-    );
+    const [sl, su] = [dv.exacts('lower'), dv.exacts('upper')];
+    const k = firstDiff(sl, lower, String) ?? firstDiff(su, upper, String);
     if (k !== undefined)
       fail(
         null,
@@ -377,41 +359,32 @@ export function checkReport(input: CheckInput): CheckResult {
     domain = { lower, upper };
   }
 
-  // The terms: bound to the TERMS file by its sha256, and equal to that file's terms.
-  const termsOpt = opts.get('terms')!;
+  // The terms: bound to the TERMS file by its sha256, and exactly that file's distinct terms.
   let terms: TermSet | null = null;
-  if (termsOpt.kind !== 'null') {
-    const tv = rd.obj(termsOpt, 'options.terms', ['file', 'sha256', 'groupBy']);
+  if (!opts.isNull('terms')) {
+    const tv = opts.obj('terms', ['file', 'sha256', 'groupBy']);
     if (!input.terms)
-      throw new Refusal(
-        `${input.reportFile}: the report makes tropical-match claims: give check --terms FILE (the TERMS file of options.terms)`,
-      );
+      return refuse('options.terms', 'the report makes tropical-match claims: give check --terms FILE');
     const sha = createHash('sha256').update(input.terms.bytes).digest('hex');
-    const claimed = rd.str(tv.get('sha256')!, 'options.terms.sha256');
+    const claimed = tv.str('sha256');
     if (claimed !== sha)
-      throw new Refusal(
-        `${input.reportFile}, field options.terms.sha256: the report was made for terms sha256 ${claimed}, ${input.terms.file} has ${sha}`,
+      refuse(
+        'options.terms.sha256',
+        `the report was made for terms sha256 ${claimed}, ${input.terms.file} has ${sha}`,
       );
     terms = readTerms(input.terms.bytes, input.terms.file, net, classes);
-    const groupBy = rd.oneOf(tv.get('groupBy')!, 'options.terms.groupBy', ['prediction', 'label'] as const);
+    const groupBy = tv.oneOf('groupBy', ['prediction', 'label'] as const);
     if (groupBy !== terms.groupBy)
       fail(null, 'terms', `groupBy is "${groupBy}", the TERMS file's is "${terms.groupBy}"`);
-    if (!hasTerms) rd.fail(root, 'terms', 'missing (options.terms is set)');
-    const tt = top.get('terms')!;
+    if (!top.e.has('terms')) top.fail('', 'missing field "terms" (options.terms is set)');
     const keys = Array.from({ length: classes }, (_, c) => String(c));
-    const byClass = rd.obj(tt, 'terms', keys);
-    keys.forEach((key, c) => {
-      const got = rd.arr(byClass.get(key)!, `terms.${key}`).map((t, j) => {
-        const e = rd.obj(t, `terms.${key}[${j}]`, ['coefficients', 'bias']);
-        return termKey([
-          ...rd.exacts(e.get('coefficients')!, `terms.${key}[${j}].coefficients`),
-          rd.exact(e.get('bias')!, `terms.${key}[${j}].bias`),
-        ]);
-      });
-      const want = terms!.byClass[c].keys;
-      const j = Array.from({ length: Math.max(got.length, want.length) }, (_, i) => i).find(
-        (i) => got[i] !== want[i],
-      );
+    const byClass = top.obj('terms', keys);
+    keys.forEach((c, n) => {
+      const got = byClass
+        .list(c, () => [['coefficients', 'bias']])
+        .map((t) => [...t.exacts('coefficients'), t.exact('bias')].join(','));
+      const want = terms!.byClass[n].keys;
+      const j = firstDiff(got, want, String);
       if (j !== undefined)
         fail(
           null,
@@ -419,188 +392,120 @@ export function checkReport(input: CheckInput): CheckResult {
           `class ${c}: term ${j} is not the TERMS file's (${got.length} terms in the report, ${want.length} distinct terms in ${input.terms!.file})`,
         );
     });
-  } else if (hasTerms) rd.fail(top.get('terms'), 'terms', 'present but options.terms is null');
+  } else if (top.e.has('terms')) top.fail('terms', 'present but options.terms is null');
 
   // Points.
   const seen = new Set<number>();
-  const claims: {
+  type Claim = {
     region: string;
     match?: string;
-    insphere?: string;
+    ball?: string;
     ties: number;
-    vacuous: number;
-    radius: Q | null;
+    vac: number;
+    best: Q | null;
     strict: boolean;
-    boundary: boolean;
-  }[] = [];
-  rd.arr(top.get('points')!, 'points').forEach((pv, n) => {
-    const at0 = `points[${n}]`;
-    const p = rd.obj(
-      pv,
-      at0,
-      [
-        'index',
-        'label',
-        'prediction',
-        'logits',
-        'pattern',
-        'ties',
-        'vacuous',
-        'strictRegion',
-        'onBoundary',
-        'region',
-        'radius',
-        'radiusUnit',
-      ],
-      ['tropicalMatch', 'insphere'],
-    );
-    const f = (k: string) => p.get(k)!;
-    const i = rd.nat(f('index'), `${at0}.index`);
-    if (i >= data.inputs.length)
-      return fail(i, 'index', `not a row of the data (${data.inputs.length} rows)`);
-    if (seen.has(i)) return fail(i, 'index', 'the point appears more than once');
+  };
+  const claims: Claim[] = [];
+  const pointKeys = ['index', 'label', 'prediction', 'logits', 'pattern', 'ties', 'vacuous', 'strictRegion'];
+  const more = ['onBoundary', 'region', 'radius', 'radiusUnit'];
+  for (const p of top.list('points', () => [
+    [...pointKeys, ...more],
+    ['tropicalMatch', 'insphere'],
+  ])) {
+    const i = p.nat('index');
+    if (i >= data.inputs.length) {
+      fail(i, 'index', `not a row of the data (${data.inputs.length} rows)`);
+      continue;
+    }
+    if (seen.has(i)) {
+      fail(i, 'index', 'the point appears more than once');
+      continue;
+    }
     seen.add(i);
     const x = toVec(
-      data.inputs[i].map(
-        (s) => parseCanonical(s) ?? rd.fail(undefined, `data row ${i}`, `"${s}" is not canonical`),
-      ),
+      data.inputs[i].map((s) => parseCanonical(s) ?? refuse(`data row ${i}`, `"${s}" is not canonical`)),
     );
-    if (x.nums.length !== d)
-      throw new Refusal(`data row ${i} has ${x.nums.length} values, the network takes ${d}`);
+    if (x.nums.length !== d) refuse(`data row ${i}`, `${x.nums.length} values, the network takes ${d}`);
 
-    // Evaluation.
-    const label = f('label').kind === 'null' ? null : rd.nat(f('label'), `${at0}.label`);
+    // Evaluation: label, logits, prediction, pattern, ties.
+    const label = p.isNull('label') ? null : p.nat('label');
     if (label !== data.labels[i])
       fail(i, 'label', `the report says ${label}, the data says ${data.labels[i]}`);
     const fw = forward(net, x);
     const logits = fw.logits.nums.map((_, c) => at(fw.logits, c));
-    const claimedLogits = rd.exacts(f('logits'), `${at0}.logits`);
-    const bad = logits.findIndex((l, c) => !claimedLogits[c]?.eq(l));
-    if (bad >= 0 || claimedLogits.length !== logits.length)
+    const said = p.exacts('logits');
+    const bad = firstDiff(said, logits, String);
+    if (bad !== undefined)
       fail(
         i,
         'logits',
-        bad >= 0
-          ? `logit ${bad} is ${claimedLogits[bad]} in the report, ${logits[bad]} exactly`
-          : `${claimedLogits.length} logits, expected ${logits.length}`,
+        `logit ${bad} is ${said[bad] ?? 'missing'} in the report, ${logits[bad] ?? 'none'} exactly`,
       );
-    let prediction = 0;
-    for (let c = 1; c < logits.length; c++)
-      if (fw.logits.nums[c] > fw.logits.nums[prediction]) prediction = c;
-    if (rd.nat(f('prediction'), `${at0}.prediction`) !== prediction)
-      fail(i, 'prediction', `the report says ${(f('prediction') as { text: string }).text}, the exact argmax is ${prediction}`);
-    if (rd.str(f('pattern'), `${at0}.pattern`) !== patternId(fw))
-      fail(i, 'pattern', `the report says "${rd.str(f('pattern'), 'pattern')}", the pattern at x is "${patternId(fw)}"`);
-    const ties = rd.arr(f('ties'), `${at0}.ties`).map((t, k) => readRef(rd, t, `${at0}.ties[${k}]`, 'tie'));
-    const exactTies = tiesAt(net, fw);
-    const tk = Array.from({ length: Math.max(ties.length, exactTies.length) }, (_, k) => k).find(
-      (k) =>
-        ties[k] === undefined || exactTies[k] === undefined || refText(ties[k]) !== refText(exactTies[k]),
-    );
+    const prediction = logits.reduce((m, l, c) => (l.cmp(logits[m]) > 0 ? c : m), 0);
+    if (p.nat('prediction') !== prediction)
+      fail(i, 'prediction', `the report says ${p.nat('prediction')}, the exact argmax is ${prediction}`);
+    if (p.str('pattern') !== patternId(fw))
+      fail(i, 'pattern', `the report says "${p.str('pattern')}", the pattern at x is "${patternId(fw)}"`);
+    const ties = p.list('ties', (v) => refKeys(v, true)).map(readRef);
+    const exact = tiesAt(net, fw);
+    const tk = firstDiff(ties, exact, refText);
     if (tk !== undefined)
       fail(
         i,
         'ties',
-        `entry ${tk} is ${ties[tk] ? refText(ties[tk]) : 'missing'}, the exact tie there is ${exactTies[tk] ? refText(exactTies[tk]) : 'none'} (${exactTies.length} ties, sorted by layer, unit, against)`,
+        `entry ${tk} is ${ties[tk] ? refText(ties[tk]) : 'missing'}, the exact tie there is ${exact[tk] ? refText(exact[tk]) : 'none'} (${exact.length} ties, sorted by layer, unit, against)`,
       );
 
-    // The claims, read (strictly) before the forms are computed.
-    const vacuous = rd
-      .arr(f('vacuous'), `${at0}.vacuous`)
-      .map((t, k) => readRef(rd, t, `${at0}.vacuous[${k}]`, 'ref'));
-    const vacKeys = new Set(vacuous.map(refKey));
-    const rAt = `${at0}.region`;
-    const status = rd.oneOf(
-      rd.obj(f('region'), rAt, ['status'], ['witness', 'farkas', 'reason']).get('status')!,
-      `${rAt}.status`,
-      ['certified', 'empty', 'unresolved'] as const,
-    );
-    const rv = rd.obj(f('region'), rAt, [
+    // The claims, read strictly before the forms are computed.
+    const vacuous = p.list('vacuous', (v) => refKeys(v, false)).map(readRef);
+    const vac = new Set(vacuous.map(refKey));
+    const st = p
+      .obj('region', ['status'], ['witness', 'farkas', 'reason'])
+      .oneOf('status', ['certified', 'empty', 'unresolved'] as const);
+    const region = p.obj('region', [
       'status',
-      status === 'certified' ? 'witness' : status === 'empty' ? 'farkas' : 'reason',
+      st === 'certified' ? 'witness' : st === 'empty' ? 'farkas' : 'reason',
     ]);
-    const radius = f('radius').kind === 'null' ? null : rd.exact(f('radius'), `${at0}.radius`);
-    const radiusUnit =
-      f('radiusUnit').kind === 'null' ? null : readRef(rd, f('radiusUnit'), `${at0}.radiusUnit`, 'ref');
-    const farkas =
-      status !== 'empty'
-        ? []
-        : rd.arr(rv.get('farkas')!, `${rAt}.farkas`).map((e, k) => {
-            const eAt = `${rAt}.farkas[${k}]`;
-            const isBox = e.kind === 'object' && e.entries.has('bound');
-            const isPool = e.kind === 'object' && e.entries.has('against');
-            const ev = rd.obj(
-              e,
-              eAt,
-              isBox
-                ? ['input', 'bound', 'lambda']
-                : ['layer', 'unit', ...(isPool ? ['against'] : []), 'lambda'],
-            );
-            const lambda = rd.exact(ev.get('lambda')!, `${eAt}.lambda`);
-            if (isBox)
-              return {
-                box: {
-                  input: rd.nat(ev.get('input')!, `${eAt}.input`),
-                  bound: rd.oneOf(ev.get('bound')!, `${eAt}.bound`, ['lower', 'upper'] as const),
-                },
-                lambda,
-              };
-            return {
-              ref: readRef(
-                rd,
-                {
-                  kind: 'object',
-                  line: e.line,
-                  entries: new Map([...ev].filter(([key]) => key !== 'lambda')),
-                },
-                eAt,
-                'ref',
-              ),
-              lambda,
-            };
-          });
-    let after = radiusUnit?.layer ?? -1;
-    for (const r of [...vacuous, ...farkas.flatMap((e) => (e.ref ? [e.ref] : []))])
-      after = Math.max(after, r.layer);
+    const radius = p.isNull('radius') ? null : p.exact('radius');
+    const radiusUnit = p.isNull('radiusUnit')
+      ? null
+      : readRef(p.obj('radiusUnit', ...refKeys(p.get('radiusUnit'), false)));
+    const farkas = (
+      st === 'empty'
+        ? region.list('farkas', (v) => [
+            has(v, 'bound') ? ['input', 'bound', 'lambda'] : [...refKeys(v, false)[0], 'lambda'],
+          ])
+        : []
+    ).map((e) =>
+      e.e.has('bound')
+        ? {
+            box: { input: e.nat('input'), bound: e.oneOf('bound', ['lower', 'upper'] as const) },
+            lambda: e.exact('lambda'),
+          }
+        : { ref: readRef(e), lambda: e.exact('lambda') },
+    );
+    const after = Math.max(
+      radiusUnit?.layer ?? -1,
+      ...vacuous.map((r) => r.layer),
+      ...farkas.map((e) => e.ref?.layer ?? -1),
+    );
 
     // Forms; past the named layers only bounds, unless those do not clear the radius.
-    const insV = p.get('insphere');
-    const insCertified =
-      insV?.kind === 'object' &&
-      insV.entries.get('status')?.kind === 'string' &&
-      (insV.entries.get('status') as { value: string }).value === 'certified';
-    let rf = regionForms(net, fw, radius !== null && !insCertified ? { after, radius } : undefined);
-    const radiusOf = (forms: RegionForms) => {
-      const all: { ref: Ref; v: Q }[] = [];
-      for (const u of forms.acts)
-        u.g.rows.forEach((row, k) => {
-          const l1 = rowL1(row);
-          if (l1 !== 0n)
-            all.push({
-              ref: { layer: u.act.layer, unit: k },
-              v: new Q(abs(u.z.nums[k]) * u.g.den, u.z.den * l1),
-            });
-        });
-      for (const q of forms.pools)
-        forEachComparison(q.pool, q.choice, (o, k, j) => {
-          const l1 = rowL1(combine(q.g.rows[k], 1n, q.g.rows[j], -1n));
-          if (l1 !== 0n)
-            all.push({
-              ref: { layer: q.pool.layer, unit: o, against: j },
-              v: new Q((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * l1),
-            });
-        });
-      return { all, best: all.reduce<Q | null>((m, a) => (m === null || a.v.cmp(m) < 0 ? a.v : m), null) };
-    };
-    let { all, best } = radiusOf(rf);
-    if (rf.tail && !tailClears(rf.tail, best)) {
-      rf = regionForms(net, fw);
-      ({ all, best } = radiusOf(rf));
-    }
+    const ball = p.e.get('insphere');
+    let rf = F.regionForms(
+      net,
+      fw,
+      radius !== null && !statusIs(ball, 'certified') ? { after, radius } : undefined,
+    );
+    let all = ratios(rf);
+    const min = () => all.reduce<Q | null>((m, a) => (m === null || a.v.cmp(m) < 0 ? a.v : m), null);
+    if (rf.tail && !F.tailClears(rf.tail, min())) rf = F.regionForms(net, fw);
+    if (!rf.tail) all = ratios(rf);
+    const best = min();
     // Self-check: the forms reproduce the forward pass at x.
-    const self = (g: Forms, v: Vec, rows: Iterable<number>) => {
+    const self = (g: F.Forms, v: Vec, rows: Iterable<number>) => {
       for (const k of rows)
-        if (rowAt(g.rows[k], x) * v.den !== v.nums[k] * g.den * x.den)
+        if (F.rowAt(g.rows[k], x) * v.den !== v.nums[k] * g.den * x.den)
           throw new Error(`checker internal error: a form disagrees with the forward pass at point ${i}`);
     };
     for (const u of rf.acts) self(u.g, u.z, u.z.nums.keys());
@@ -612,11 +517,7 @@ export function checkReport(input: CheckInput): CheckResult {
       if (typeof c === 'string') fail(i, 'vacuous', `entry ${k}: ${c}`);
       else if (c.row.idx.length > 0 || c.row.c !== 0n)
         fail(i, 'vacuous', `entry ${k} ${refText(r)} is not identically zero on the point's region`);
-      const prev = vacuous[k - 1];
-      if (
-        prev &&
-        (prev.layer - r.layer || prev.unit - r.unit || (prev.against ?? -1) - (r.against ?? -1)) >= 0
-      )
+      if (k > 0 && order(vacuous[k - 1], r) >= 0)
         fail(
           i,
           'vacuous',
@@ -624,21 +525,20 @@ export function checkReport(input: CheckInput): CheckResult {
         );
     });
 
-    // Region.
-    if (status === 'certified') {
-      checked++;
-      const detail = checkWitness(net, fw, rd.exacts(rv.get('witness')!, `${rAt}.witness`), domain, vacKeys);
+    // Region, strictRegion.
+    checked += st === 'unresolved' ? 0 : 1;
+    if (st === 'certified') {
+      const detail = checkWitness(net, fw, region.exacts('witness'), domain, vac);
       if (detail) fail(i, 'region witness', detail);
-    } else if (status === 'empty') {
-      checked++;
-      const detail = checkFarkas(rf, farkas, domain, vacKeys, d);
+    } else if (st === 'empty') {
+      const detail = checkFarkas(rf, farkas, domain, vac, d);
       if (detail) fail(i, 'region farkas', detail);
-    } else rd.str(rv.get('reason')!, `${rAt}.reason`);
-    const strict = status === 'certified' && vacuous.length === 0;
-    if (rd.bool(f('strictRegion'), `${at0}.strictRegion`) !== strict)
-      fail(i, 'strictRegion', `expected ${strict} (region ${status}, ${vacuous.length} vacuous)`);
+    } else region.str('reason');
+    const strict = st === 'certified' && vacuous.length === 0;
+    if (p.bool('strictRegion') !== strict)
+      fail(i, 'strictRegion', `expected ${strict} (region ${st}, ${vacuous.length} vacuous)`);
 
-    // Radius.
+    // Radius, radiusUnit, onBoundary.
     checked++;
     if (radius === null ? best !== null : best === null || !radius.eq(best))
       fail(i, 'radius', `the report says ${radius ?? 'null'}, the exact radius is ${best ?? 'null'}`);
@@ -646,7 +546,7 @@ export function checkReport(input: CheckInput): CheckResult {
       fail(
         i,
         'radius',
-        `radiusUnit is ${radiusUnit ? refText(radiusUnit) : 'null'}, expected ${best === null ? 'null' : 'a constraint'}`,
+        `radiusUnit is ${radiusUnit ? refText(radiusUnit) : 'null'}, expected ${best ? 'a constraint' : 'null'}`,
       );
     else if (radiusUnit && best) {
       const hit = all.find((a) => refKey(a.ref) === refKey(radiusUnit));
@@ -658,91 +558,65 @@ export function checkReport(input: CheckInput): CheckResult {
         );
     }
     const boundary = best !== null && best.sign() === 0;
-    if (rd.bool(f('onBoundary'), `${at0}.onBoundary`) !== boundary)
+    if (p.bool('onBoundary') !== boundary)
       fail(i, 'onBoundary', `expected ${boundary} (radius ${best ?? 'null'})`);
 
-    // Tropical match: every status's class, and the claim.
-    const mv = p.get('tropicalMatch');
-    if ((mv !== undefined) !== (terms !== null))
-      rd.fail(
-        pv,
-        `${at0}.tropicalMatch`,
-        terms ? 'missing (options.terms is set)' : 'present but options.terms is null',
-      );
+    // Tropical match: the class of every status, and the claim.
     let match: string | undefined;
-    if (mv && terms) {
-      const mAt = `${at0}.tropicalMatch`;
-      const ms = rd.oneOf(
-        rd.obj(mv, mAt, ['status'], ['class', 'ownTerm', 'terms', 'term', 'reason']).get('status')!,
-        `${mAt}.status`,
-        ['certified', 'refuted', 'unresolved'] as const,
-      );
-      const m = rd.obj(
-        mv,
-        mAt,
-        [
-          'status',
-          'class',
-          ...(ms === 'certified' ? ['ownTerm', 'terms'] : ms === 'refuted' ? ['term'] : []),
-        ],
-        ms === 'certified' ? [] : ['reason'],
-      );
-      if (m.has('reason')) rd.str(m.get('reason')!, `${mAt}.reason`);
+    if (p.e.has('tropicalMatch') !== (terms !== null))
+      p.fail('tropicalMatch', terms ? 'missing (options.terms is set)' : 'present but options.terms is null');
+    if (terms) {
+      const ms = p
+        .obj('tropicalMatch', ['status'], ['class', 'ownTerm', 'terms', 'term', 'reason'])
+        .oneOf('status', ['certified', 'refuted', 'unresolved'] as const);
+      const fields = ms === 'certified' ? ['ownTerm', 'terms'] : ms === 'refuted' ? ['term'] : [];
+      const m = p.obj('tropicalMatch', ['status', 'class', ...fields], ms === 'certified' ? [] : ['reason']);
+      if (m.e.has('reason')) m.str('reason');
       match = ms;
       checked++;
-      const num = (k: string) => rd.nat(m.get(k)!, `${mAt}.${k}`);
-      const detail = checkMatch(net, fw, x, terms, prediction, data.labels[i], best ?? Q.ZERO, logits, {
+      const claim = {
         status: ms,
-        cls: num('class'),
-        index: ms === 'certified' ? num('ownTerm') : ms === 'refuted' ? num('term') : 0,
-        count: ms === 'certified' ? num('terms') : 0,
-      });
+        cls: m.nat('class'),
+        index: fields.length ? m.nat(fields[0]) : 0,
+        count: fields.length > 1 ? m.nat('terms') : 0,
+      };
+      const detail = checkMatch(net, fw, x, terms, prediction, data.labels[i], best ?? Q.ZERO, logits, claim);
       if (detail) fail(i, 'tropical match', detail);
     }
 
     // Inscribed ball.
-    if ((insV !== undefined) !== withInsphere)
-      rd.fail(
-        pv,
-        `${at0}.insphere`,
+    if ((ball !== undefined) !== withInsphere)
+      p.fail(
+        'insphere',
         withInsphere ? 'missing (options.insphere is true)' : 'present but options.insphere is false',
       );
-    let insphere: string | undefined;
-    if (insV) {
-      const iAt = `${at0}.insphere`;
-      insphere = insCertified ? 'certified' : 'unresolved';
-      const iv = rd.obj(
-        insV,
-        iAt,
-        insCertified ? ['status', 'centre', 'radius', 'optimumEstimate'] : ['status', 'reason'],
+    let ballStatus: string | undefined;
+    if (ball) {
+      const ok = statusIs(ball, 'certified');
+      const iv = p.obj(
+        'insphere',
+        ok ? ['status', 'centre', 'radius', 'optimumEstimate'] : ['status', 'reason'],
       );
-      rd.oneOf(iv.get('status')!, `${iAt}.status`, ['certified', 'unresolved'] as const);
-      if (insCertified) {
-        const est = iv.get('optimumEstimate')!;
-        if (est.kind !== 'number' && est.kind !== 'null')
-          rd.fail(est, `${iAt}.optimumEstimate`, 'expected a number (an estimate) or null');
+      ballStatus = iv.oneOf('status', ['certified', 'unresolved'] as const);
+      if (ok) {
+        const est = iv.get('optimumEstimate').kind;
+        if (est !== 'number' && est !== 'null')
+          iv.fail('optimumEstimate', 'expected a number (an estimate) or null');
         checked++;
-        const detail = checkInsphere(
-          rf,
-          rd.exacts(iv.get('centre')!, `${iAt}.centre`),
-          rd.exact(iv.get('radius')!, `${iAt}.radius`),
-          domain,
-          d,
-        );
+        const detail = checkInsphere(rf, iv.exacts('centre'), iv.exact('radius'), domain, d);
         if (detail) fail(i, 'insphere', detail);
-      } else rd.str(iv.get('reason')!, `${iAt}.reason`);
+      } else iv.str('reason');
     }
     claims.push({
-      region: status,
+      region: st,
       match,
-      insphere,
+      ball: ballStatus,
       ties: ties.length,
-      vacuous: vacuous.length,
-      radius: best,
+      vac: vacuous.length,
+      best,
       strict,
-      boundary,
     });
-  });
+  }
 
   // Coverage: every row of the data exactly once.
   const missing = data.inputs.map((_, k) => k).filter((k) => !seen.has(k));
@@ -754,7 +628,7 @@ export function checkReport(input: CheckInput): CheckResult {
     );
 
   // Summary: every count recomputed from the points.
-  const sv = rd.obj(top.get('summary')!, 'summary', [
+  const sumKeys = [
     'points',
     'pointsWithTies',
     'region',
@@ -762,56 +636,29 @@ export function checkReport(input: CheckInput): CheckResult {
     'strictRegion',
     'onBoundary',
     'radiusPositive',
+  ];
+  const s = top.obj('summary', [
+    ...sumKeys,
     ...(terms ? ['tropicalMatch'] : []),
     ...(withInsphere ? ['insphere'] : []),
   ]);
-  const count = (pred: (c: (typeof claims)[number]) => boolean) => claims.filter(pred).length;
-  const expect = (field: string, v: Json, n: number) => {
-    if (rd.nat(v, `summary.${field}`) !== n)
-      fail(null, 'summary', `${field} is ${(v as { text: string }).text}, the points have ${n}`);
+  const expect = (o: Obj, k: string, pred: (c: Claim) => boolean) => {
+    const n = claims.filter(pred).length;
+    if (o.nat(k) !== n) fail(null, 'summary', `${o.path(k).slice(8)} is ${o.nat(k)}, the points have ${n}`);
   };
-  const tally = (
-    field: string,
-    statuses: string[],
-    of: (c: (typeof claims)[number]) => string | undefined,
-  ) => {
-    const m = rd.obj(sv.get(field)!, `summary.${field}`, statuses);
-    for (const s of statuses)
-      expect(
-        `${field}.${s}`,
-        m.get(s)!,
-        count((c) => of(c) === s),
-      );
+  expect(s, 'points', () => true);
+  expect(s, 'pointsWithTies', (c) => c.ties > 0);
+  expect(s, 'vacuousPoints', (c) => c.vac > 0);
+  expect(s, 'strictRegion', (c) => c.strict);
+  expect(s, 'onBoundary', (c) => c.best?.sign() === 0);
+  expect(s, 'radiusPositive', (c) => c.best !== null && c.best.sign() > 0);
+  const tally = (k: string, statuses: string[], of: (c: Claim) => string | undefined) => {
+    const o = s.obj(k, statuses);
+    for (const st of statuses) expect(o, st, (c) => of(c) === st);
   };
-  expect('points', sv.get('points')!, claims.length);
-  expect(
-    'pointsWithTies',
-    sv.get('pointsWithTies')!,
-    count((c) => c.ties > 0),
-  );
-  expect(
-    'vacuousPoints',
-    sv.get('vacuousPoints')!,
-    count((c) => c.vacuous > 0),
-  );
-  expect(
-    'strictRegion',
-    sv.get('strictRegion')!,
-    count((c) => c.strict),
-  );
-  expect(
-    'onBoundary',
-    sv.get('onBoundary')!,
-    count((c) => c.boundary),
-  );
-  expect(
-    'radiusPositive',
-    sv.get('radiusPositive')!,
-    count((c) => c.radius !== null && c.radius.sign() > 0),
-  );
   tally('region', ['certified', 'empty', 'unresolved'], (c) => c.region);
   if (terms) tally('tropicalMatch', ['certified', 'refuted', 'unresolved'], (c) => c.match);
-  if (withInsphere) tally('insphere', ['certified', 'unresolved'], (c) => c.insphere);
+  if (withInsphere) tally('insphere', ['certified', 'unresolved'], (c) => c.ball);
   return { points: claims.length, checked, failures };
 }
 
@@ -819,17 +666,11 @@ export function checkReport(input: CheckInput): CheckResult {
  * The network itself at w: every non-vacuous unit strictly on x's side, every window's maximum
  * at x's choice and strictly above every input not in a vacuous comparison; w strictly inside the box.
  */
-function checkWitness(
-  net: Net,
-  fx: Forward,
-  w: Q[],
-  domain: { lower: Q[]; upper: Q[] } | null,
-  vac: Set<string>,
-): string | undefined {
+function checkWitness(net: Net, fx: Forward, w: Q[], box: Box, vac: Set<string>): string | undefined {
   if (w.length !== net.d) return `the witness has ${w.length} coordinates, expected ${net.d}`;
-  const k = domain ? w.findIndex((v, i) => !(domain.lower[i].cmp(v) < 0 && v.cmp(domain.upper[i]) < 0)) : -1;
+  const k = box ? w.findIndex((v, i) => !(box.lower[i].cmp(v) < 0 && v.cmp(box.upper[i]) < 0)) : -1;
   if (k >= 0)
-    return `witness coordinate ${k} = ${w[k]} is not strictly inside the domain (${domain!.lower[k]}, ${domain!.upper[k]})`;
+    return `witness coordinate ${k} = ${w[k]} is not strictly inside the domain (${box!.lower[k]}, ${box!.upper[k]})`;
   const fw = forward(net, toVec(w));
   for (const [n, a] of net.acts.entries())
     for (let u = 0; u < fw.pre[n].nums.length; u++) {
@@ -838,26 +679,21 @@ function checkWitness(
       if (!vac.has(`${a.layer}:${u}:`) && !(active ? z > 0n : z < 0n))
         return `unit ${u} of layer ${a.layer} is not strictly ${active ? 'active' : 'inactive'} at the witness`;
     }
+  let bad: string | undefined;
   for (const [n, p] of net.pools.entries()) {
     const h = fw.poolIn[n].nums;
-    let bad: string | undefined;
-    forEachComparison(p, fx.choice[n], (o, c, j) => {
+    F.forEachComparison(p, fx.choice[n], (o, c, j) => {
       if (!(h[c] > h[j] || (h[c] === h[j] && vac.has(`${p.layer}:${o}:${j}`))))
         bad ??= `input ${j} of window ${o} of layer ${p.layer} is not below the choice ${c} at the witness`;
     });
-    if (bad) return bad;
   }
-  return undefined;
+  return bad;
 }
 
+type FarkasEntry = { ref?: Ref; box?: { input: number; bound: 'lower' | 'upper' }; lambda: Q };
+
 /** λ ≥ 0, not all 0, Σλa = 0, Σλb ≤ 0 over non-vacuous constraints and box faces, each once. */
-function checkFarkas(
-  rf: RegionForms,
-  farkas: { ref?: Ref; box?: { input: number; bound: 'lower' | 'upper' }; lambda: Q }[],
-  domain: { lower: Q[]; upper: Q[] } | null,
-  vac: Set<string>,
-  d: number,
-): string | undefined {
+function checkFarkas(rf: F.RegionForms, farkas: FarkasEntry[], box: Box, vac: Set<string>, d: number) {
   if (farkas.length === 0) return 'no multipliers';
   const seen = new Set<string>();
   const sum = new Array<bigint>(d + 1).fill(0n);
@@ -867,17 +703,16 @@ function checkFarkas(
     if (seen.has(key)) return `entry ${n} repeats a constraint`;
     seen.add(key);
     if (e.lambda.sign() < 0) return `entry ${n} has λ = ${e.lambda} < 0`;
-    let c: { row: Row; den: bigint } | string;
+    let c: { row: F.Row; den: bigint } | string;
     if (e.ref) c = vac.has(key) ? `${refText(e.ref)} is listed as vacuous` : constraintRow(rf, e.ref);
-    else if (!domain || e.box!.input >= d)
+    else if (!box || e.box!.input >= d)
       c = `the ${e.box!.bound} bound of input ${e.box!.input} is not a face of the domain`;
     else {
-      const b =
-        e.box!.bound === 'lower'
-          ? new Q(-domain.lower[e.box!.input].num, domain.lower[e.box!.input].den)
-          : domain.upper[e.box!.input];
+      // y_i − LO ≥ 0 or HI − y_i ≥ 0.
+      const lower = e.box!.bound === 'lower';
+      const b = lower ? box.lower[e.box!.input] : box.upper[e.box!.input];
       c = {
-        row: { idx: Int32Array.of(e.box!.input), val: [e.box!.bound === 'lower' ? b.den : -b.den], c: b.num },
+        row: { idx: Int32Array.of(e.box!.input), val: [lower ? b.den : -b.den], c: lower ? -b.num : b.num },
         den: b.den,
       };
     }
@@ -885,17 +720,14 @@ function checkFarkas(
     const { den, fa, fb } = common(sumDen, e.lambda.den * c.den);
     for (let k = 0; k <= d; k++) sum[k] *= fa;
     const lam = e.lambda.num * fb;
-    c.row.idx.forEach((k, t) => {
-      sum[k] += lam * c.row.val[t];
-    });
+    for (const [t, k] of c.row.idx.entries()) sum[k] += lam * c.row.val[t];
     sum[d] += lam * c.row.c;
     sumDen = den;
   }
   if (farkas.every((e) => e.lambda.sign() === 0)) return 'every multiplier is 0';
   const k = sum.findIndex((v, idx) => idx < d && v !== 0n);
   if (k >= 0) return `Σλa is not 0: coordinate ${k} is ${new Q(sum[k], sumDen)}`;
-  if (sum[d] > 0n) return `Σλb is ${new Q(sum[d], sumDen)} > 0`;
-  return undefined;
+  return sum[d] > 0n ? `Σλb is ${new Q(sum[d], sumDen)} > 0` : undefined;
 }
 
 /** The class of every status; the own term, and every term below it on the ball (certified) or one above (refuted). */
@@ -913,35 +745,23 @@ function checkMatch(
   const c = terms.groupBy === 'prediction' ? prediction : label;
   if (c === null) return 'the terms are grouped by label but the point has no label';
   if (m.cls !== c) return `class is ${m.cls}, the point's ${terms.groupBy} is ${c}`;
-  if (typeof net.top === 'string')
-    return m.status === 'unresolved'
-      ? undefined
-      : `the checker cannot compute the point's own term: ${net.top}`;
-  const own = ownTerms(net, net.top, c, fw);
-  const fx = rowAt(
-    {
+  if (typeof net.top === 'string') return m.status === 'unresolved' ? undefined : `no own term: ${net.top}`;
+  const own = F.ownTerms(net, net.top, c, fw);
+  const value = (v: Vec) => {
+    const row = {
       idx: Int32Array.from({ length: net.d }, (_, k) => k),
-      val: own.f.nums.slice(0, -1),
-      c: own.f.nums[net.d],
-    },
-    x,
-  );
-  const gx = rowAt(
-    {
-      idx: Int32Array.from({ length: net.d }, (_, k) => k),
-      val: own.g.nums.slice(0, -1),
-      c: own.g.nums[net.d],
-    },
-    x,
-  );
-  if (!new Q(fx, own.f.den * x.den).sub(new Q(gx, own.g.den * x.den)).eq(logits[c]))
-    throw new Error(`checker internal error: F_c(x) − G(x) is not logit ${c}`);
+      val: v.nums.slice(0, -1),
+      c: v.nums[net.d],
+    };
+    return new Q(F.rowAt(row, x), v.den * x.den);
+  };
+  if (!value(own.f).sub(value(own.g)).eq(logits[c]))
+    throw new Error(`checker internal error: F_c(x) − G(x) ≠ logit ${c}`);
   const list = terms.byClass[c].vecs;
-  const T = list[0]?.den ?? 1n;
-  const { fa: sT, fb: sF } = common(T, own.f.den);
+  const { fa: sT, fb: sF } = common(list[0]?.den ?? 1n, own.f.den);
   const ownIndex = list.findIndex((t) => t.nums.every((v, k) => v * sT === own.f.nums[k] * sF));
   /** sign of (a_j − a_x)·x + (b_j − b_x) + r‖a_j − a_x‖₁ (MATH.md §5). */
-  const excess = (t: Vec): number => {
+  const excess = (t: Vec): boolean => {
     let dot = 0n;
     let l1 = 0n;
     for (let k = 0; k < net.d; k++) {
@@ -949,58 +769,47 @@ function checkMatch(
       dot += diff * x.nums[k];
       l1 += abs(diff);
     }
-    const total =
-      dot * r.den + (t.nums[net.d] * sT - own.f.nums[net.d] * sF) * x.den * r.den + r.num * l1 * x.den;
-    return total > 0n ? 1 : total < 0n ? -1 : 0;
+    const bdiff = t.nums[net.d] * sT - own.f.nums[net.d] * sF;
+    return dot * r.den + bdiff * x.den * r.den + r.num * l1 * x.den > 0n;
   };
   if (m.status === 'unresolved')
-    return ownIndex >= 0
-      ? `the point's own term is term ${ownIndex} of class ${c}: the match is decidable, not unresolved`
-      : undefined;
+    return ownIndex < 0
+      ? undefined
+      : `the point's own term is term ${ownIndex} of class ${c}: the match is decidable, not unresolved`;
   if (m.status === 'refuted') {
     if (m.index >= list.length) return `term ${m.index} is not a term of class ${c}`;
-    return excess(list[m.index]) > 0
+    return excess(list[m.index])
       ? undefined
       : `term ${m.index} of class ${c} does not exceed the point's own term on the ball of radius ${r}`;
   }
   if (m.count !== list.length) return `terms is ${m.count}, class ${c} has ${list.length} terms`;
   if (m.index !== ownIndex)
     return `ownTerm is ${m.index}, the point's own term is ${ownIndex < 0 ? 'not among the terms' : `term ${ownIndex}`}`;
-  const j = list.findIndex((t) => excess(t) > 0);
+  const j = list.findIndex(excess);
   return j >= 0
     ? `term ${j} of class ${c} exceeds the point's own term on the ball of radius ${r}`
     : undefined;
 }
 
 /** ρ > 0; σ(g·centre + c) − ρ‖g‖₁ ≥ 0 for every constraint (Hölder); the ball inside the closed box. */
-function checkInsphere(
-  rf: RegionForms,
-  centre: Q[],
-  rho: Q,
-  domain: { lower: Q[]; upper: Q[] } | null,
-  d: number,
-): string | undefined {
+function checkInsphere(rf: F.RegionForms, centre: Q[], rho: Q, box: Box, d: number): string | undefined {
   if (rho.sign() <= 0) return `the radius ${rho} is not positive`;
   if (centre.length !== d) return `the centre has ${centre.length} coordinates, expected ${d}`;
-  const k = domain
-    ? centre.findIndex((v, i) => v.sub(rho).cmp(domain.lower[i]) < 0 || domain.upper[i].cmp(v.add(rho)) < 0)
-    : -1;
+  const out = (v: Q, i: number) => v.sub(rho).cmp(box!.lower[i]) < 0 || box!.upper[i].cmp(v.add(rho)) < 0;
+  const k = box ? centre.findIndex(out) : -1;
   if (k >= 0) return `the ball leaves the domain at coordinate ${k}`;
   const c = toVec(centre);
-  const fits = (row: Row) => rowAt(row, c) * rho.den - rho.num * rowL1(row) * c.den >= 0n;
-  for (const u of rf.acts as ActForms[])
-    for (let n = 0; n < u.g.rows.length; n++) {
-      const row = u.g.rows[n];
-      if (!fits(u.z.nums[n] > 0n ? row : combine(row, -1n, row, 0n)))
-        return `unit ${n} of layer ${u.act.layer} crosses the ball (σ(g·centre + c) < radius·‖g‖₁)`;
-    }
-  for (const q of rf.pools as PoolForms[]) {
-    let bad: string | undefined;
-    forEachComparison(q.pool, q.choice, (o, kk, j) => {
-      if (!bad && !fits(combine(q.g.rows[kk], 1n, q.g.rows[j], -1n)))
-        bad = `comparison ${j} of window ${o} of layer ${q.pool.layer} crosses the ball (σ(g·centre + c) < radius·‖g‖₁)`;
+  const fits = (row: F.Row) => F.rowAt(row, c) * rho.den - rho.num * F.rowL1(row) * c.den >= 0n;
+  const why = ' crosses the ball (σ(g·centre + c) < radius·‖g‖₁)';
+  for (const u of rf.acts)
+    for (const [n, row] of u.g.rows.entries())
+      if (!fits(F.combine(row, u.z.nums[n] > 0n ? 1n : -1n, F.ZERO_ROW, 0n)))
+        return `unit ${n} of layer ${u.act.layer}${why}`;
+  let bad: string | undefined;
+  for (const q of rf.pools)
+    F.forEachComparison(q.pool, q.choice, (o, kk, j) => {
+      if (!bad && !fits(F.combine(q.g.rows[kk], 1n, q.g.rows[j], -1n)))
+        bad = `comparison ${j} of window ${o} of layer ${q.pool.layer}${why}`;
     });
-    if (bad) return bad;
-  }
-  return undefined;
+  return bad;
 }

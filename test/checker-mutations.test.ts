@@ -181,13 +181,13 @@ test('mutation suite: genuine reports are accepted, every altered one rejected o
       'source LO = HI',
       edit(g, (d) => (d.options.domain.source = 'box:1,1')),
       base,
-      /^exit 2: domain box:1,1: input 0 has LO 1 ≥ HI 1/,
+      /^exit 2: report\.json, field domain: box:1,1: input 0 has LO 1 ≥ HI 1/,
     ],
     [
       'source 1/-3',
       edit(g, (d) => (d.options.domain.source = 'box:1/-3,2')),
       base,
-      /^exit 2: domain box:1\/-3,2: expected box:LO,HI/,
+      /^exit 2: report\.json, field domain: box:1\/-3,2: "1\/-3" is not an exact number/,
     ],
     [
       'unequal domain lengths',
