@@ -4,7 +4,7 @@
 // from src/: its JSON reader, numbers, network model, hash and forms are in proofs/.
 import { createHash } from 'node:crypto';
 import * as F from './forms.ts';
-import { describe, type Json, parseJson, Refusal } from './json.ts';
+import { describe, type Json, Obj, parseJson, Refusal } from './json.ts';
 import { type Forward, forward, type Net, readNetwork } from './net.ts';
 import { abs, at, common, parseCanonical, parseUserNumber, Q, toVec, type Vec } from './rat.ts';
 
@@ -43,79 +43,6 @@ export interface CheckInput {
   readonly domain?: { readonly source: string; readonly lower?: string[]; readonly upper?: string[] };
   /** The TERMS file, required when the report makes tropical-match claims. */
   readonly terms?: { readonly bytes: Uint8Array; readonly file: string };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Strict reading: exact key sets, located refusals
-
-/** One JSON object of a document: its keys exactly `req` plus any of `opt`; typed, located access. */
-class Obj {
-  readonly e: Map<string, Json>;
-  constructor(
-    readonly file: string,
-    readonly v: Json,
-    readonly at: string,
-    req: string[],
-    opt: string[] = [],
-  ) {
-    if (v.kind !== 'object') this.fail('', `${describe(v)}, expected an object`);
-    this.e = (v as { entries: Map<string, Json> }).entries;
-    for (const k of req) if (!this.e.has(k)) this.fail('', `missing field "${k}"`);
-    for (const k of this.e.keys())
-      if (!req.includes(k) && !opt.includes(k)) this.fail('', `unknown field "${k}"`);
-  }
-  path(k: string): string {
-    return k === '' ? this.at || '(root)' : this.at ? `${this.at}.${k}` : k;
-  }
-  fail(k: string, what: string, v: Json = this.e?.get(k) ?? this.v): never {
-    throw new Refusal(`${this.file}, line ${v.line}, field ${this.path(k)}: ${what}`);
-  }
-  get(k: string): Json {
-    return this.e.get(k)!;
-  }
-  isNull(k: string): boolean {
-    return this.e.get(k)?.kind === 'null';
-  }
-  str(k: string): string {
-    const v = this.get(k);
-    return v.kind === 'string' ? v.value : this.fail(k, `${describe(v)}, expected a string`);
-  }
-  bool(k: string): boolean {
-    const v = this.get(k).kind;
-    return (
-      v === 'true' || (v !== 'false' && this.fail(k, `${describe(this.get(k))}, expected true or false`))
-    );
-  }
-  nat(k: string): number {
-    const v = this.get(k);
-    if (v.kind !== 'number' || !/^(?:0|[1-9]\d{0,14})$/.test(v.text))
-      this.fail(k, `${describe(v)}, expected a non-negative integer`);
-    return Number((v as { text: string }).text);
-  }
-  oneOf<S extends string>(k: string, allowed: readonly S[]): S {
-    const s = this.str(k);
-    return (allowed as readonly string[]).includes(s)
-      ? (s as S)
-      : this.fail(k, `"${s}", expected one of ${allowed}`);
-  }
-  arr(k: string): Json[] {
-    const v = this.get(k);
-    return v.kind === 'array' ? v.items : this.fail(k, `${describe(v)}, expected an array`);
-  }
-  exact(k: string, v: Json = this.get(k)): Q {
-    const q = v.kind === 'string' ? parseCanonical(v.value) : undefined;
-    return q ?? this.fail(k, `${describe(v)} is not a canonical exact number (a string "p" or "p/q")`, v);
-  }
-  exacts(k: string): Q[] {
-    return this.arr(k).map((v, i) => this.exact(`${k}[${i}]`, v));
-  }
-  obj(k: string, req: string[], opt: string[] = []): Obj {
-    return new Obj(this.file, this.get(k), this.path(k), req, opt);
-  }
-  /** An array of objects; `keys` gives each one's required and optional keys from its raw value. */
-  list(k: string, keys: (v: Json) => [string[], string[]?]): Obj[] {
-    return this.arr(k).map((v, i) => new Obj(this.file, v, `${this.path(k)}[${i}]`, ...keys(v)));
-  }
 }
 
 const has = (v: Json, k: string) => v.kind === 'object' && v.entries.has(k);

@@ -1,6 +1,8 @@
 // The kernel's own JSON reader: strict RFC 8259 text, number text kept verbatim (never a double),
 // duplicate keys refused, nesting depth and numeral size bounded (proofs/README.md, "Limits"),
-// no recursion (so no input can overflow the stack). Errors are Refusals with the line.
+// no recursion (so no input can overflow the stack). Errors are Refusals with the line. `Obj`
+// reads one object of a document strictly: exact key sets, typed and located access.
+import { MAX_NUMERAL, parseCanonical, type Q } from './rat.ts';
 
 /** A refusal of the input (exit 2 in the CLI): one line naming the file, the place and what was expected. */
 export class Refusal extends Error {
@@ -12,8 +14,6 @@ export class Refusal extends Error {
 
 /** Deepest nesting of arrays and objects accepted. */
 export const MAX_DEPTH = 64;
-/** Longest numeral accepted (characters of a JSON number, or of an exact number string "p/q"). */
-export const MAX_NUMERAL = 10_000;
 
 export type Json =
   | { readonly kind: 'null' | 'true' | 'false'; readonly line: number }
@@ -49,31 +49,29 @@ export function parseJson(text: string, file: string): Json {
       i++;
     }
   };
+  // Plain runs (no quote, backslash or control character) are found by a native regex scan.
+  const PLAIN = /[^"\\\u0000-\u001f]*/y;
   const str = (): string => {
     i++; // opening quote
     let out = '';
-    let from = i;
     for (;;) {
-      const c = text.charCodeAt(i);
-      if (Number.isNaN(c)) fail('unterminated string');
-      if (c === 34) break;
-      if (c < 32) fail('control character in a string');
-      if (c === 92) {
-        out += text.slice(from, i);
-        const e = text[i + 1];
-        if (e === 'u') {
-          const hex = text.slice(i + 2, i + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
-          out += String.fromCharCode(Number.parseInt(hex, 16));
-          i += 6;
-        } else if (e !== undefined && e in ESCAPES) {
-          out += ESCAPES[e];
-          i += 2;
-        } else fail('bad escape in a string');
-        from = i;
-      } else i++;
+      PLAIN.lastIndex = i;
+      out += PLAIN.exec(text)![0];
+      i = PLAIN.lastIndex;
+      const c = text[i];
+      if (c === '"') break;
+      if (c !== '\\') fail(c === undefined ? 'unterminated string' : 'control character in a string');
+      const e = text[i + 1];
+      if (e === 'u') {
+        const hex = text.slice(i + 2, i + 6);
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
+        out += String.fromCharCode(Number.parseInt(hex, 16));
+        i += 6;
+      } else if (e !== undefined && e in ESCAPES) {
+        out += ESCAPES[e];
+        i += 2;
+      } else fail('bad escape in a string');
     }
-    out += text.slice(from, i);
     i++;
     return out;
   };
@@ -164,4 +162,91 @@ export function describe(v: Json): string {
   if (v.kind === 'number') return v.text.length > 40 ? 'a long number' : v.text;
   if (v.kind === 'true' || v.kind === 'false') return v.kind;
   return v.kind === 'null' ? 'null' : `an ${v.kind}`;
+}
+
+/** One JSON object of a document: its keys exactly `req` plus any of `opt`; typed, located access. */
+export class Obj {
+  readonly e: Map<string, Json>;
+  constructor(
+    readonly file: string,
+    readonly v: Json,
+    readonly at: string,
+    req: string[],
+    opt: string[] = [],
+  ) {
+    if (v.kind !== 'object') this.fail('', `${describe(v)}, expected an object`);
+    this.e = (v as { entries: Map<string, Json> }).entries;
+    for (const k of req) if (!this.e.has(k)) this.fail('', `missing field "${k}"`);
+    for (const k of this.e.keys())
+      if (!req.includes(k) && !opt.includes(k)) this.fail('', `unknown field "${k}"`);
+  }
+  /** Refuses keys out of the given order (a canonical document has one key order). */
+  ordered(keys: string[]): this {
+    const got = [...this.e.keys()];
+    if (got.join() !== keys.filter((k) => this.e.has(k)).join())
+      this.fail('', `keys [${got}] are not in the canonical order [${keys}] (tropcert convert writes it)`);
+    return this;
+  }
+  path(k: string): string {
+    return k === '' ? this.at || '(root)' : this.at ? `${this.at}.${k}` : k;
+  }
+  int(k: string, min: number, v: Json = this.get(k)): number {
+    const n = v.kind === 'number' && /^-?(?:0|[1-9]\d{0,8})$/.test(v.text) ? Number(v.text) : Number.NaN;
+    return n >= min ? n : this.fail(k, `${describe(v)}, expected an integer ≥ ${min}`, v);
+  }
+  /** An array of integers ≥ min, of length n if given. */
+  ints(k: string, min: number, n?: number): number[] {
+    return this.arr(k, n).map((v, i) => this.int(`${k}[${i}]`, min, v));
+  }
+  fail(k: string, what: string, v: Json = this.e?.get(k) ?? this.v): never {
+    throw new Refusal(`${this.file}, line ${v.line}, field ${this.path(k)}: ${what}`);
+  }
+  get(k: string): Json {
+    return this.e.get(k)!;
+  }
+  isNull(k: string): boolean {
+    return this.e.get(k)?.kind === 'null';
+  }
+  str(k: string): string {
+    const v = this.get(k);
+    return v.kind === 'string' ? v.value : this.fail(k, `${describe(v)}, expected a string`);
+  }
+  bool(k: string): boolean {
+    const v = this.get(k).kind;
+    return (
+      v === 'true' || (v !== 'false' && this.fail(k, `${describe(this.get(k))}, expected true or false`))
+    );
+  }
+  nat(k: string): number {
+    const v = this.get(k);
+    if (v.kind !== 'number' || !/^(?:0|[1-9]\d{0,14})$/.test(v.text))
+      this.fail(k, `${describe(v)}, expected a non-negative integer`);
+    return Number((v as { text: string }).text);
+  }
+  oneOf<S extends string>(k: string, allowed: readonly S[]): S {
+    const s = this.str(k);
+    return (allowed as readonly string[]).includes(s)
+      ? (s as S)
+      : this.fail(k, `"${s}", expected one of ${allowed}`);
+  }
+  arr(k: string, n?: number, v: Json = this.get(k)): Json[] {
+    if (v.kind !== 'array') return this.fail(k, `${describe(v)}, expected an array`, v);
+    return n === undefined || v.items.length === n
+      ? v.items
+      : this.fail(k, `${v.items.length} entries, expected ${n}`, v);
+  }
+  exact(k: string, v: Json = this.get(k)): Q {
+    const q = v.kind === 'string' ? parseCanonical(v.value) : undefined;
+    return q ?? this.fail(k, `${describe(v)} is not a canonical exact number (a string "p" or "p/q")`, v);
+  }
+  exacts(k: string): Q[] {
+    return this.arr(k).map((v, i) => this.exact(`${k}[${i}]`, v));
+  }
+  obj(k: string, req: string[], opt: string[] = []): Obj {
+    return new Obj(this.file, this.get(k), this.path(k), req, opt);
+  }
+  /** An array of objects; `keys` gives each one's required and optional keys from its raw value. */
+  list(k: string, keys: (v: Json) => [string[], string[]?]): Obj[] {
+    return this.arr(k).map((v, i) => new Obj(this.file, v, `${this.path(k)}[${i}]`, ...keys(v)));
+  }
 }

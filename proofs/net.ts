@@ -2,8 +2,8 @@
 // (docs/FORMAT.md), its own canonical hash (node:crypto), every affine layer as one kind of
 // sparse map (taps), and its own exact forward pass with the choice made at every max.
 import { createHash } from 'node:crypto';
-import { describe, type Json, parseJson, Refusal } from './json.ts';
-import { common, parseCanonical, type Q, reduce, type Vec } from './rat.ts';
+import { type Json, Obj, parseJson } from './json.ts';
+import { common, Q, reduce, type Vec } from './rat.ts';
 
 /** Most values one layer may output, and most weights (taps) of all layers together. */
 export const MAX_UNITS = 1 << 22;
@@ -84,333 +84,233 @@ const KEYS: Record<string, string[]> = {
   leaky_relu: ['alpha'],
 };
 
-/** Compact JSON text of a parsed value, keys in the order read (canonical order is checked on reading). */
+/** Compact JSON text of a parsed value, keys in the order read (the canonical order, checked on reading). */
 function emit(v: Json): string {
-  switch (v.kind) {
-    case 'string':
-      return JSON.stringify(v.value);
-    case 'number':
-      return v.text;
-    case 'array':
-      return `[${v.items.map(emit).join(',')}]`;
-    case 'object':
-      return `{${[...v.entries].map(([k, x]) => `${JSON.stringify(k)}:${emit(x)}`).join(',')}}`;
-    default:
-      return v.kind;
-  }
+  if (v.kind === 'string') return JSON.stringify(v.value);
+  if (v.kind === 'number') return v.text;
+  if (v.kind === 'array') return `[${v.items.map(emit).join(',')}]`;
+  if (v.kind !== 'object') return v.kind;
+  return `{${[...v.entries].map(([k, x]) => `${JSON.stringify(k)}:${emit(x)}`).join(',')}}`;
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const range = (n: number, f: (i: number) => number = (i) => i) =>
+  Int32Array.from({ length: n }, (_, i) => f(i));
+type Nums = { nums: bigint[]; den: bigint };
+const taps = (start: Int32Array, input: Int32Array, w: Nums, b: Nums): Taps => {
+  return { start, input, w: w.nums, wden: w.den, b: b.nums, bden: b.den };
+};
+
+/** Exact numbers on one denominator. */
+function onOneDen(qs: Q[]): Nums {
+  let den = 1n;
+  for (const q of qs) if (den % q.den !== 0n) den = common(den, q.den).den;
+  return { nums: qs.map((q) => q.num * (den / q.den)), den };
+}
 
 /** Reads a canonical network document (as `tropcert convert` writes it) into the kernel's model. */
 export function readNetwork(text: string, file: string): Net {
   const root = parseJson(text, file);
-  const bad = (v: Json | undefined, where: string, what: string): never => {
-    throw new Refusal(`${file}${v ? `, line ${v.line}` : ''}, ${where}: ${what}`);
-  };
-  const obj = (v: Json, where: string, keys: string[]): Map<string, Json> => {
-    if (v.kind !== 'object') return bad(v, where, `${describe(v)}, expected an object`);
-    const got = [...v.entries.keys()];
-    if (got.join() !== keys.join())
-      bad(
-        v,
-        where,
-        `keys [${got}], expected exactly [${keys}] in this order (the canonical form: tropcert convert)`,
-      );
-    return v.entries;
-  };
-  const arr = (v: Json | undefined, where: string, n?: number): Json[] => {
-    if (v?.kind !== 'array') return bad(v, where, `${v ? describe(v) : 'nothing'}, expected an array`);
-    if (n !== undefined && v.items.length !== n) bad(v, where, `${v.items.length} entries, expected ${n}`);
-    return v.items;
-  };
-  const int = (v: Json, where: string, min: number): number => {
-    const n = v.kind === 'number' && /^-?(?:0|[1-9]\d{0,8})$/.test(v.text) ? Number(v.text) : Number.NaN;
-    if (!(n >= min)) bad(v, where, `${describe(v)}, expected an integer ≥ ${min}`);
-    return n;
-  };
-  const ints = (v: Json | undefined, where: string, n: number | undefined, min: number) =>
-    arr(v, where, n).map((x, i) => int(x, `${where}[${i}]`, min));
-  const exact = (v: Json, where: string): Q =>
-    (v.kind === 'string' ? parseCanonical(v.value) : undefined) ??
-    bad(v, where, `${describe(v)}, expected a canonical exact number string "p" or "p/q"`);
-  /** Exact numbers on one denominator. */
-  const exacts = (vs: Json[], where: string): { nums: bigint[]; den: bigint } => {
-    const qs = vs.map((v, i) => exact(v, `${where}[${i}]`));
-    let den = 1n;
-    for (const q of qs) if (den % q.den !== 0n) den = common(den, q.den).den;
-    return { nums: qs.map((q) => q.num * (den / q.den)), den };
-  };
-
-  const hasNotes = root.kind === 'object' && root.entries.has('notes');
-  const top = obj(root, 'the document', [
-    'format',
-    'version',
-    'input',
-    ...(hasNotes ? ['notes'] : []),
-    'layers',
+  const notes = root.kind === 'object' && root.entries.has('notes') ? ['notes'] : [];
+  const doc = new Obj(file, root, '', ['format', 'version', 'input', 'layers'], notes);
+  doc.ordered(['format', 'version', 'input', 'notes', 'layers']);
+  if (doc.str('format') !== 'tropcert-network') doc.fail('format', 'expected "tropcert-network"');
+  if (doc.int('version', 1) !== 1) doc.fail('version', 'expected 1');
+  for (const [i, v] of notes.length ? doc.arr('notes').entries() : [])
+    if (v.kind !== 'string') doc.fail(`notes[${i}]`, 'expected a string', v);
+  const inputShape = doc.obj('input', ['shape']).ints('shape', 1);
+  const layers = doc.list('layers', (v) => [
+    ['type', ...(v.kind === 'object' && v.entries.has('input') ? ['input'] : [])],
+    Object.values(KEYS).flat(),
   ]);
-  const fmt = top.get('format')!;
-  if (fmt.kind !== 'string' || fmt.value !== 'tropcert-network')
-    bad(fmt, 'format', 'expected "tropcert-network"');
-  if (top.get('version')!.kind !== 'number' || (top.get('version') as { text: string }).text !== '1')
-    bad(top.get('version'), 'version', 'expected 1');
-  if (hasNotes)
-    for (const n of arr(top.get('notes'), 'notes'))
-      if (n.kind !== 'string') bad(n, 'notes', 'expected strings');
-  const inputShape = ints(
-    obj(top.get('input')!, 'input', ['shape']).get('shape'),
-    'input.shape',
-    undefined,
-    1,
-  );
-  const layersV = arr(top.get('layers'), 'layers');
-  if (inputShape.length === 0 || layersV.length === 0)
-    bad(root, 'the document', 'no input shape or no layers');
+  if (inputShape.length === 0 || layers.length === 0) doc.fail('', 'no input shape or no layers');
   // The hash is over the document without notes, keys in canonical order (checked above and below).
-  const canonical = new Map(top);
-  canonical.delete('notes');
+  const canonical = new Map([...doc.e].filter(([k]) => k !== 'notes'));
   const hash = createHash('sha256')
     .update(`${emit({ kind: 'object', entries: canonical, line: 0 })}\n`)
     .digest('hex');
-
   const d = size(inputShape);
   const shapes: number[][] = [];
   const steps: Step[] = [];
   const from: number[] = [];
   let totalTaps = 0;
-  const units = (n: number, where: string, v: Json) => {
-    if (n < 1 || n > MAX_UNITS) bad(v, where, `${n} values, expected 1 to ${MAX_UNITS}`);
-    return n;
-  };
-  units(d, 'input.shape', top.get('input')!);
-  const taps = (t: Taps, v: Json, where: string): Taps => {
-    totalTaps += t.input.length;
-    if (totalTaps > MAX_TAPS) bad(v, where, `more than ${MAX_TAPS} weights in all`);
-    return t;
-  };
-  layersV.forEach((lv, index) => {
-    const where = `layer ${index}`;
-    const type = lv.kind === 'object' ? lv.entries.get('type') : undefined;
-    if (type?.kind !== 'string' || !(type.value in KEYS))
-      bad(lv, where, `"type" is ${type ? describe(type) : 'missing'}, expected one of ${Object.keys(KEYS)}`);
-    const kind = (type as { value: string }).value;
-    const hasInput = lv.kind === 'object' && lv.entries.has('input');
-    const f = obj(lv, where, ['type', ...(hasInput ? ['input'] : []), ...KEYS[kind]]);
-    const src = hasInput ? int(f.get('input')!, `${where}.input`, -1) : index - 1;
-    if (src >= index) bad(lv, where, 'input must name an earlier layer');
+  const units = (o: Obj, n: number) =>
+    n >= 1 && n <= MAX_UNITS ? n : o.fail('', `${n} values, expected 1 to ${MAX_UNITS}`);
+  units(doc, d);
+  for (const [index, l] of layers.entries()) {
+    const kind = l.str('type');
+    if (!(kind in KEYS)) l.fail('type', `"${kind}", expected one of ${Object.keys(KEYS)}`);
+    new Obj(file, l.v, l.at, ['type', ...(l.e.has('input') ? ['input'] : []), ...KEYS[kind]]).ordered([
+      'type',
+      'input',
+      ...KEYS[kind],
+    ]);
+    const src = l.e.has('input') ? l.int('input', -1) : index - 1;
+    if (src >= index) l.fail('input', 'expected an earlier layer');
     from.push(src);
     const inShape = src < 0 ? inputShape : shapes[src];
     const n = size(inShape);
+    const exacts = (k: string, len?: number) =>
+      onOneDen(l.arr(k, len).map((v, i) => l.exact(`${k}[${i}]`, v)));
     let out: number[] = inShape;
     let step: Step;
-    switch (kind) {
-      case 'dense': {
-        const rows = arr(f.get('weights'), `${where}.weights`);
-        const w = exacts(
-          rows.flatMap((r, i) => arr(r, `${where}.weights[${i}]`, n)),
-          `${where}.weights`,
-        );
-        const b = exacts(arr(f.get('bias'), `${where}.bias`, rows.length), `${where}.bias`);
-        const m = units(rows.length, `${where}.weights`, lv);
-        const start = Int32Array.from({ length: m + 1 }, (_, o) => o * n);
-        const input = Int32Array.from({ length: m * n }, (_, t) => t % n);
-        step = {
-          kind: 'taps',
-          t: taps({ start, input, w: w.nums, wden: w.den, b: b.nums, bden: b.den }, lv, where),
-          cols: n,
-        };
-        out = [m];
-        break;
-      }
-      case 'scale_shift': {
-        const a = exacts(arr(f.get('scale'), `${where}.scale`, n), `${where}.scale`);
-        const s = exacts(arr(f.get('shift'), `${where}.shift`, n), `${where}.shift`);
-        const start = Int32Array.from({ length: n + 1 }, (_, o) => o);
-        step = {
-          kind: 'taps',
-          t: taps(
-            { start, input: start.subarray(0, n), w: a.nums, wden: a.den, b: s.nums, bden: s.den },
-            lv,
-            where,
-          ),
-        };
-        break;
-      }
-      case 'reshape':
-        out = ints(f.get('shape'), `${where}.shape`, undefined, 1);
-        if (size(out) !== n) bad(lv, where, `shape holds ${size(out)} values, expected ${n}`);
-        step = { kind: 'id' };
-        break;
-      case 'permute': {
-        const perm = ints(f.get('perm'), `${where}.perm`, n, 0);
-        out = ints(f.get('shape'), `${where}.shape`, undefined, 1);
-        if (size(out) !== n || new Set(perm).size !== n || perm.some((p) => p >= n))
-          bad(lv, where, `perm must be a permutation of 0…${n - 1} and shape hold ${n} values`);
-        const start = Int32Array.from({ length: n + 1 }, (_, o) => o);
-        step = {
-          kind: 'taps',
-          t: taps(
-            {
-              start,
-              input: Int32Array.from(perm),
-              w: Array(n).fill(1n),
-              wden: 1n,
-              b: Array(n).fill(0n),
-              bden: 1n,
-            },
-            lv,
-            where,
-          ),
-        };
-        break;
-      }
-      case 'add': {
-        const other = int(f.get('other')!, `${where}.other`, -1);
-        if (other >= index) bad(lv, where, 'other must name an earlier layer');
-        const core = (s: number[]) =>
-          s
-            .slice(
-              Math.max(
-                0,
-                s.findIndex((x) => x !== 1),
-              ),
-            )
-            .join('×');
-        if (core(other < 0 ? inputShape : shapes[other]) !== core(inShape))
-          bad(lv, where, 'adds tensors of different shapes');
-        step = { kind: 'add', other };
-        break;
-      }
-      case 'relu':
-        step = { kind: 'act', act: { layer: index, p: 0n, q: 1n } };
-        break;
-      case 'leaky_relu': {
-        const a = exact(f.get('alpha')!, `${where}.alpha`);
-        if (a.sign() < 0 || a.num > a.den) bad(lv, where, 'alpha must be in [0, 1]');
-        step = { kind: 'act', act: { layer: index, p: a.num, q: a.den } };
-        break;
-      }
-      default: {
-        // conv2d, maxpool2d, avgpool2d: [C, H, W] windows.
-        if (inShape.length !== 3) bad(lv, where, `expects a [C, H, W] input, got [${inShape}]`);
-        const [C, H, W] = inShape;
-        const conv = kind === 'conv2d';
-        const filters = conv ? arr(f.get('weights'), `${where}.weights`) : [];
-        const groups = conv ? int(f.get('groups')!, `${where}.groups`, 1) : 1;
-        const O = conv ? filters.length : C;
-        if (conv && (O === 0 || O % groups !== 0 || C % groups !== 0))
-          bad(lv, where, 'channels not divisible by groups');
-        const cg = C / groups;
-        const kv = conv ? [] : ints(f.get('kernel'), `${where}.kernel`, 2, 1);
-        const k0 = conv ? arr(arr(filters[0], `${where}.weights[0]`, cg)[0], `${where}.weights[0][0]`) : [];
-        const [kh, kw] = conv ? [k0.length, arr(k0[0], `${where}.weights[0][0][0]`).length] : kv;
-        const flat = conv
-          ? exacts(
-              filters.flatMap((fo, o) =>
-                arr(fo, `${where}.weights[${o}]`, cg).flatMap((fc, c) =>
-                  arr(fc, `${where}.weights[${o}][${c}]`, kh).flatMap((fy, y) =>
-                    arr(fy, `${where}.weights[${o}][${c}][${y}]`, kw),
-                  ),
-                ),
-              ),
-              `${where}.weights`,
-            )
-          : undefined;
-        const [sh, sw] = ints(f.get('stride'), `${where}.stride`, 2, 1);
-        const [pt, pl, pb, pr] = ints(f.get('padding'), `${where}.padding`, 4, 0);
-        const [dh, dw] = ints(f.get('dilation'), `${where}.dilation`, 2, 1);
-        if (kh < 1 || kw < 1) bad(lv, where, 'the window is empty');
-        const OH = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
-        const OW = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
-        if (!(OH >= 1 && OW >= 1)) bad(lv, where, `a ${kh}×${kw} window does not fit a ${H}×${W} input`);
-        const outN = units(O * OH * OW, where, lv);
-        if (outN * (conv ? cg : 1) * kh * kw > MAX_TAPS) bad(lv, where, `more than ${MAX_TAPS} weights`);
-        const start = new Int32Array(outN + 1);
-        const input: number[] = [];
-        const widx: number[] = [];
-        let o = 0;
-        for (let oc = 0; oc < O; oc++) {
-          const c0 = conv ? Math.floor(oc / (O / groups)) * cg : oc;
-          for (let oy = 0; oy < OH; oy++)
-            for (let ox = 0; ox < OW; ox++) {
-              start[o++] = input.length;
-              for (let j = 0; j < (conv ? cg : 1); j++)
-                for (let ky = 0; ky < kh; ky++) {
-                  const y = oy * sh - pt + ky * dh;
-                  for (let kx = 0; y >= 0 && y < H && kx < kw; kx++) {
-                    const x = ox * sw - pl + kx * dw;
-                    if (x < 0 || x >= W) continue;
-                    input.push(((c0 + j) * H + y) * W + x);
-                    widx.push(((oc * cg + j) * kh + ky) * kw + kx);
-                  }
+    if (kind === 'dense') {
+      const rows = l.arr('weights');
+      const m = units(l, rows.length);
+      const w = onOneDen(
+        rows.flatMap((r, i) => l.arr(`weights[${i}]`, n, r).map((v, k) => l.exact(`weights[${i}][${k}]`, v))),
+      );
+      step = {
+        kind: 'taps',
+        t: taps(
+          range(m + 1, (o) => o * n),
+          range(m * n, (t) => t % n),
+          w,
+          exacts('bias', m),
+        ),
+        cols: n,
+      };
+      out = [m];
+    } else if (kind === 'scale_shift')
+      step = { kind: 'taps', t: taps(range(n + 1), range(n), exacts('scale', n), exacts('shift', n)) };
+    else if (kind === 'reshape' || kind === 'permute') {
+      out = l.ints('shape', 1);
+      const perm = kind === 'permute' ? l.ints('perm', 0, n) : [];
+      if (size(out) !== n || (kind === 'permute' && (new Set(perm).size !== n || perm.some((p) => p >= n))))
+        l.fail('', `shape must hold ${n} values (and perm be a permutation of 0…${n - 1})`);
+      const ones = { nums: Array(n).fill(1n), den: 1n };
+      step =
+        kind === 'reshape'
+          ? { kind: 'id' }
+          : {
+              kind: 'taps',
+              t: taps(range(n + 1), Int32Array.from(perm), ones, { nums: Array(n).fill(0n), den: 1n }),
+            };
+    } else if (kind === 'add') {
+      const other = l.int('other', -1);
+      if (other >= index) l.fail('other', 'expected an earlier layer');
+      const core = (s: number[]) =>
+        s
+          .slice(
+            Math.max(
+              0,
+              s.findIndex((x) => x !== 1),
+            ),
+          )
+          .join('×');
+      if (core(other < 0 ? inputShape : shapes[other]) !== core(inShape))
+        l.fail('', 'adds tensors of different shapes');
+      step = { kind: 'add', other };
+    } else if (kind === 'relu' || kind === 'leaky_relu') {
+      const a = kind === 'relu' ? new Q(0n) : l.exact('alpha');
+      if (a.sign() < 0 || a.num > a.den) l.fail('alpha', 'expected 0 ≤ alpha ≤ 1');
+      step = { kind: 'act', act: { layer: index, p: a.num, q: a.den } };
+    } else {
+      // conv2d, maxpool2d, avgpool2d over a [C, H, W] input; windows list in-bounds inputs only.
+      if (inShape.length !== 3) l.fail('', `expects a [C, H, W] input, got [${inShape}]`);
+      const [C, H, W] = inShape;
+      const conv = kind === 'conv2d';
+      const filters = conv ? l.arr('weights') : [];
+      const groups = conv ? l.int('groups', 1) : 1;
+      const O = conv ? filters.length : C;
+      if (conv && (O === 0 || O % groups !== 0 || C % groups !== 0))
+        l.fail('groups', 'channels not divisible by groups');
+      const cg = C / groups;
+      const k0 = conv ? l.arr('weights[0][0]', undefined, l.arr('weights[0]', cg, filters[0])[0]) : [];
+      const [kh, kw] = conv
+        ? [k0.length, l.arr('weights[0][0][0]', undefined, k0[0]).length]
+        : l.ints('kernel', 1, 2);
+      const at = (o: number, c = -1, y = -1) =>
+        `weights[${o}]${c < 0 ? '' : `[${c}]`}${y < 0 ? '' : `[${y}]`}`;
+      const flat = onOneDen(
+        filters.flatMap((fo, o) =>
+          l
+            .arr(at(o), cg, fo)
+            .flatMap((fc, c) =>
+              l
+                .arr(at(o, c), kh, fc)
+                .flatMap((fy, y) => l.arr(at(o, c, y), kw, fy).map((v) => l.exact(at(o, c, y), v))),
+            ),
+        ),
+      );
+      const [sh, sw] = l.ints('stride', 1, 2);
+      const [pt, pl, pb, pr] = l.ints('padding', 0, 4);
+      const [dh, dw] = l.ints('dilation', 1, 2);
+      if (kh < 1 || kw < 1) l.fail('', 'the window is empty');
+      const OH = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
+      const OW = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+      if (!(OH >= 1 && OW >= 1)) l.fail('', `a ${kh}×${kw} window does not fit a ${H}×${W} input`);
+      const outN = units(l, O * OH * OW);
+      if (outN * (conv ? cg : 1) * kh * kw > MAX_TAPS) l.fail('', `more than ${MAX_TAPS} weights`);
+      const padCounts = !conv && l.e.get('count_include_pad')?.kind === 'true';
+      const start = new Int32Array(outN + 1);
+      const input: number[] = [];
+      const widx: number[] = [];
+      let o = 0;
+      for (let oc = 0; oc < O; oc++) {
+        const c0 = conv ? Math.floor(oc / (O / groups)) * cg : oc;
+        for (let oy = 0; oy < OH; oy++)
+          for (let ox = 0; ox < OW; ox++) {
+            start[o++] = input.length;
+            for (let j = 0; j < (conv ? cg : 1); j++)
+              for (let ky = 0; ky < kh; ky++) {
+                const y = oy * sh - pt + ky * dh;
+                for (let kx = 0; y >= 0 && y < H && kx < kw; kx++) {
+                  const x = ox * sw - pl + kx * dw;
+                  if (x < 0 || x >= W) continue;
+                  input.push(((c0 + j) * H + y) * W + x);
+                  widx.push(((oc * cg + j) * kh + ky) * kw + kx);
                 }
-              const count = input.length - start[o - 1];
-              if (count === 0 && !(conv || f.get('count_include_pad')?.kind === 'true'))
-                bad(lv, where, `window ${o - 1} lies entirely in the padding`);
-            }
-        }
-        start[o] = input.length;
-        out = [O, OH, OW];
-        if (kind === 'maxpool2d') {
-          step = { kind: 'pool', pool: { layer: index, start, input: Int32Array.from(input) } };
-          break;
-        }
-        let t: Taps;
-        if (conv) {
-          const b = exacts(arr(f.get('bias'), `${where}.bias`, O), `${where}.bias`);
-          const per = OH * OW;
-          t = {
-            start,
-            input: Int32Array.from(input),
-            w: widx.map((k) => flat!.nums[k]),
-            wden: flat!.den,
-            b: Array.from({ length: outN }, (_, q) => b.nums[Math.floor(q / per)]),
-            bden: b.den,
-          };
-        } else {
-          const cip = f.get('count_include_pad')!;
-          if (cip.kind !== 'true' && cip.kind !== 'false')
-            bad(cip, `${where}.count_include_pad`, 'expected true or false');
-          // Weight 1/count on each in-bounds input; count the window size or the in-bounds count.
-          const counts = Array.from({ length: outN }, (_, q) =>
-            BigInt(cip.kind === 'true' ? kh * kw : start[q + 1] - start[q]),
-          );
-          let den = 1n;
-          for (const c of counts) den = common(den, c).den;
-          const w = new Array<bigint>(input.length);
-          for (let q = 0; q < outN; q++) for (let s = start[q]; s < start[q + 1]; s++) w[s] = den / counts[q];
-          t = { start, input: Int32Array.from(input), w, wden: den, b: Array(outN).fill(0n), bden: 1n };
-        }
-        step = { kind: 'taps', t: taps(t, lv, where) };
+              }
+            if (input.length === start[o - 1] && !conv && !padCounts)
+              l.fail('', `window ${o - 1} lies entirely in the padding`);
+          }
+      }
+      start[o] = input.length;
+      out = [O, OH, OW];
+      const ins = Int32Array.from(input);
+      if (kind === 'maxpool2d') step = { kind: 'pool', pool: { layer: index, start, input: ins } };
+      else if (conv) {
+        const b = exacts('bias', O);
+        const bias = {
+          nums: Array.from({ length: outN }, (_, q) => b.nums[Math.floor(q / (OH * OW))]),
+          den: b.den,
+        };
+        step = {
+          kind: 'taps',
+          t: taps(start, ins, { nums: widx.map((k) => flat.nums[k]), den: flat.den }, bias),
+        };
+      } else {
+        if (!padCounts && l.e.get('count_include_pad')?.kind !== 'false')
+          l.fail('count_include_pad', 'expected true or false');
+        // Average pooling: weight 1/count on each in-bounds input (count: the window, or the in-bounds inputs).
+        const counts = Array.from({ length: outN }, (_, q) =>
+          BigInt(padCounts ? kh * kw : start[q + 1] - start[q]),
+        );
+        const den = counts.reduce((m, c) => common(m, c).den, 1n);
+        const w = Array.from(input, (_, s) => s).map(() => 0n);
+        for (let q = 0; q < outN; q++) for (let s = start[q]; s < start[q + 1]; s++) w[s] = den / counts[q];
+        step = {
+          kind: 'taps',
+          t: taps(start, ins, { nums: w, den }, { nums: Array(outN).fill(0n), den: 1n }),
+        };
       }
     }
-    units(size(out), where, lv);
+    totalTaps += step.kind === 'taps' ? step.t.input.length : 0;
+    if (totalTaps > MAX_TAPS) l.fail('', `more than ${MAX_TAPS} weights in all`);
+    units(l, size(out));
     shapes.push(out);
     steps.push(step);
-  });
-  const acts: Act[] = [];
-  const pools: Pool[] = [];
-  for (const s of steps) {
-    if (s.kind === 'act') acts.push(s.act);
-    if (s.kind === 'pool') pools.push(s.pool);
   }
-  const net = {
-    d,
-    steps,
-    from,
-    sizes: shapes.map(size),
-    acts,
-    pools,
-    actIndex: new Map(acts.map((a, i) => [a.layer, i])),
-    poolIndex: new Map(pools.map((p, i) => [p.layer, i])),
-    hash,
-  };
-  return { ...net, top: topOf(net) };
+  const acts = steps.flatMap((s) => (s.kind === 'act' ? [s.act] : []));
+  const pools = steps.flatMap((s) => (s.kind === 'pool' ? [s.pool] : []));
+  const actIndex = new Map(acts.map((a, i) => [a.layer, i]));
+  const net = { d, steps, from, sizes: shapes.map(size), acts, pools, actIndex, hash };
+  return { ...net, poolIndex: new Map(pools.map((p, i) => [p.layer, i])), top: topOf(net) };
 }
 
 /** The shared-G closure at the last dense layer, or why there is none. */
-function topOf(net: Omit<Net, 'top'>): Top | string {
+function topOf(net: Omit<Net, 'top' | 'poolIndex'>): Top | string {
   const index = net.steps.findLastIndex((s) => s.kind === 'taps' && s.cols !== undefined);
   if (index < 0) return 'the network has no dense layer';
   const trailing: Act[] = [];

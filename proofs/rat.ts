@@ -1,6 +1,8 @@
 // The kernel's numbers: a small exact rational over bigint, vectors of numerators over one
 // denominator, and the parsing of exact number text. Plain bigint arithmetic only.
-import { MAX_NUMERAL } from './json.ts';
+
+/** Longest numeral accepted (characters of a JSON number, or of an exact number string "p/q"). */
+export const MAX_NUMERAL = 10_000;
 
 export const abs = (v: bigint): bigint => (v < 0n ? -v : v);
 
