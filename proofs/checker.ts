@@ -202,28 +202,15 @@ function ratios(rf: F.RegionForms): { ref: Ref; v: Q }[] {
 
 type Box = { lower: Q[]; upper: Q[] } | null;
 
-// ---------------------------------------------------------------------------------------------
-// The check
-
-/**
- * Re-verifies a REPORT. Malformed or mismatched input throws Refusal (exit 2); every claim that
- * does not hold is a failure naming the point and the field (exit 1).
- */
-export function checkReport(input: CheckInput): CheckResult {
+/** Reads the header and options, derives the domain, binds the terms: what every point is checked against. */
+function readHeader(input: CheckInput, fail: Fail) {
   const { net, data, reportFile: file } = input;
   const d = net.d;
-  const classes = net.sizes[net.sizes.length - 1];
-  const failures: CheckFailure[] = [];
-  let checked = 0;
-  const fail = (index: number | null, certificate: string, detail: string) => {
-    const message = `${index === null ? '' : `point ${index}: `}${certificate}: ${detail}`;
-    failures.push({ index, certificate, message });
-  };
   const refuse = (field: string, what: string): never => {
     throw new Refusal(`${file}, field ${field}: ${what}`);
   };
-
-  // Header: format, version, the inputs' hashes, options.
+  const made = (what: string, claimed: string, has: string) =>
+    `the report was made for ${what} sha256 ${claimed}, the ${what} given has ${has}`;
   const topKeys = ['format', 'version', 'tool', 'network', 'data', 'options', 'points', 'summary'];
   const top = new Obj(file, parseJson(input.report, file), '', topKeys, ['terms']);
   if (top.str('format') !== 'tropcert-report') top.fail('format', 'expected "tropcert-report"');
@@ -234,20 +221,11 @@ export function checkReport(input: CheckInput): CheckResult {
       `${describe(version)}: this checker reads version 2 (report version 1: re-run certify)`,
     );
   const netSha = top.obj('network', ['sha256'], ['notes']).str('sha256');
-  if (netSha !== net.hash)
-    refuse(
-      'network.sha256',
-      `the report was made for network sha256 ${netSha}, the network given has ${net.hash}`,
-    );
+  if (netSha !== net.hash) refuse('network.sha256', made('network', netSha, net.hash));
   const dataSha = top.obj('data', ['file', 'sha256']).str('sha256');
-  if (dataSha !== data.sha256)
-    refuse(
-      'data.sha256',
-      `the report was made for data sha256 ${dataSha}, the data given has ${data.sha256} ` +
-        '(the data hash covers the files read and --scale, --offset, --limit)',
-    );
+  const covers = ' (the data hash covers the files read and --scale, --offset, --limit)';
+  if (dataSha !== data.sha256) refuse('data.sha256', made('data', dataSha, data.sha256) + covers);
   const opts = top.obj('options', ['domain', 'insphere', 'solver', 'tieRule', 'terms']);
-  const withInsphere = opts.bool('insphere');
   opts.str('solver');
   if (opts.str('tieRule') !== 'zero-preactivation-inactive')
     opts.fail('tieRule', 'expected "zero-preactivation-inactive"');
@@ -259,175 +237,175 @@ export function checkReport(input: CheckInput): CheckResult {
       refuse('options.domain', `the report has no domain, but ${input.domain.source} was given`);
   } else {
     const dv = opts.obj('domain', ['source', 'lower', 'upper']);
-    const source = input.domain?.source ?? dv.str('source');
-    const box = /^box:([^,]+),([^,]+)$/.exec(source.trim());
+    const src = input.domain?.source ?? dv.str('source');
+    const box = /^box:([^,]+),([^,]+)$/.exec(src.trim());
     const num = (s: string) =>
-      parseUserNumber(s) ?? refuse('domain', `${source}: "${s}" is not an exact number`);
-    let [lower, upper] = [input.domain?.lower?.map(num), input.domain?.upper?.map(num)];
-    if (box) [lower, upper] = [Array(d).fill(num(box[1])), Array(d).fill(num(box[2]))];
-    if (!lower || !upper)
-      return refuse('domain', `${source}: the checker derives box:LO,HI (give check --domain)`);
-    if (lower.length !== d || upper.length !== d)
-      refuse('domain', `${source}: ${lower.length}/${upper.length} bounds, the network has ${d} inputs`);
-    const empty = lower.findIndex((lo, i) => lo.cmp(upper[i]) >= 0);
-    if (empty >= 0)
-      refuse(
-        'domain',
-        `${source}: input ${empty} has LO ${lower[empty]} ≥ HI ${upper[empty]} (expected LO < HI)`,
-      );
+      parseUserNumber(s) ?? refuse('domain', `${src}: "${s}" is not an exact number`);
+    let [lo, hi] = [input.domain?.lower?.map(num), input.domain?.upper?.map(num)];
+    if (box) [lo, hi] = [Array(d).fill(num(box[1])), Array(d).fill(num(box[2]))];
+    if (!lo || !hi) return refuse('domain', `${src}: the checker derives box:LO,HI (give check --domain)`);
+    if (lo.length !== d || hi.length !== d)
+      refuse('domain', `${src}: ${lo.length}/${hi.length} bounds, ${d} inputs`);
+    const e = lo.findIndex((l, i) => l.cmp(hi[i]) >= 0);
+    if (e >= 0) refuse('domain', `${src}: input ${e} has LO ${lo[e]} ≥ HI ${hi[e]} (expected LO < HI)`);
     const [sl, su] = [dv.exacts('lower'), dv.exacts('upper')];
-    const k = firstDiff(sl, lower, String) ?? firstDiff(su, upper, String);
+    const k = firstDiff(sl, lo, String) ?? firstDiff(su, hi, String);
     if (k !== undefined)
       fail(
         null,
         'domain',
-        `the stored bounds of input ${k} are [${sl[k]}, ${su[k]}], the domain ${source} gives [${lower[k]}, ${upper[k]}]`,
+        `the stored bounds of input ${k} are [${sl[k]}, ${su[k]}], ${src} gives [${lo[k]}, ${hi[k]}]`,
       );
-    domain = { lower, upper };
+    domain = { lower: lo, upper: hi };
   }
 
   // The terms: bound to the TERMS file by its sha256, and exactly that file's distinct terms.
   let terms: TermSet | null = null;
+  const classes = net.sizes[net.sizes.length - 1];
   if (!opts.isNull('terms')) {
     const tv = opts.obj('terms', ['file', 'sha256', 'groupBy']);
-    if (!input.terms)
-      return refuse('options.terms', 'the report makes tropical-match claims: give check --terms FILE');
-    const sha = createHash('sha256').update(input.terms.bytes).digest('hex');
-    const claimed = tv.str('sha256');
-    if (claimed !== sha)
-      refuse(
-        'options.terms.sha256',
-        `the report was made for terms sha256 ${claimed}, ${input.terms.file} has ${sha}`,
-      );
-    terms = readTerms(input.terms.bytes, input.terms.file, net, classes);
+    const tf =
+      input.terms ??
+      refuse('options.terms', 'the report makes tropical-match claims: give check --terms FILE');
+    const sha = createHash('sha256').update(tf.bytes).digest('hex');
+    if (tv.str('sha256') !== sha)
+      refuse('options.terms.sha256', `${made('terms', tv.str('sha256'), sha)} (${tf.file})`);
+    terms = readTerms(tf.bytes, tf.file, net, classes);
     const groupBy = tv.oneOf('groupBy', ['prediction', 'label'] as const);
     if (groupBy !== terms.groupBy)
       fail(null, 'terms', `groupBy is "${groupBy}", the TERMS file's is "${terms.groupBy}"`);
     if (!top.e.has('terms')) top.fail('', 'missing field "terms" (options.terms is set)');
     const keys = Array.from({ length: classes }, (_, c) => String(c));
     const byClass = top.obj('terms', keys);
-    keys.forEach((c, n) => {
-      const got = byClass
-        .list(c, () => [['coefficients', 'bias']])
-        .map((t) => [...t.exacts('coefficients'), t.exact('bias')].join(','));
-      const want = terms!.byClass[n].keys;
-      const j = firstDiff(got, want, String);
-      if (j !== undefined)
-        fail(
-          null,
-          'terms',
-          `class ${c}: term ${j} is not the TERMS file's (${got.length} terms in the report, ${want.length} distinct terms in ${input.terms!.file})`,
-        );
-    });
+    for (const [c, key] of keys.entries()) {
+      const list = byClass.list(key, () => [['coefficients', 'bias']]);
+      const got = list.map((t) => [...t.exacts('coefficients'), t.exact('bias')].join(','));
+      const j = firstDiff(got, terms.byClass[c].keys, String);
+      const counts = `${got.length} in the report, ${terms.byClass[c].keys.length} distinct in ${tf.file}`;
+      if (j !== undefined) fail(null, 'terms', `class ${c}: term ${j} is not the TERMS file's (${counts})`);
+    }
   } else if (top.e.has('terms')) top.fail('terms', 'present but options.terms is null');
+  return { top, domain, terms, withInsphere: opts.bool('insphere') };
+}
 
-  // Points.
-  const seen = new Set<number>();
-  type Claim = {
-    region: string;
-    match?: string;
-    ball?: string;
-    ties: number;
-    vac: number;
-    best: Q | null;
-    strict: boolean;
+type Fail = (index: number | null, certificate: string, detail: string) => void;
+type Claim = { region: string; match?: string; ball?: string; ties: number; vac: number; best: Q | null };
+
+/**
+ * Re-verifies a REPORT. Malformed or mismatched input throws Refusal (exit 2); every claim that
+ * does not hold is a failure naming the point and the field (exit 1).
+ */
+export function checkReport(input: CheckInput): CheckResult {
+  const { net, data } = input;
+  const d = net.d;
+  const failures: CheckFailure[] = [];
+  let checked = 0;
+  const fail: Fail = (index, certificate, detail) => {
+    const message = `${index === null ? '' : `point ${index}: `}${certificate}: ${detail}`;
+    failures.push({ index, certificate, message });
   };
+  const { top, domain, terms, withInsphere } = readHeader(input, fail);
+  const seen = new Set<number>();
   const claims: Claim[] = [];
-  const pointKeys = ['index', 'label', 'prediction', 'logits', 'pattern', 'ties', 'vacuous', 'strictRegion'];
-  const more = ['onBoundary', 'region', 'radius', 'radiusUnit'];
+  const keys = [
+    'index',
+    'label',
+    'prediction',
+    'logits',
+    'pattern',
+    'ties',
+    'vacuous',
+    'strictRegion',
+    'onBoundary',
+  ];
   for (const p of top.list('points', () => [
-    [...pointKeys, ...more],
+    [...keys, 'region', 'radius', 'radiusUnit'],
     ['tropicalMatch', 'insphere'],
   ])) {
     const i = p.nat('index');
-    if (i >= data.inputs.length) {
-      fail(i, 'index', `not a row of the data (${data.inputs.length} rows)`);
-      continue;
-    }
-    if (seen.has(i)) {
-      fail(i, 'index', 'the point appears more than once');
+    const bad = (certificate: string, detail: string) => fail(i, certificate, detail);
+    if (i >= data.inputs.length || seen.has(i)) {
+      bad(
+        'index',
+        seen.has(i)
+          ? 'the point appears more than once'
+          : `not a row of the data (${data.inputs.length} rows)`,
+      );
       continue;
     }
     seen.add(i);
     const x = toVec(
-      data.inputs[i].map((s) => parseCanonical(s) ?? refuse(`data row ${i}`, `"${s}" is not canonical`)),
+      data.inputs[i].map((s) => parseCanonical(s) ?? p.fail('', `data row ${i}: "${s}" is not canonical`)),
     );
-    if (x.nums.length !== d) refuse(`data row ${i}`, `${x.nums.length} values, the network takes ${d}`);
+    if (x.nums.length !== d) p.fail('', `data row ${i} has ${x.nums.length} values, the network takes ${d}`);
 
     // Evaluation: label, logits, prediction, pattern, ties.
     const label = p.isNull('label') ? null : p.nat('label');
-    if (label !== data.labels[i])
-      fail(i, 'label', `the report says ${label}, the data says ${data.labels[i]}`);
+    if (label !== data.labels[i]) bad('label', `the report says ${label}, the data says ${data.labels[i]}`);
     const fw = forward(net, x);
     const logits = fw.logits.nums.map((_, c) => at(fw.logits, c));
     const said = p.exacts('logits');
-    const bad = firstDiff(said, logits, String);
-    if (bad !== undefined)
-      fail(
-        i,
-        'logits',
-        `logit ${bad} is ${said[bad] ?? 'missing'} in the report, ${logits[bad] ?? 'none'} exactly`,
-      );
-    const prediction = logits.reduce((m, l, c) => (l.cmp(logits[m]) > 0 ? c : m), 0);
+    const l = firstDiff(said, logits, String);
+    if (l !== undefined)
+      bad('logits', `logit ${l} is ${said[l] ?? 'missing'} in the report, ${logits[l] ?? 'none'} exactly`);
+    const prediction = logits.reduce((m, v, c) => (v.cmp(logits[m]) > 0 ? c : m), 0);
     if (p.nat('prediction') !== prediction)
-      fail(i, 'prediction', `the report says ${p.nat('prediction')}, the exact argmax is ${prediction}`);
-    if (p.str('pattern') !== patternId(fw))
-      fail(i, 'pattern', `the report says "${p.str('pattern')}", the pattern at x is "${patternId(fw)}"`);
+      bad('prediction', `the report says ${p.nat('prediction')}, the exact argmax is ${prediction}`);
+    const pattern = patternId(fw);
+    if (p.str('pattern') !== pattern)
+      bad('pattern', `the report says "${p.str('pattern')}", the pattern at x is "${pattern}"`);
     const ties = p.list('ties', (v) => refKeys(v, true)).map(readRef);
     const exact = tiesAt(net, fw);
-    const tk = firstDiff(ties, exact, refText);
-    if (tk !== undefined)
-      fail(
-        i,
+    const t = firstDiff(ties, exact, refText);
+    const tie = (r?: Ref) => (r ? refText(r) : 'none');
+    if (t !== undefined)
+      bad(
         'ties',
-        `entry ${tk} is ${ties[tk] ? refText(ties[tk]) : 'missing'}, the exact tie there is ${exact[tk] ? refText(exact[tk]) : 'none'} (${exact.length} ties, sorted by layer, unit, against)`,
+        `entry ${t} is ${tie(ties[t])}, the exact tie there is ${tie(exact[t])} (${exact.length} ties, sorted)`,
       );
 
     // The claims, read strictly before the forms are computed.
     const vacuous = p.list('vacuous', (v) => refKeys(v, false)).map(readRef);
     const vac = new Set(vacuous.map(refKey));
-    const st = p
-      .obj('region', ['status'], ['witness', 'farkas', 'reason'])
-      .oneOf('status', ['certified', 'empty', 'unresolved'] as const);
+    const statuses = ['certified', 'empty', 'unresolved'] as const;
+    const st = p.obj('region', ['status'], ['witness', 'farkas', 'reason']).oneOf('status', statuses);
     const region = p.obj('region', [
       'status',
       st === 'certified' ? 'witness' : st === 'empty' ? 'farkas' : 'reason',
     ]);
     const radius = p.isNull('radius') ? null : p.exact('radius');
-    const radiusUnit = p.isNull('radiusUnit')
+    const unit = p.isNull('radiusUnit')
       ? null
       : readRef(p.obj('radiusUnit', ...refKeys(p.get('radiusUnit'), false)));
-    const farkas = (
-      st === 'empty'
-        ? region.list('farkas', (v) => [
-            has(v, 'bound') ? ['input', 'bound', 'lambda'] : [...refKeys(v, false)[0], 'lambda'],
-          ])
-        : []
-    ).map((e) =>
-      e.e.has('bound')
-        ? {
-            box: { input: e.nat('input'), bound: e.oneOf('bound', ['lower', 'upper'] as const) },
-            lambda: e.exact('lambda'),
-          }
-        : { ref: readRef(e), lambda: e.exact('lambda') },
+    const entryKeys = (v: Json) => [
+      has(v, 'bound') ? ['input', 'bound', 'lambda'] : [...refKeys(v, false)[0], 'lambda'],
+    ];
+    const farkas = (st === 'empty' ? region.list('farkas', entryKeys as (v: Json) => [string[]]) : []).map(
+      (e) => {
+        if (!e.e.has('bound')) return { ref: readRef(e), lambda: e.exact('lambda') };
+        return {
+          box: { input: e.nat('input'), bound: e.oneOf('bound', ['lower', 'upper'] as const) },
+          lambda: e.exact('lambda'),
+        };
+      },
     );
-    const after = Math.max(
-      radiusUnit?.layer ?? -1,
+    const named = [
+      unit?.layer ?? -1,
       ...vacuous.map((r) => r.layer),
       ...farkas.map((e) => e.ref?.layer ?? -1),
-    );
+    ];
 
     // Forms; past the named layers only bounds, unless those do not clear the radius.
     const ball = p.e.get('insphere');
-    let rf = F.regionForms(
-      net,
-      fw,
-      radius !== null && !statusIs(ball, 'certified') ? { after, radius } : undefined,
-    );
+    const hint =
+      radius !== null && !statusIs(ball, 'certified') ? { after: Math.max(...named), radius } : undefined;
+    let rf = F.regionForms(net, fw, hint);
     let all = ratios(rf);
     const min = () => all.reduce<Q | null>((m, a) => (m === null || a.v.cmp(m) < 0 ? a.v : m), null);
-    if (rf.tail && !F.tailClears(rf.tail, min())) rf = F.regionForms(net, fw);
-    if (!rf.tail) all = ratios(rf);
+    if (rf.tail && !F.tailClears(rf.tail, min())) {
+      rf = F.regionForms(net, fw);
+      all = ratios(rf);
+    }
     const best = min();
     // Self-check: the forms reproduce the forward pass at x.
     const self = (g: F.Forms, v: Vec, rows: Iterable<number>) => {
@@ -439,76 +417,66 @@ export function checkReport(input: CheckInput): CheckResult {
     for (const q of rf.pools) self(q.g, q.h, q.pool.input);
 
     // Vacuous: each listed constraint identically zero on N_x (g = 0 and c = 0), sorted, once.
-    vacuous.forEach((r, k) => {
+    for (const [k, r] of vacuous.entries()) {
       const c = constraintRow(rf, r);
-      if (typeof c === 'string') fail(i, 'vacuous', `entry ${k}: ${c}`);
+      if (typeof c === 'string') bad('vacuous', `entry ${k}: ${c}`);
       else if (c.row.idx.length > 0 || c.row.c !== 0n)
-        fail(i, 'vacuous', `entry ${k} ${refText(r)} is not identically zero on the point's region`);
+        bad('vacuous', `entry ${k} ${refText(r)} is not identically zero on the point's region`);
       if (k > 0 && order(vacuous[k - 1], r) >= 0)
-        fail(
-          i,
-          'vacuous',
-          `entry ${k} is not after entry ${k - 1} (sorted by layer, unit, against, each once)`,
-        );
-    });
+        bad('vacuous', `entry ${k} is not after entry ${k - 1} (sorted, each once)`);
+    }
 
     // Region, strictRegion.
     checked += st === 'unresolved' ? 0 : 1;
-    if (st === 'certified') {
-      const detail = checkWitness(net, fw, region.exacts('witness'), domain, vac);
-      if (detail) fail(i, 'region witness', detail);
-    } else if (st === 'empty') {
-      const detail = checkFarkas(rf, farkas, domain, vac, d);
-      if (detail) fail(i, 'region farkas', detail);
-    } else region.str('reason');
+    const why =
+      st === 'certified'
+        ? checkWitness(net, fw, region.exacts('witness'), domain, vac)
+        : st === 'empty'
+          ? checkFarkas(rf, farkas, domain, vac, d)
+          : void region.str('reason');
+    if (why) bad(`region ${st === 'certified' ? 'witness' : 'farkas'}`, why);
     const strict = st === 'certified' && vacuous.length === 0;
     if (p.bool('strictRegion') !== strict)
-      fail(i, 'strictRegion', `expected ${strict} (region ${st}, ${vacuous.length} vacuous)`);
+      bad('strictRegion', `expected ${strict} (region ${st}, ${vac.size} vacuous)`);
 
     // Radius, radiusUnit, onBoundary.
     checked++;
     if (radius === null ? best !== null : best === null || !radius.eq(best))
-      fail(i, 'radius', `the report says ${radius ?? 'null'}, the exact radius is ${best ?? 'null'}`);
-    if ((radiusUnit === null) !== (best === null))
-      fail(
-        i,
+      bad('radius', `the report says ${radius ?? 'null'}, the exact radius is ${best ?? 'null'}`);
+    const hit = unit && all.find((a) => refKey(a.ref) === refKey(unit));
+    if ((unit === null) !== (best === null))
+      bad(
         'radius',
-        `radiusUnit is ${radiusUnit ? refText(radiusUnit) : 'null'}, expected ${best ? 'a constraint' : 'null'}`,
+        `radiusUnit is ${unit ? refText(unit) : 'null'}, expected ${best ? 'a constraint' : 'null'}`,
       );
-    else if (radiusUnit && best) {
-      const hit = all.find((a) => refKey(a.ref) === refKey(radiusUnit));
-      if (!hit || !hit.v.eq(best))
-        fail(
-          i,
-          'radius',
-          `radiusUnit ${refText(radiusUnit)} ${hit ? `gives ${hit.v}, not the minimum ${best}` : 'is not a constraint with g ≠ 0'}`,
-        );
-    }
-    const boundary = best !== null && best.sign() === 0;
+    else if (unit && !hit) bad('radius', `radiusUnit ${refText(unit)} is not a constraint with g ≠ 0`);
+    else if (hit && best && !hit.v.eq(best))
+      bad('radius', `radiusUnit ${refText(unit!)} gives ${hit.v}, not the minimum ${best}`);
+    const boundary = best?.sign() === 0;
     if (p.bool('onBoundary') !== boundary)
-      fail(i, 'onBoundary', `expected ${boundary} (radius ${best ?? 'null'})`);
+      bad('onBoundary', `expected ${boundary} (radius ${best ?? 'null'})`);
 
     // Tropical match: the class of every status, and the claim.
-    let match: string | undefined;
     if (p.e.has('tropicalMatch') !== (terms !== null))
       p.fail('tropicalMatch', terms ? 'missing (options.terms is set)' : 'present but options.terms is null');
-    if (terms) {
-      const ms = p
-        .obj('tropicalMatch', ['status'], ['class', 'ownTerm', 'terms', 'term', 'reason'])
-        .oneOf('status', ['certified', 'refuted', 'unresolved'] as const);
-      const fields = ms === 'certified' ? ['ownTerm', 'terms'] : ms === 'refuted' ? ['term'] : [];
-      const m = p.obj('tropicalMatch', ['status', 'class', ...fields], ms === 'certified' ? [] : ['reason']);
+    const mv = terms && p.obj('tropicalMatch', ['status'], ['class', 'ownTerm', 'terms', 'term', 'reason']);
+    const match = mv?.oneOf('status', ['certified', 'refuted', 'unresolved'] as const);
+    if (terms && match) {
+      const fields = match === 'certified' ? ['ownTerm', 'terms'] : match === 'refuted' ? ['term'] : [];
+      const m = p.obj(
+        'tropicalMatch',
+        ['status', 'class', ...fields],
+        match === 'certified' ? [] : ['reason'],
+      );
       if (m.e.has('reason')) m.str('reason');
-      match = ms;
       checked++;
-      const claim = {
-        status: ms,
-        cls: m.nat('class'),
-        index: fields.length ? m.nat(fields[0]) : 0,
-        count: fields.length > 1 ? m.nat('terms') : 0,
-      };
-      const detail = checkMatch(net, fw, x, terms, prediction, data.labels[i], best ?? Q.ZERO, logits, claim);
-      if (detail) fail(i, 'tropical match', detail);
+      const claim = { status: match, cls: m.nat('class'), index: fields.length ? m.nat(fields[0]) : 0 };
+      const count = fields.length > 1 ? m.nat('terms') : 0;
+      const why = checkMatch(net, fw, x, terms, prediction, data.labels[i], best ?? Q.ZERO, logits, {
+        ...claim,
+        count,
+      });
+      if (why) bad('tropical match', why);
     }
 
     // Inscribed ball.
@@ -517,45 +485,30 @@ export function checkReport(input: CheckInput): CheckResult {
         'insphere',
         withInsphere ? 'missing (options.insphere is true)' : 'present but options.insphere is false',
       );
-    let ballStatus: string | undefined;
-    if (ball) {
-      const ok = statusIs(ball, 'certified');
-      const iv = p.obj(
-        'insphere',
-        ok ? ['status', 'centre', 'radius', 'optimumEstimate'] : ['status', 'reason'],
-      );
-      ballStatus = iv.oneOf('status', ['certified', 'unresolved'] as const);
-      if (ok) {
-        const est = iv.get('optimumEstimate').kind;
-        if (est !== 'number' && est !== 'null')
-          iv.fail('optimumEstimate', 'expected a number (an estimate) or null');
-        checked++;
-        const detail = checkInsphere(rf, iv.exacts('centre'), iv.exact('radius'), domain, d);
-        if (detail) fail(i, 'insphere', detail);
-      } else iv.str('reason');
-    }
-    claims.push({
-      region: st,
-      match,
-      ball: ballStatus,
-      ties: ties.length,
-      vac: vacuous.length,
-      best,
-      strict,
-    });
+    const ok = statusIs(ball, 'certified');
+    const iv =
+      ball &&
+      p.obj('insphere', ok ? ['status', 'centre', 'radius', 'optimumEstimate'] : ['status', 'reason']);
+    const ballStatus = iv?.oneOf('status', ['certified', 'unresolved'] as const);
+    if (iv && ok) {
+      const est = iv.get('optimumEstimate').kind;
+      if (est !== 'number' && est !== 'null')
+        iv.fail('optimumEstimate', 'expected a number (an estimate) or null');
+      checked++;
+      const why = checkInsphere(rf, iv.exacts('centre'), iv.exact('radius'), domain, d);
+      if (why) bad('insphere', why);
+    } else if (iv) iv.str('reason');
+    claims.push({ region: st, match, ball: ballStatus, ties: ties.length, vac: vacuous.length, best });
   }
 
   // Coverage: every row of the data exactly once.
   const missing = data.inputs.map((_, k) => k).filter((k) => !seen.has(k));
+  const list = `${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`;
   if (missing.length > 0)
-    fail(
-      null,
-      'coverage',
-      `the report omits ${missing.length} of ${data.inputs.length} points: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`,
-    );
+    fail(null, 'coverage', `the report omits ${missing.length} of ${data.inputs.length} points: ${list}`);
 
   // Summary: every count recomputed from the points.
-  const sumKeys = [
+  const counts = [
     'points',
     'pointsWithTies',
     'region',
@@ -565,7 +518,7 @@ export function checkReport(input: CheckInput): CheckResult {
     'radiusPositive',
   ];
   const s = top.obj('summary', [
-    ...sumKeys,
+    ...counts,
     ...(terms ? ['tropicalMatch'] : []),
     ...(withInsphere ? ['insphere'] : []),
   ]);
@@ -576,7 +529,7 @@ export function checkReport(input: CheckInput): CheckResult {
   expect(s, 'points', () => true);
   expect(s, 'pointsWithTies', (c) => c.ties > 0);
   expect(s, 'vacuousPoints', (c) => c.vac > 0);
-  expect(s, 'strictRegion', (c) => c.strict);
+  expect(s, 'strictRegion', (c) => c.region === 'certified' && c.vac === 0);
   expect(s, 'onBoundary', (c) => c.best?.sign() === 0);
   expect(s, 'radiusPositive', (c) => c.best !== null && c.best.sign() > 0);
   const tally = (k: string, statuses: string[], of: (c: Claim) => string | undefined) => {

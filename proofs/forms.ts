@@ -8,49 +8,26 @@ import type { Act, Forward, Net, Pool, Taps, Top } from './net.ts';
 import { abs, common, gcd, Q, reduce, type Vec } from './rat.ts';
 
 /** A sparse affine form Σ val[t]·y[idx[t]] + c (numerators; the denominator is the layer's). */
-export interface Row {
-  readonly idx: Int32Array;
-  readonly val: bigint[];
-  readonly c: bigint;
-}
+export type Row = { readonly idx: Int32Array; readonly val: bigint[]; readonly c: bigint };
 
-export interface Forms {
-  readonly rows: Row[];
-  readonly den: bigint;
-}
+export type Forms = { readonly rows: Row[]; readonly den: bigint };
 
 export const ZERO_ROW: Row = { idx: new Int32Array(0), val: [], c: 0n };
 
-export interface ActForms {
-  readonly act: Act;
-  readonly z: Vec;
-  readonly g: Forms;
-}
+export type ActForms = { readonly act: Act; readonly z: Vec; readonly g: Forms };
 
-export interface PoolForms {
-  readonly pool: Pool;
-  readonly h: Vec;
-  readonly choice: Int32Array;
-  readonly g: Forms;
-}
+export type PoolForms = { pool: Pool; h: Vec; choice: Int32Array; g: Forms };
 
 /** Exact upper bounds nums[k]/den on ‖g_k‖₁. */
-export interface Norms {
-  readonly nums: bigint[];
-  readonly den: bigint;
-}
+export type Norms = { readonly nums: bigint[]; readonly den: bigint };
 
 export interface Tail {
-  readonly acts: { act: Act; z: Vec; l1: Norms }[];
-  readonly pools: { pool: Pool; h: Vec; choice: Int32Array; l1: Norms }[];
+  acts: { act: Act; z: Vec; l1: Norms }[];
+  pools: { pool: Pool; h: Vec; choice: Int32Array; l1: Norms }[];
 }
 
-export interface RegionForms {
-  readonly acts: ActForms[];
-  readonly pools: PoolForms[];
-  /** Constraint layers past the exact ones, with bounds only. */
-  readonly tail?: Tail;
-}
+// Constraint layers past the exact ones, with bounds only.
+export type RegionForms = { readonly acts: ActForms[]; readonly pools: PoolForms[]; readonly tail?: Tail };
 
 export const rowL1 = (r: Row): bigint => r.val.reduce((s, v) => s + abs(v), 0n);
 
@@ -288,11 +265,7 @@ export function forEachComparison(
 // The own tropical term
 
 /** A linear functional Σ_k (s[k]·S_k + j[k]·J_k)/den of one layer's outputs, S = F + G, J = F − G. */
-interface Covector {
-  s: bigint[];
-  j: bigint[];
-  den: bigint;
-}
+type Covector = { s: bigint[]; j: bigint[]; den: bigint };
 
 /**
  * The terms of F_c and of the shared G chosen at x (homogeneous vectors of length d + 1):

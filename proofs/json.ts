@@ -50,6 +50,7 @@ export function parseJson(text: string, file: string): Json {
     }
   };
   // Plain runs (no quote, backslash or control character) are found by a native regex scan.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings may not hold raw control characters
   const PLAIN = /[^"\\\u0000-\u001f]*/y;
   const str = (): string => {
     i++; // opening quote

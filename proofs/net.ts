@@ -11,27 +11,19 @@ export const MAX_TAPS = 1 << 26;
 
 /** An affine map: out_o = Σ_{t ∈ [start[o], start[o+1])} (w[t]/wden)·in[input[t]] + b[o]/bden. */
 export interface Taps {
-  readonly start: Int32Array;
-  readonly input: Int32Array;
-  readonly w: bigint[];
-  readonly wden: bigint;
-  readonly b: bigint[];
-  readonly bden: bigint;
+  start: Int32Array;
+  input: Int32Array;
+  w: bigint[];
+  wden: bigint;
+  b: bigint[];
+  bden: bigint;
 }
 
 /** An activation layer max(z, αz), α = p/q (ReLU: 0/1). */
-export interface Act {
-  readonly layer: number;
-  readonly p: bigint;
-  readonly q: bigint;
-}
+export type Act = { readonly layer: number; readonly p: bigint; readonly q: bigint };
 
 /** A max pool: window o reads the in-bounds inputs input[start[o] … start[o+1]−1], in window order. */
-export interface Pool {
-  readonly layer: number;
-  readonly start: Int32Array;
-  readonly input: Int32Array;
-}
+export type Pool = { readonly layer: number; readonly start: Int32Array; readonly input: Int32Array };
 
 export type Step =
   | { readonly kind: 'taps'; readonly t: Taps; readonly cols?: number }
@@ -45,29 +37,29 @@ export type Step =
  * B_i = W_i + A⁻, B_max = max_i B_i (numerators over W's denominator), and the activations after it.
  */
 export interface Top {
-  readonly index: number;
-  readonly t: Taps;
-  readonly aMinus: bigint[];
-  readonly b: bigint[][];
-  readonly bMax: bigint[];
-  readonly trailing: Act[];
+  index: number;
+  t: Taps;
+  aMinus: bigint[];
+  b: bigint[][];
+  bMax: bigint[];
+  trailing: Act[];
 }
 
 export interface Net {
-  readonly d: number;
-  readonly steps: Step[];
+  d: number;
+  steps: Step[];
   /** The layer each layer reads (−1: the input). */
-  readonly from: number[];
+  from: number[];
   /** Output size of each layer. */
-  readonly sizes: number[];
-  readonly acts: Act[];
-  readonly pools: Pool[];
+  sizes: number[];
+  acts: Act[];
+  pools: Pool[];
   /** Layer index → position in acts / pools. */
-  readonly actIndex: Map<number, number>;
-  readonly poolIndex: Map<number, number>;
-  readonly top: Top | string;
+  actIndex: Map<number, number>;
+  poolIndex: Map<number, number>;
+  top: Top | string;
   /** SHA-256 of the canonical serialisation without notes (docs/FORMAT.md, "Canonical form and hash"). */
-  readonly hash: string;
+  hash: string;
 }
 
 // Canonical key order of each layer type ("input" optional after "type").
@@ -354,15 +346,9 @@ export function poolChoice(p: Pool, o: number, h: readonly bigint[]): number {
   return k;
 }
 
-export interface Forward {
-  readonly out: Vec[];
-  readonly logits: Vec;
-  /** Pre-activations, in the order of Net.acts. */
-  readonly pre: Vec[];
-  /** Each max pool's input and choice per window, in the order of Net.pools. */
-  readonly poolIn: Vec[];
-  readonly choice: Int32Array[];
-}
+// Pre-activations, in the order of Net.acts.
+// Each max pool's input and choice per window, in the order of Net.pools.
+export type Forward = { out: Vec[]; logits: Vec; pre: Vec[]; poolIn: Vec[]; choice: Int32Array[] };
 
 /** The kernel's exact forward pass at x. */
 export function forward(net: Net, x: Vec): Forward {

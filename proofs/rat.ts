@@ -15,8 +15,8 @@ export function gcd(a: bigint, b: bigint): bigint {
 
 /** An exact rational num/den in lowest terms, den > 0. */
 export class Q {
-  readonly num: bigint;
-  readonly den: bigint;
+  num: bigint;
+  den: bigint;
   constructor(num: bigint, den = 1n) {
     if (den === 0n) throw new Error('checker internal error: zero denominator');
     if (den < 0n) [num, den] = [-num, -den];
@@ -47,10 +47,7 @@ export class Q {
 }
 
 /** A vector of rationals nums[i]/den (den > 0; not necessarily in lowest terms). */
-export interface Vec {
-  readonly nums: bigint[];
-  readonly den: bigint;
-}
+export type Vec = { readonly nums: bigint[]; readonly den: bigint };
 
 /** Divides out the common factor of every numerator and the denominator. */
 export function reduce(v: Vec): Vec {

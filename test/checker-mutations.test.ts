@@ -203,7 +203,7 @@ test('mutation suite: genuine reports are accepted, every altered one rejected o
         d.summary = g.summary;
       }),
       { ...base, domain: { source: 'box:-2,2' } },
-      /^exit 1: domain: the stored bounds of input 0 are \[-4, 4\], the domain box:-2,2 gives \[-2, 2\]/,
+      /^exit 1: domain: the stored bounds of input 0 are \[-4, 4\], box:-2,2 gives \[-2, 2\]/,
     ],
     [
       'widened bounds under the narrow source',
@@ -293,7 +293,7 @@ test('mutation suite: genuine reports are accepted, every altered one rejected o
       'a tie dropped',
       edit(g, (d) => d.points[tied].ties.pop()),
       base,
-      new RegExp(`^exit 1: point ${tied}: ties: entry 1 is missing`),
+      new RegExp(`^exit 1: point ${tied}: ties: entry 1 is none`),
     ],
     [
       'a tie moved',

@@ -491,7 +491,7 @@ test('evaluation claims: label, prediction, ties, pattern, index', (t) => {
       ),
     ),
     // The summary's pointsWithTies, counted from the claims, no longer matches either.
-    /^point 1: ties: entry 0 is missing, the exact tie there is \(layer 3, unit 0\) \(1 ties, sorted by layer, unit, against\)\nsummary: pointsWithTies is 2, the points have 1$/,
+    /^point 1: ties: entry 0 is none, the exact tie there is \(layer 3, unit 0\) \(1 ties, sorted\)\nsummary: pointsWithTies is 2, the points have 1$/,
   );
   // A v1 free-text side is an unknown field in v2: refused.
   t.throws(
