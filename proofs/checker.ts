@@ -11,21 +11,12 @@ import { abs, at, common, parseCanonical, parseUserNumber, Q, toVec, type Vec } 
 export type { Net };
 export { Refusal, readNetwork };
 
-export interface CheckFailure {
-  /** The point's `index`, or null for the header, terms, coverage and summary. */
-  readonly index: number | null;
-  /** The field that failed, e.g. `region witness`, `vacuous`, `ties`, `summary`, `coverage`. */
-  readonly certificate: string;
-  /** One line naming the point and the field. */
-  readonly message: string;
-}
+// A failed claim: the point's `index` (null for the header, terms, coverage and summary), the field
+// that failed (`region witness`, `vacuous`, `ties`, `summary`, `coverage`, …), and one line naming both.
+export type CheckFailure = { index: number | null; certificate: string; message: string };
 
-export interface CheckResult {
-  readonly points: number;
-  /** Certificates verified (region, radius, tropical match, insphere claims). */
-  readonly checked: number;
-  readonly failures: CheckFailure[];
-}
+// The points read, the certificates verified (region, radius, tropical match, insphere claims), the failures.
+export type CheckResult = { points: number; checked: number; failures: CheckFailure[] };
 
 /** What `check` hands the kernel (proofs/README.md, "Trusted base"). */
 export interface CheckInput {
@@ -35,9 +26,9 @@ export interface CheckInput {
   readonly net: Net;
   /** The data points as canonical exact strings, their labels, and the data hash the CLI computed. */
   readonly data: {
-    readonly inputs: readonly (readonly string[])[];
-    readonly labels: readonly (number | null)[];
-    readonly sha256: string;
+    inputs: readonly (readonly string[])[];
+    labels: readonly (number | null)[];
+    sha256: string;
   };
   /** The box to hold the report to: `box:LO,HI` (parsed here), or bounds read from a vnnlib file. */
   readonly domain?: { readonly source: string; readonly lower?: string[]; readonly upper?: string[] };
@@ -53,12 +44,7 @@ const statusIs = (v: Json | undefined, s: string) => {
 };
 
 /** A constraint: an activation unit, or (with `against`) a max-pool comparison; a tie names the choice. */
-interface Ref {
-  readonly layer: number;
-  readonly unit: number;
-  readonly against?: number;
-  readonly choice?: number;
-}
+type Ref = { layer: number; unit: number; against?: number; choice?: number };
 
 const refText = (r: Ref) =>
   `(layer ${r.layer}, unit ${r.unit}${r.choice === undefined ? '' : `, choice ${r.choice}`}` +
@@ -69,12 +55,10 @@ const order = (a: Ref, b: Ref) =>
 const refKeys = (v: Json, tie: boolean): [string[]] => [
   ['layer', 'unit', ...(has(v, 'against') ? (tie ? ['choice', 'against'] : ['against']) : [])],
 ];
-const readRef = (o: Obj): Ref => ({
-  layer: o.nat('layer'),
-  unit: o.nat('unit'),
-  ...(o.e.has('against') ? { against: o.nat('against') } : {}),
-  ...(o.e.has('choice') ? { choice: o.nat('choice') } : {}),
-});
+const readRef = (o: Obj): Ref => {
+  const opt = (k: string) => (o.e.has(k) ? { [k]: o.nat(k) } : {});
+  return { layer: o.nat('layer'), unit: o.nat('unit'), ...opt('against'), ...opt('choice') };
+};
 
 /** The first position where two lists differ (by `key`), or undefined. */
 function firstDiff<T>(a: T[], b: T[], key: (t: T) => string): number | undefined {
@@ -86,11 +70,8 @@ function firstDiff<T>(a: T[], b: T[], key: (t: T) => string): number | undefined
 // ---------------------------------------------------------------------------------------------
 // TERMS: the distinct terms of each class, in first-seen order (what certify's report lists)
 
-interface TermSet {
-  readonly groupBy: 'prediction' | 'label';
-  /** Per class: each term as [coefficients…, bias] on one denominator per class, and its text key. */
-  readonly byClass: { vecs: Vec[]; keys: string[] }[];
-}
+// Per class: each term as [coefficients…, bias] on one denominator per class, and its text key.
+type TermSet = { groupBy: 'prediction' | 'label'; byClass: { vecs: Vec[]; keys: string[] }[] };
 
 function readTerms(bytes: Uint8Array, file: string, net: Net, classes: number): TermSet {
   const lines = new TextDecoder().decode(bytes).split('\n');
@@ -101,7 +82,7 @@ function readTerms(bytes: Uint8Array, file: string, net: Net, classes: number): 
   const hash = h.obj('network', ['sha256'], ['notes']).str('sha256');
   if (hash !== net.hash)
     h.fail('network', `the terms are of another network (sha256 ${hash}, not ${net.hash})`);
-  const byClass = Array.from({ length: classes }, () => ({ qs: [] as Q[][], keys: [] as string[] }));
+  const byClass = Array.from({ length: classes }, () => new Map<string, Q[]>());
   for (const [n, text] of lines.slice(1).entries()) {
     if (text.trim() === '') continue;
     const where = `${file}, line ${n + 2}`;
@@ -117,8 +98,7 @@ function readTerms(bytes: Uint8Array, file: string, net: Net, classes: number): 
       const t = fo.obj(c, ['coefficients', 'bias']);
       const qs = [...t.exacts('coefficients'), t.exact('bias')];
       if (qs.length !== net.d + 1) t.fail('coefficients', `${qs.length - 1} coefficients, expected ${net.d}`);
-      const key = qs.join(',');
-      if (!byClass[cls].keys.includes(key)) byClass[cls].qs.push(qs) && byClass[cls].keys.push(key);
+      if (!byClass[cls].has(qs.join(','))) byClass[cls].set(qs.join(','), qs);
     }
   }
   const vecsOf = (qs: Q[][]) => {
@@ -127,7 +107,7 @@ function readTerms(bytes: Uint8Array, file: string, net: Net, classes: number): 
     return vecs.map((v) => ({ nums: v.nums.map((n) => n * (den / v.den)), den }));
   };
   const groupBy = h.oneOf('groupBy', ['prediction', 'label'] as const);
-  return { groupBy, byClass: byClass.map((c) => ({ vecs: vecsOf(c.qs), keys: c.keys })) };
+  return { groupBy, byClass: byClass.map((c) => ({ vecs: vecsOf([...c.values()]), keys: [...c.keys()] })) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,13 +21,19 @@ export type PoolForms = { pool: Pool; h: Vec; choice: Int32Array; g: Forms };
 /** Exact upper bounds nums[k]/den on ‖g_k‖₁. */
 export type Norms = { readonly nums: bigint[]; readonly den: bigint };
 
-export interface Tail {
-  acts: { act: Act; z: Vec; l1: Norms }[];
-  pools: { pool: Pool; h: Vec; choice: Int32Array; l1: Norms }[];
-}
+/** A constraint past the exact forms: |gap|/gden its value at x, u/uden ≥ its ‖g‖₁. */
+export type Bound = {
+  layer: number;
+  unit: number;
+  against?: number;
+  gap: bigint;
+  gden: bigint;
+  u: bigint;
+  uden: bigint;
+};
 
 // Constraint layers past the exact ones, with bounds only.
-export type RegionForms = { readonly acts: ActForms[]; readonly pools: PoolForms[]; readonly tail?: Tail };
+export type RegionForms = { readonly acts: ActForms[]; readonly pools: PoolForms[]; readonly tail?: Bound[] };
 
 export const rowL1 = (r: Row): bigint => r.val.reduce((s, v) => s + abs(v), 0n);
 
@@ -42,10 +48,7 @@ export function combine(a: Row, fa: bigint, b: Row, fb: bigint): Row {
     const kb = j < b.idx.length ? b.idx[j] : Infinity;
     const k = Math.min(ka, kb);
     const v = (ka === k ? a.val[i++] * fa : 0n) + (kb === k ? b.val[j++] * fb : 0n);
-    if (v !== 0n) {
-      idx.push(k);
-      val.push(v);
-    }
+    if (v !== 0n) val.push(v) && idx.push(k);
   }
   return { idx: Int32Array.from(idx), val, c: a.c * fa + b.c * fb };
 }
@@ -88,10 +91,8 @@ function tapForms(t: Taps, m: Forms, d: number): Forms {
       c += w * r.c;
       for (let s = 0; s < r.idx.length; s++) {
         const i = r.idx[s];
-        if (seen[i] === 0) {
-          seen[i] = 1;
-          touched.push(i);
-        }
+        if (seen[i] === 0) touched.push(i);
+        seen[i] = 1;
         acc[i] += w * r.val[s];
       }
     }
@@ -99,10 +100,7 @@ function tapForms(t: Taps, m: Forms, d: number): Forms {
     const idx: number[] = [];
     const val: bigint[] = [];
     for (const i of touched) {
-      if (acc[i] !== 0n) {
-        idx.push(i);
-        val.push(acc[i] * fa);
-      }
+      if (acc[i] !== 0n) val.push(acc[i] * fa) && idx.push(i);
       acc[i] = 0n;
       seen[i] = 0;
     }
@@ -115,43 +113,32 @@ function tapForms(t: Taps, m: Forms, d: number): Forms {
 const scaleRow = (r: Row, f: bigint): Row =>
   f === 0n ? ZERO_ROW : f === 1n ? r : { idx: r.idx, val: r.val.map((v) => v * f), c: r.c * f };
 
-/** Does |gap|/gden ≥ r·u/uden (strictly if `strict`), or u = 0 (no bound needed)? */
-function clears(gap: bigint, gden: bigint, u: bigint, uden: bigint, r: Q, strict: boolean): boolean {
-  const lhs = abs(gap) * uden * r.den;
-  const rhs = r.num * u * gden;
-  return u === 0n || (strict ? lhs > rhs : lhs >= rhs);
-}
-
 /** Index of the last constraint layer. */
 const lastConstraint = (net: Net) =>
   Math.max(-1, ...net.acts.map((a) => a.layer), ...net.pools.map((p) => p.layer));
 
 /**
- * The forms of every constraint layer; with `hint`, the layers after activation layer ≥ hint.after
- * may be replaced by bounds u_k ≥ ‖g_k‖₁ (‖Σ w_j g_j‖₁ ≤ Σ |w_j| u_j) when every bounded
- * constraint clears hint.radius; the caller re-checks the tail against the radius it computes.
+ * The forms of every constraint layer; with `hint`, the layers after the first activation layer
+ * ≥ hint.after get bounds u_k ≥ ‖g_k‖₁ instead (Bound); the caller checks them against the radius
+ * it computes from the exact forms (tailClears) and computes every form if they do not clear it.
  */
 export function regionForms(net: Net, fw: Forward, hint?: { after: number; radius: Q }): RegionForms {
   const d = net.d;
   const last = lastConstraint(net);
-  const identity: Forms = {
-    rows: Array.from({ length: d }, (_, i) => ({ idx: Int32Array.of(i), val: [1n], c: 0n })),
-    den: 1n,
-  };
-  const out: (Forms | undefined)[] = [];
+  const rows = Array.from({ length: d }, (_, i) => ({ idx: Int32Array.of(i), val: [1n], c: 0n }));
+  const identity: Forms = { rows, den: 1n };
+  const out: Forms[] = [];
   const acts: ActForms[] = [];
   const pools: PoolForms[] = [];
-  const formsOf = (i: number) => (i < 0 ? identity : out[i]!);
+  const formsOf = (i: number) => (i < 0 ? identity : out[i]);
   for (let i = 0; i <= last; i++) {
     const s = net.steps[i];
     const m = formsOf(net.from[i]);
     if (s.kind === 'act') {
       const z = fw.pre[net.actIndex.get(i)!];
       acts.push({ act: s.act, z, g: m });
-      if (hint && hint.radius.sign() > 0 && i >= hint.after && i < last) {
-        const tail = tailBounds(net, fw, i, m, formsOf, last, hint.radius);
-        if (tail) return { acts, pools, tail };
-      }
+      if (hint && hint.radius.sign() > 0 && i >= hint.after && i < last)
+        return { acts, pools, tail: tailBounds(net, fw, i, formsOf, last) };
       const { p, q } = s.act;
       const rows = m.rows.map((r, k) => scaleRow(r, z.nums[k] > 0n ? q : p));
       out.push(q === 1n ? { rows, den: m.den } : reduceForms({ rows, den: m.den * q }));
@@ -170,53 +157,41 @@ export function regionForms(net: Net, fw: Forward, hint?: { after: number; radiu
   return { acts, pools };
 }
 
-/** Bounds for every constraint after activation layer `at`, or undefined when one does not clear the bar. */
-function tailBounds(
-  net: Net,
-  fw: Forward,
-  at: number,
-  mIn: Forms,
-  formsOf: (i: number) => Forms,
-  last: number,
-  bar: Q,
-): Tail | undefined {
+/**
+ * Bounds on ‖g‖₁ of every constraint after activation layer `at` (whose forms are exact), through
+ * each layer by the triangle inequality: ‖Σ_j w_j g_j‖₁ ≤ Σ_j |w_j| u_j (biases do not enter g),
+ * u·1 or u·α through an activation, u_{k*} through a max pool, u_a + u_b at an add, and
+ * ‖g_k* − g_j‖₁ ≤ u_k* + u_j for a pool comparison.
+ */
+function tailBounds(net: Net, fw: Forward, at: number, formsOf: (i: number) => Forms, last: number): Bound[] {
+  const l1s = (f: Forms): Norms => ({ nums: f.rows.map(rowL1), den: f.den });
   const norms = new Map<number, Norms>();
-  const normsOf = (i: number): Norms => {
-    if (i >= at) return norms.get(i)!;
-    const f = formsOf(i);
-    return { nums: f.rows.map(rowL1), den: f.den };
-  };
-  const through = (a: Act, z: Vec, u: Norms): Norms => ({
-    nums: u.nums.map((v, k) => v * (z.nums[k] > 0n ? a.q : a.p)),
-    den: u.den * a.q,
-  });
-  const tail: Tail = { acts: [], pools: [] };
-  const first = net.steps[at] as { act: Act };
-  norms.set(
-    at,
-    through(first.act, fw.pre[net.actIndex.get(at)!], { nums: mIn.rows.map(rowL1), den: mIn.den }),
-  );
-  for (let i = at + 1; i <= last; i++) {
+  const bounds: Bound[] = [];
+  for (let i = at; i <= last; i++) {
     const s = net.steps[i];
-    const u = normsOf(net.from[i]);
+    const u = net.from[i] < at ? l1s(formsOf(net.from[i])) : norms.get(net.from[i])!;
     let o: Norms;
     if (s.kind === 'act') {
       const z = fw.pre[net.actIndex.get(i)!];
-      for (let k = 0; k < u.nums.length; k++)
-        if (!clears(z.nums[k], z.den, u.nums[k], u.den, bar, true)) return undefined;
-      tail.acts.push({ act: s.act, z, l1: u });
-      o = through(s.act, z, u);
+      for (const [unit, v] of u.nums.entries())
+        if (i > at) bounds.push({ layer: i, unit, gap: abs(z.nums[unit]), gden: z.den, u: v, uden: u.den });
+      o = { nums: u.nums.map((v, k) => v * (z.nums[k] > 0n ? s.act.q : s.act.p)), den: u.den * s.act.q };
     } else if (s.kind === 'pool') {
       const n = net.poolIndex.get(i)!;
       const h = fw.poolIn[n];
-      const choice = fw.choice[n];
-      let ok = true;
-      forEachComparison(s.pool, choice, (_o, k, j) => {
-        ok &&= clears(h.nums[k] - h.nums[j], h.den, u.nums[k] + u.nums[j], u.den, bar, true);
+      forEachComparison(s.pool, fw.choice[n], (unit, k, against) => {
+        const gap = h.nums[k] - h.nums[against];
+        bounds.push({
+          layer: i,
+          unit,
+          against,
+          gap,
+          gden: h.den,
+          u: u.nums[k] + u.nums[against],
+          uden: u.den,
+        });
       });
-      if (!ok) return undefined;
-      tail.pools.push({ pool: s.pool, h, choice, l1: u });
-      o = { nums: Array.from(choice, (k) => u.nums[k]), den: u.den };
+      o = { nums: Array.from(fw.choice[n], (k) => u.nums[k]), den: u.den };
     } else if (s.kind === 'taps') {
       const { t } = s;
       const nums = t.b.map((_, q) => {
@@ -227,38 +202,26 @@ function tailBounds(
       o = { nums, den: u.den * t.wden };
     } else if (s.kind === 'id') o = u;
     else {
-      const b = normsOf(s.other);
+      const b = s.other < at ? l1s(formsOf(s.other)) : norms.get(s.other)!;
       const { den, fa, fb } = common(u.den, b.den);
       o = { nums: u.nums.map((v, k) => v * fa + b.nums[k] * fb), den };
     }
     norms.set(i, o);
   }
-  return tail;
+  return bounds;
 }
 
-/** Whether every bounded tail constraint has |value|/bound ≥ r (r null never clears). */
-export function tailClears(tail: Tail, r: Q | null): boolean {
-  if (r === null) return false;
-  let ok = true;
-  for (const a of tail.acts)
-    for (let k = 0; k < a.l1.nums.length; k++)
-      ok &&= clears(a.z.nums[k], a.z.den, a.l1.nums[k], a.l1.den, r, false);
-  for (const q of tail.pools)
-    forEachComparison(q.pool, q.choice, (_o, k, j) => {
-      ok &&= clears(q.h.nums[k] - q.h.nums[j], q.h.den, q.l1.nums[k] + q.l1.nums[j], q.l1.den, r, false);
-    });
-  return ok;
-}
+/**
+ * Whether every bounded constraint has |value| / bound ≥ r, so that none is below r (r null never
+ * clears): then |value|/‖g‖₁ ≥ |value|/u ≥ r (u = 0 means g = 0, which the radius skips).
+ */
+export const tailClears = (tail: Bound[], r: Q | null): boolean =>
+  r !== null && tail.every((b) => b.u === 0n || abs(b.gap) * b.uden * r.den >= r.num * b.u * b.gden);
 
 /** Every comparison of every window: the window o, its choice k, another input j. */
-export function forEachComparison(
-  p: Pool,
-  choice: Int32Array,
-  f: (o: number, k: number, j: number) => void,
-): void {
-  for (let o = 0; o < choice.length; o++)
-    for (let t = p.start[o]; t < p.start[o + 1]; t++)
-      if (p.input[t] !== choice[o]) f(o, choice[o], p.input[t]);
+export function forEachComparison(p: Pool, ch: Int32Array, f: (o: number, k: number, j: number) => void) {
+  for (let o = 0; o < ch.length; o++)
+    for (let t = p.start[o]; t < p.start[o + 1]; t++) if (p.input[t] !== ch[o]) f(o, ch[o], p.input[t]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -117,12 +117,9 @@ export function parseJson(text: string, file: string): Json {
         continue;
       }
     } else if (c === '"') done = { kind: 'string', value: str(), line: at };
-    else if (text.startsWith('null', i) || text.startsWith('true', i)) {
-      done = { kind: text[i] === 'n' ? 'null' : 'true', line: at };
-      i += 4;
-    } else if (text.startsWith('false', i)) {
-      done = { kind: 'false', line: at };
-      i += 5;
+    else if (['null', 'true', 'false'].some((w) => text.startsWith(w, i))) {
+      done = { kind: text[i] === 'n' ? 'null' : text[i] === 't' ? 'true' : 'false', line: at };
+      i += done.kind.length;
     } else {
       // Bound the scan first, so that a huge numeral is refused without reading it all.
       let end = i;
@@ -188,26 +185,18 @@ export class Obj {
       this.fail('', `keys [${got}] are not in the canonical order [${keys}] (tropcert convert writes it)`);
     return this;
   }
-  path(k: string): string {
-    return k === '' ? this.at || '(root)' : this.at ? `${this.at}.${k}` : k;
-  }
+  path = (k: string): string => (k === '' ? this.at || '(root)' : this.at ? `${this.at}.${k}` : k);
   int(k: string, min: number, v: Json = this.get(k)): number {
     const n = v.kind === 'number' && /^-?(?:0|[1-9]\d{0,8})$/.test(v.text) ? Number(v.text) : Number.NaN;
     return n >= min ? n : this.fail(k, `${describe(v)}, expected an integer ≥ ${min}`, v);
   }
   /** An array of integers ≥ min, of length n if given. */
-  ints(k: string, min: number, n?: number): number[] {
-    return this.arr(k, n).map((v, i) => this.int(`${k}[${i}]`, min, v));
-  }
+  ints = (k: string, min: number, n?: number) => this.arr(k, n).map((v, i) => this.int(`${k}[${i}]`, min, v));
   fail(k: string, what: string, v: Json = this.e?.get(k) ?? this.v): never {
     throw new Refusal(`${this.file}, line ${v.line}, field ${this.path(k)}: ${what}`);
   }
-  get(k: string): Json {
-    return this.e.get(k)!;
-  }
-  isNull(k: string): boolean {
-    return this.e.get(k)?.kind === 'null';
-  }
+  get = (k: string): Json => this.e.get(k)!;
+  isNull = (k: string): boolean => this.e.get(k)?.kind === 'null';
   str(k: string): string {
     const v = this.get(k);
     return v.kind === 'string' ? v.value : this.fail(k, `${describe(v)}, expected a string`);
@@ -240,12 +229,9 @@ export class Obj {
     const q = v.kind === 'string' ? parseCanonical(v.value) : undefined;
     return q ?? this.fail(k, `${describe(v)} is not a canonical exact number (a string "p" or "p/q")`, v);
   }
-  exacts(k: string): Q[] {
-    return this.arr(k).map((v, i) => this.exact(`${k}[${i}]`, v));
-  }
-  obj(k: string, req: string[], opt: string[] = []): Obj {
-    return new Obj(this.file, this.get(k), this.path(k), req, opt);
-  }
+  exacts = (k: string): Q[] => this.arr(k).map((v, i) => this.exact(`${k}[${i}]`, v));
+  obj = (k: string, req: string[], opt: string[] = []) =>
+    new Obj(this.file, this.get(k), this.path(k), req, opt);
   /** An array of objects; `keys` gives each one's required and optional keys from its raw value. */
   list(k: string, keys: (v: Json) => [string[], string[]?]): Obj[] {
     return this.arr(k).map((v, i) => new Obj(this.file, v, `${this.path(k)}[${i}]`, ...keys(v)));

@@ -20,30 +20,30 @@ export interface Taps {
 }
 
 /** An activation layer max(z, αz), α = p/q (ReLU: 0/1). */
-export type Act = { readonly layer: number; readonly p: bigint; readonly q: bigint };
+export type Act = { layer: number; p: bigint; q: bigint };
 
 /** A max pool: window o reads the in-bounds inputs input[start[o] … start[o+1]−1], in window order. */
-export type Pool = { readonly layer: number; readonly start: Int32Array; readonly input: Int32Array };
+export type Pool = { layer: number; start: Int32Array; input: Int32Array };
 
 export type Step =
-  | { readonly kind: 'taps'; readonly t: Taps; readonly cols?: number }
-  | { readonly kind: 'id' }
-  | { readonly kind: 'add'; readonly other: number }
-  | { readonly kind: 'act'; readonly act: Act }
-  | { readonly kind: 'pool'; readonly pool: Pool };
+  | { kind: 'taps'; t: Taps; cols?: number }
+  | { kind: 'id' }
+  | { kind: 'add'; other: number }
+  | { kind: 'act'; act: Act }
+  | { kind: 'pool'; pool: Pool };
 
 /**
  * The shared-G closure at the last dense layer (MATH.md §2): A⁻ = Σ_i max(−W_i, 0),
  * B_i = W_i + A⁻, B_max = max_i B_i (numerators over W's denominator), and the activations after it.
  */
-export interface Top {
+export type Top = {
   index: number;
   t: Taps;
   aMinus: bigint[];
   b: bigint[][];
   bMax: bigint[];
   trailing: Act[];
-}
+};
 
 export interface Net {
   d: number;
@@ -372,9 +372,7 @@ export function forward(net: Net, x: Vec): Forward {
       v = reduce({ nums: h.nums.map((n) => (n > 0n ? n * q : n * p)), den: h.den * q });
     } else {
       poolIn.push(h);
-      const ch = Int32Array.from({ length: s.pool.start.length - 1 }, (_, o) =>
-        poolChoice(s.pool, o, h.nums),
-      );
+      const ch = range(s.pool.start.length - 1, (o) => poolChoice(s.pool, o, h.nums));
       choice.push(ch);
       v = { nums: Array.from(ch, (k) => h.nums[k]), den: h.den };
     }
