@@ -48,7 +48,12 @@ const printer: Printer = {
 function fail(e: unknown): never {
   abortAllOutputs();
   if (e instanceof InputError) {
-    process.stderr.write(`tropcert: ${e.message}\n`);
+    // A message quoting a huge value (a 50 MB numeral) stays one readable line.
+    const short = e.message
+      .split(' ')
+      .map((w) => (w.length > 200 ? `${w.slice(0, 40)}…(${w.length} characters)` : w))
+      .join(' ');
+    process.stderr.write(`tropcert: ${short}\n`);
     process.exit(2);
   }
   if (process.env.TROPCERT_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);

@@ -88,10 +88,10 @@ export function parseCanonical(text: string): Q | undefined {
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/;
 
-/** A number as a user types it on the command line: `-3`, `0.125`, `1.5e-3`, `-7/12` (exponent ≤ 9999). */
+/** A number as a user types it (as src reads it): `-3`, `0.125`, `1.5e-3`, `-7/12`, `1/-3` = −1/3 (exponent ≤ 9999). */
 export function parseUserNumber(text: string): Q | undefined {
   if (text.length > MAX_NUMERAL) return undefined;
-  const frac = /^([+-]?\d+)\/(\d+)$/.exec(text);
+  const frac = /^([+-]?\d+)\/([+-]?\d+)$/.exec(text);
   if (frac) return BigInt(frac[2]) === 0n ? undefined : new Q(BigInt(frac[1]), BigInt(frac[2]));
   const m = DECIMAL.exec(text);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;

@@ -187,7 +187,7 @@ test('mutation suite: genuine reports are accepted, every altered one rejected o
       'source 1/-3',
       edit(g, (d) => (d.options.domain.source = 'box:1/-3,2')),
       base,
-      /^exit 2: report\.json, field domain: box:1\/-3,2: "1\/-3" is not an exact number/,
+      /^exit 1: domain: the stored bounds of input 0 are \[-4, 4\], box:1\/-3,2 gives \[-1\/3, 2\]/,
     ],
     [
       'unequal domain lengths',
