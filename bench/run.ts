@@ -2,6 +2,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { benchCertify } from './certify.ts';
+import { benchCheck } from './check.ts';
 import { benchCnn } from './cnn.ts';
 import { benchExtract } from './extract.ts';
 import { benchNumbers } from './numbers.ts';
@@ -22,6 +23,10 @@ const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void
     run: benchCertify,
   },
   numbers: { about: 'one multiply-add: float64, bigint fixed point, Rational', run: benchNumbers },
+  check: {
+    about: 'the sealed checker vs certify on the same points, ratio (target ≤ 3; MNIST MLP, CIFAR CNN)',
+    run: benchCheck,
+  },
 };
 
 function usage(): string {
