@@ -33,7 +33,7 @@ async function pair(name: string, net: Network, xs: ScaledVector[], domain?: Dom
   const plan = planExtraction(net);
   const sha = networkHash(net);
   const lines = [JSON.stringify(termsHeader(sha, 'prediction', false))];
-  xs.forEach((x, i) => lines.push(termsLine(i, null, x, extractPoint(plan, x))));
+  for (const [i, x] of xs.entries()) lines.push(termsLine(i, null, x, extractPoint(plan, x)));
   const termsBytes = new TextEncoder().encode(`${lines.join('\n')}\n`);
   const byClass: AffineTerm[][] = Array.from({ length: net.outputSize }, () => []);
   for (const x of xs) for (const [c, t] of extractPoint(plan, x).F) byClass[c].push(t);

@@ -12,7 +12,7 @@ import {
   type Printer,
   tropicalCommand,
 } from './commands.ts';
-import { type DataOptions, dataInputFiles, limitOption } from './data.ts';
+import { dataInputFiles, limitOption } from './data.ts';
 import { demoCommand } from './demo.ts';
 import { abortAllOutputs, refuseOutputClash } from './io.ts';
 

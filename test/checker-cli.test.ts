@@ -27,7 +27,8 @@ async function made(t: ExecutionContext): Promise<string> {
   const { data } = loadDataFile(path.join(dir, 'data.csv'), net);
   const plan = planExtraction(net);
   const lines = [JSON.stringify(termsHeader(networkHash(net), 'prediction', false))];
-  data.inputs.forEach((x, i) => lines.push(termsLine(i, data.labels[i], x, extractPoint(plan, x))));
+  for (const [i, x] of data.inputs.entries())
+    lines.push(termsLine(i, data.labels[i], x, extractPoint(plan, x)));
   writeFileSync(path.join(dir, 'terms.jsonl'), `${lines.join('\n')}\n`);
   const args = [
     '--data',
