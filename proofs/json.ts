@@ -220,7 +220,8 @@ export class Obj {
       : this.fail(k, `"${s}", expected one of ${allowed}`);
   }
   arr(k: string, n?: number, v: Json = this.get(k)): Json[] {
-    if (v.kind !== 'array') return this.fail(k, `${describe(v)}, expected an array`, v);
+    if (v?.kind !== 'array')
+      return this.fail(k, `${v ? describe(v) : 'nothing'}, expected an array`, v ?? this.v);
     return n === undefined || v.items.length === n
       ? v.items
       : this.fail(k, `${v.items.length} entries, expected ${n}`, v);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import test from 'ava';
+import fc from 'fast-check';
 import { parseDomain } from '../cli/certify.ts';
 import { loadDataFile } from '../cli/data.ts';
 import { type CheckInput, type CheckResult, checkReport, Refusal, readNetwork } from '../proofs/checker.ts';
@@ -487,8 +488,42 @@ test('no input crashes the kernel: deep nesting, huge numerals, odd numbers are 
   t.throws(() => readNetwork(netText.replace('"shape":[2]', '"shape":[100000,100000]'), 'n.json'), {
     instanceOf: Refusal,
   });
+  const conv = (weights: string) =>
+    `{"format":"tropcert-network","version":1,"input":{"shape":[1,2,2]},"layers":[{"type":"conv2d","weights":${weights},"bias":["0"],"stride":[1,1],"padding":[0,0,0,0],"dilation":[1,1],"groups":1}]}`;
+  for (const w of ['[[[]]]', '[[]]', '[]', '[[[[]]]]', '[[["1"]]]', '{}'])
+    t.throws(() => readNetwork(conv(w), 'c.json'), { instanceOf: Refusal }, w);
+  t.is(readNetwork(conv('[[[["1"]]]]'), 'c.json').sizes[0], 4);
   t.throws(() => readNetwork(netText.replace('"1/2"', '"1/-2"'), 'n.json'), {
     instanceOf: Refusal,
     message: /canonical exact number/,
   });
+});
+
+test('property: byte-level damage to a report or a network text is refused or a failure, never a crash', async (t) => {
+  const base: Case = { net: NET, data: DATA, dataSha: DATA_SHA, terms: TERMS_ALL };
+  const g = JSON.stringify(await genuine(NET, DATA, DATA_SHA, { domain: 'box:-4,4', terms: TERMS_ALL }));
+  const netText = serializeNetwork(NET);
+  const damage = (text: string) =>
+    fc
+      .tuple(
+        fc.nat({ max: text.length - 1 }),
+        fc.nat({ max: 3 }),
+        fc.constantFrom(...'{}[]",:-/0129aez '.split('')),
+      )
+      .map(([at, len, c]) => text.slice(0, at) + c + text.slice(at + len));
+  const kinds = new Map<string, number>();
+  fc.assert(
+    fc.property(damage(g), damage(netText), (report, net) => {
+      const v = verdict(report, base).slice(0, 6);
+      kinds.set(v, (kinds.get(v) ?? 0) + 1);
+      try {
+        readNetwork(net, 'n.json');
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+      }
+    }),
+    { numRuns: 300, seed: 0x10 },
+  );
+  t.log([...kinds].map(([k, n]) => `${k} ${n}`).join(', '));
+  t.true((kinds.get('exit 2') ?? 0) > 0 && (kinds.get('exit 1') ?? 0) > 0);
 });
