@@ -895,7 +895,7 @@ test('cross-validation: certify on random networks, the checker accepts every re
     t.true((seen.get(key) ?? 0) > 0, key);
 });
 
-test('cross-validation: wider networks (the float-limb kernel) with a domain and inscribed balls', async (t) => {
+test('cross-validation: wider networks with a domain and inscribed balls', async (t) => {
   await lps();
   for (let seed = 1; seed <= 4; seed++) {
     const next = rng(9000 + seed);
