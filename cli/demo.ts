@@ -33,7 +33,7 @@ export async function demoCommand(p: Printer, repoRoot: string, outDir: string):
     insphere: false,
     solver: 'glpk',
   });
-  step(`tropcert check ${report} --network ${network} --data ${train}`);
-  const status = await checkCommand(p, { report, network, data: train });
+  step(`tropcert check ${report} --network ${network} --data ${train} --terms ${terms}`);
+  const status = await checkCommand(p, { report, network, data: train, terms });
   if (status !== 0) process.exitCode = status;
 }
