@@ -1,8 +1,8 @@
 // Running the sealed checker (proofs/checker.ts) from tests on reports written by today's
-// certify (REPORT v1): `toV2` upgrades a v1 document to v2 (structured ties, the vacuous lists
+// certify and by hand: `toV2` upgrades a v1 document to v2 (structured ties, the vacuous lists
 // given or empty, strictRegion, onBoundary, the new summary counts), and `termsFileFor` writes a
 // TERMS file whose distinct terms are the report's own (for in-process reports whose terms were
-// built from records, not read from a file). Once certify writes v2 the upgrade is the identity.
+// built from records, not read from a file). On certify's own (v2) reports the upgrade is the identity.
 import { createHash } from 'node:crypto';
 import { type CheckResult, checkReport, readNetwork } from '../../proofs/checker.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
@@ -108,22 +108,10 @@ export function kernelCheck(
   o: KernelOptions = {},
 ): CheckResult {
   const v2 = toV2(doc, o.vacuous);
-  let terms: { bytes: Uint8Array; file: string } | undefined;
-  if (v2.options.terms) {
-    const bytes = o.terms ?? termsFileFor(v2, net);
-    terms = { bytes, file: 'terms.jsonl' };
-    if (!o.terms) v2.options.terms.sha256 = createHash('sha256').update(bytes).digest('hex');
+  let terms = o.terms;
+  if (v2.options.terms && !terms) {
+    terms = termsFileFor(v2, net);
+    v2.options.terms.sha256 = createHash('sha256').update(terms).digest('hex');
   }
-  return checkReport({
-    report: JSON.stringify(v2),
-    reportFile: 'report.json',
-    net: readNetwork(serializeNetwork(net), 'net.json'),
-    data: {
-      inputs: data.inputs.map((x) => scaledToRationals(x).map(String)),
-      labels: [...data.labels],
-      sha256: dataSha,
-    },
-    domain: o.domain,
-    terms,
-  });
+  return kernelText(JSON.stringify(v2), net, data, dataSha, { domain: o.domain, terms });
 }
