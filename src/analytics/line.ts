@@ -1,0 +1,280 @@
+// Linear regions along a segment x(t) = p + t(q − p), t ∈ [0, 1] (Hanin & Rolnick 2019; MATH.md
+// §6): exact breakpoints, the affine piece on each interval, decision changes; and the exact
+// distance from a point to the boundary of its activation region.
+import { Rational } from '../exact/rational.ts';
+import { type ScaledVector, subScaled } from '../exact/scaled.ts';
+import type { Network } from '../network/model.ts';
+import { regionConstraints, regionOf } from '../region/region.ts';
+import {
+  type Cut,
+  type FormMatrix,
+  formRow,
+  formsKey,
+  type Geometry,
+  type Plan,
+  planOf,
+  signsId,
+  subdivide,
+} from './restrict.ts';
+
+/** A closed interval [lo, hi] of the parameter, endpoints as T/W (W > 0) with float estimates. */
+export interface Interval {
+  readonly loT: bigint;
+  readonly loW: bigint;
+  readonly hiT: bigint;
+  readonly hiW: bigint;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * Float filter: |computed − exact| ≤ 8·2⁻⁵³·(|a·t| + |c|) for a·t + c evaluated in float64 from
+ * correctly rounded a, c and a t within 3 roundings of exact; 1e-10 of that magnitude leaves a
+ * wide margin, so a sign it reports is the exact sign (NaN/∞ fall through to bigint).
+ */
+const FILTER = 1e-10;
+
+function sideAt(a: bigint, c: bigint, T: bigint, W: bigint, af: number, cf: number, t: number): number {
+  const v = af * t + cf;
+  if (Math.abs(v) > (Math.abs(af * t) + Math.abs(cf)) * FILTER) return v > 0 ? 1 : -1;
+  const e = a * T + c * W;
+  return e > 0n ? 1 : e < 0n ? -1 : 0;
+}
+
+function estimate(T: bigint, W: bigint): number {
+  const t = Number(T) / Number(W);
+  return Number.isFinite(t) ? t : Rational.of(T, W).toNumberEstimate();
+}
+
+/** Cutting intervals by a form a·t + c. */
+export const intervalGeometry: Geometry<Interval> = {
+  k: 1,
+  cut(cell, form, hint): Cut<Interval> {
+    const [a, c] = form;
+    const sl = sideAt(a, c, cell.loT, cell.loW, hint[0], hint[1], cell.lo);
+    const sh = sideAt(a, c, cell.hiT, cell.hiW, hint[0], hint[1], cell.hi);
+    if (sl >= 0 && sh >= 0) return sl + sh > 0 ? 1 : 0;
+    if (sl <= 0 && sh <= 0) return -1;
+    // The root t* = −c/a lies strictly inside.
+    const T = a > 0n ? -c : c;
+    const W = a > 0n ? a : -a;
+    const t = estimate(T, W);
+    const left: Interval = { loT: cell.loT, loW: cell.loW, hiT: T, hiW: W, lo: cell.lo, hi: t };
+    const right: Interval = { loT: T, loW: W, hiT: cell.hiT, hiW: cell.hiW, lo: t, hi: cell.hi };
+    return sl < 0 ? { neg: left, pos: right } : { neg: right, pos: left };
+  },
+};
+
+/** One interval of the walk: its activation pattern and the network's outputs as affine maps of t. */
+export interface LineInterval {
+  readonly from: Rational;
+  readonly to: Rational;
+  /** One character per unit, stages joined by '|' ('1' active, '0' inactive, 'z' zero on the interval). */
+  readonly pattern: string;
+  /** Index of the linear piece the interval belongs to. */
+  readonly piece: number;
+  /** The class scores on the interval: score_i(t) = slope_i·t + offset_i. */
+  readonly scores: readonly { readonly slope: Rational; readonly offset: Rational }[];
+}
+
+export interface DecisionChange {
+  readonly t: Rational;
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface LineResult {
+  /** Interior t where the activation pattern changes, ascending, ties merged. */
+  readonly breakpoints: readonly Rational[];
+  /** Activation regions the segment passes through (intervals of positive length). */
+  readonly regions: number;
+  /** Linear pieces: maximal runs of adjacent intervals with the same affine map of t. */
+  readonly pieces: number;
+  /** Interior t where the affine map changes. */
+  readonly pieceBreaks: readonly Rational[];
+  readonly intervals: readonly LineInterval[];
+  /** Where the predicted class (argmax, lowest index on ties) changes along the segment. */
+  readonly decisionChanges: readonly DecisionChange[];
+  /** Predicted class at t = 0 (exactly at the start point). */
+  readonly startClass: number;
+}
+
+/** The class that wins just after t (value at t, then slope; lowest index on full ties). */
+function winnerAfter(f: FormMatrix, T: bigint, W: bigint): number {
+  let best = 0;
+  let bv = f.nums[0] * T + f.nums[1] * W;
+  let bs = f.nums[0];
+  for (let r = 1; r < f.rows; r++) {
+    const v = f.nums[2 * r] * T + f.nums[2 * r + 1] * W;
+    const s = f.nums[2 * r];
+    if (v > bv || (v === bv && s > bs)) {
+      best = r;
+      bv = v;
+      bs = s;
+    }
+  }
+  return best;
+}
+
+/** The class at exactly t (argmax, lowest index on ties). */
+function winnerAt(f: FormMatrix, T: bigint, W: bigint): number {
+  let best = 0;
+  let bv = f.nums[0] * T + f.nums[1] * W;
+  for (let r = 1; r < f.rows; r++) {
+    const v = f.nums[2 * r] * T + f.nums[2 * r + 1] * W;
+    if (v > bv) {
+      best = r;
+      bv = v;
+    }
+  }
+  return best;
+}
+
+/** Class changes inside (lo, hi) for the upper envelope of the score lines; appends to `out`. */
+function classChanges(f: FormMatrix, iv: Interval, start: number, out: DecisionChange[]): number {
+  let cls = start;
+  let T = iv.loT;
+  let W = iv.loW;
+  for (;;) {
+    // The next t > current where some score overtakes the winner: root of (f_r − f_cls) with positive slope.
+    let bestT = 0n;
+    let bestW = 0n;
+    let found = false;
+    const sa = f.nums[2 * cls];
+    const sc = f.nums[2 * cls + 1];
+    for (let r = 0; r < f.rows; r++) {
+      if (r === cls) continue;
+      const a = f.nums[2 * r] - sa;
+      const c = f.nums[2 * r + 1] - sc;
+      if (a <= 0n) continue;
+      // root −c/a as (−c)/a; must be > current and < hi.
+      const rt = -c;
+      if (rt * W <= T * a) continue;
+      if (rt * iv.hiW >= iv.hiT * a) continue;
+      if (!found || rt * bestW < bestT * a) {
+        bestT = rt;
+        bestW = a;
+        found = true;
+      }
+    }
+    if (!found) return cls;
+    const next = winnerAfter(f, bestT, bestW);
+    if (next !== cls) out.push({ t: Rational.of(bestT, bestW), from: cls, to: next });
+    cls = next;
+    T = bestT;
+    W = bestW;
+  }
+}
+
+/** The segment p → q as a subspace origin p, direction q − p. */
+function segmentSubspace(p: ScaledVector, q: ScaledVector) {
+  return { origin: p, dirs: [subScaled(q, p)] };
+}
+
+/** Walks the segment p → q exactly: every breakpoint, piece and class change for t ∈ [0, 1]. */
+export function walkSegment(net: Network | Plan, p: ScaledVector, q: ScaledVector): LineResult {
+  const plan = 'stages' in net ? net : planOf(net);
+  const leaves: { iv: Interval; pattern: string; outputs: FormMatrix }[] = [];
+  const root: Interval = { loT: 0n, loW: 1n, hiT: 1n, hiW: 1n, lo: 0, hi: 1 };
+  subdivide(plan, segmentSubspace(p, q), intervalGeometry, root, (leaf) =>
+    leaves.push({ iv: leaf.cell, pattern: signsId(leaf.signs), outputs: leaf.outputs }),
+  );
+  leaves.sort((x, y) => {
+    const d = x.iv.lo - y.iv.lo;
+    if (d !== 0 && Math.abs(d) > 1e-12 * (Math.abs(x.iv.lo) + Math.abs(y.iv.lo))) return d;
+    const e = x.iv.loT * y.iv.loW - y.iv.loT * x.iv.loW;
+    return e < 0n ? -1 : e > 0n ? 1 : 0;
+  });
+  const breakpoints = leaves.slice(1).map((l) => Rational.of(l.iv.loT, l.iv.loW));
+  const intervals: LineInterval[] = [];
+  const pieceBreaks: Rational[] = [];
+  const changes: DecisionChange[] = [];
+  let piece = -1;
+  let prevKey = '';
+  const startClass = leaves.length ? winnerAt(leaves[0].outputs, 0n, 1n) : 0;
+  let cls = startClass;
+  leaves.forEach((l, i) => {
+    const key = formsKey(l.outputs);
+    if (i === 0 || key !== prevKey) {
+      piece++;
+      if (i > 0) pieceBreaks.push(breakpoints[i - 1]);
+    }
+    prevKey = key;
+    const after = winnerAfter(l.outputs, l.iv.loT, l.iv.loW);
+    if (after !== cls) changes.push({ t: Rational.of(l.iv.loT, l.iv.loW), from: cls, to: after });
+    cls = classChanges(l.outputs, l.iv, after, changes);
+    intervals.push({
+      from: Rational.of(l.iv.loT, l.iv.loW),
+      to: Rational.of(l.iv.hiT, l.iv.hiW),
+      pattern: l.pattern,
+      piece,
+      scores: Array.from({ length: l.outputs.rows }, (_, r) => {
+        const [slope, offset] = formRow(l.outputs, r);
+        return { slope, offset };
+      }),
+    });
+  });
+  // A change exactly at t = 1 from the interior class to the class at the end point itself.
+  if (leaves.length) {
+    const last = leaves[leaves.length - 1];
+    const end = winnerAt(last.outputs, 1n, 1n);
+    if (end !== cls) changes.push({ t: Rational.ONE, from: cls, to: end });
+  }
+  return {
+    breakpoints,
+    regions: leaves.length,
+    pieces: piece + 1,
+    pieceBreaks,
+    intervals,
+    decisionChanges: changes,
+    startClass,
+  };
+}
+
+export interface BoundaryDistance {
+  /** Exact ℓ∞ distance to the nearest boundary of the point's activation region: min |z_k(x)| / ‖g_k‖₁. */
+  readonly linf: Rational;
+  /** Exact ℓ₁ distance: min |z_k(x)| / ‖g_k‖∞. */
+  readonly l1: Rational;
+  /** ≈ ℓ₂ distance min |z_k(x)| / ‖g_k‖₂ (float: the square root is irrational). */
+  readonly l2Approx: number;
+}
+
+/**
+ * Distance from x to the complement of its activation region P_x = ∩_k {σ_k z_k ≥ 0}: the
+ * complement is the union of the open half-spaces σ_k z_k < 0, and the distance to one of them is
+ * |z_k(x)| over the dual norm of g_k (Hölder). Constraints with g_k = 0 never bound it.
+ * Undefined when no constraint does (the network is affine everywhere).
+ */
+export function boundaryDistance(net: Network, x: ScaledVector): BoundaryDistance | undefined {
+  const region = regionOf(net, x);
+  let linf: Rational | undefined;
+  let l1: Rational | undefined;
+  let l2 = Number.POSITIVE_INFINITY;
+  for (const c of regionConstraints(region)) {
+    let sum = 0n;
+    let max = 0n;
+    let sq = 0;
+    for (const v of c.row.val) {
+      const a = v < 0n ? -v : v;
+      sum += a;
+      if (a > max) max = a;
+    }
+    if (max === 0n) continue;
+    const val = c.value.abs();
+    const dInf = val.mul(Rational.of(c.den, sum));
+    const d1 = val.mul(Rational.of(c.den, max));
+    if (!linf || dInf.lt(linf)) linf = dInf;
+    if (!l1 || d1.lt(l1)) l1 = d1;
+    // ≈ ‖g‖₂ with the row scaled by its largest entry to stay in float range.
+    const mf = Rational.of(max, 1n).toNumberEstimate();
+    for (const v of c.row.val) {
+      const r = Rational.of(v, 1n).toNumberEstimate() / mf;
+      sq += r * r;
+    }
+    const est = val.mul(Rational.of(c.den, max)).toNumberEstimate() / Math.sqrt(sq);
+    if (est < l2) l2 = est;
+  }
+  if (!linf || !l1) return undefined;
+  return { linf, l1, l2Approx: l2 };
+}
