@@ -242,7 +242,10 @@ function sweep(polys: readonly Polygon[], box: Polygon): Sweep {
       canonical(l);
       const key = l.key!;
       let g = byLine.get(key);
-      if (!g) byLine.set(key, (g = { line: l, edges: [] }));
+      if (!g) {
+        g = { line: l, edges: [] };
+        byLine.set(key, g);
+      }
       g.edges.push({ p, s: poly.vs[i], e: poly.vs[(i + 1) % n] });
     }
   });
@@ -491,7 +494,10 @@ export function sliceRegions(
   const regions: SliceRegion[] = cells.map((c, i) => {
     const r = findRoot(i);
     let piece = pieceOf.get(r);
-    if (piece === undefined) pieceOf.set(r, (piece = pieceOf.size));
+    if (piece === undefined) {
+      piece = pieceOf.size;
+      pieceOf.set(r, piece);
+    }
     return {
       polygon: c.poly,
       pattern: c.pattern,
@@ -524,7 +530,10 @@ export function sliceRegions(
   const adj = new Map<number, number[]>();
   const link = (a: number, b: number) => {
     let l = adj.get(a);
-    if (!l) adj.set(a, (l = []));
+    if (!l) {
+      l = [];
+      adj.set(a, l);
+    }
     l.push(b);
   };
   for (const s of csw.segments) {
