@@ -1,9 +1,11 @@
 // Linear regions along a segment x(t) = p + t(q − p), t ∈ [0, 1] (Hanin & Rolnick 2019; MATH.md
 // §6): exact breakpoints, the affine piece on each interval, decision changes; and the exact
 // distance from a point to the boundary of its activation region.
+import { InputError } from '../errors.ts';
 import { Rational } from '../exact/rational.ts';
-import { type ScaledVector, subScaled } from '../exact/scaled.ts';
+import { addScaled, type ScaledVector, subScaled } from '../exact/scaled.ts';
 import type { Network } from '../network/model.ts';
+import { randomInt, seededRandom } from '../random.ts';
 import { regionConstraints, regionOf } from '../region/region.ts';
 import {
   type Cut,
@@ -277,4 +279,215 @@ export function boundaryDistance(net: Network, x: ScaledVector): BoundaryDistanc
   }
   if (!linf || !l1) return undefined;
   return { linf, l1, l2Approx: l2 };
+}
+
+/** A segment to walk, with a name for reports (e.g. "row:3 → row:8"). */
+export interface NamedSegment {
+  readonly name: string;
+  readonly from: ScaledVector;
+  readonly to: ScaledVector;
+}
+
+/** ‖v‖∞ and ‖v‖₁ exactly, ‖v‖₂ as a float estimate. */
+function norms(v: ScaledVector): { linf: Rational; l1: Rational; l2Approx: number } {
+  let max = 0n;
+  let sum = 0n;
+  for (const n of v.nums) {
+    const a = n < 0n ? -n : n;
+    sum += a;
+    if (a > max) max = a;
+  }
+  const linf = Rational.of(max, v.den);
+  let sq = 0;
+  if (max > 0n) {
+    const mf = linf.toNumberEstimate();
+    for (const n of v.nums) {
+      const r = Rational.of(n, v.den).toNumberEstimate() / mf;
+      sq += r * r;
+    }
+  }
+  return {
+    linf,
+    l1: Rational.of(sum, v.den),
+    l2Approx: max > 0n ? linf.toNumberEstimate() * Math.sqrt(sq) : 0,
+  };
+}
+
+export interface SegmentStats {
+  readonly name: string;
+  readonly regions: number;
+  readonly pieces: number;
+  readonly breakpoints: number;
+  readonly decisionChanges: number;
+  readonly lengthLinf: Rational;
+  readonly lengthL1: Rational;
+  readonly lengthL2Approx: number;
+  /** Regions per unit ℓ∞ length (exact; undefined for a zero-length segment). */
+  readonly regionsPerLinf: Rational | undefined;
+  /** ≈ regions per unit ℓ₂ length (Hanin & Rolnick's density). */
+  readonly regionsPerL2Approx: number;
+}
+
+/** Five-number summary of float estimates (labelled as such by callers). */
+export interface Summary {
+  readonly count: number;
+  readonly min: number;
+  readonly median: number;
+  readonly mean: number;
+  readonly max: number;
+}
+
+export function summarizeNumbers(xs: readonly number[]): Summary {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return { count: 0, min: Number.NaN, median: Number.NaN, mean: Number.NaN, max: Number.NaN };
+  const mid = s.length >> 1;
+  return {
+    count: s.length,
+    min: s[0],
+    median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    max: s[s.length - 1],
+  };
+}
+
+/** Counts of values in bins [edges[i], edges[i+1]); values below the first or above the last edge go to the end bins. */
+export interface Histogram {
+  readonly edges: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/** A histogram on a log10 scale (distances span orders of magnitude); zeros counted apart. */
+export function logHistogram(xs: readonly number[], bins = 10): Histogram & { zeros: number } {
+  const pos = xs.filter((x) => x > 0 && Number.isFinite(x));
+  const zeros = xs.length - pos.length;
+  if (!pos.length) return { edges: [], counts: [], zeros };
+  const lo = Math.floor(Math.log10(Math.min(...pos)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...pos))));
+  const step = (hi - lo) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => 10 ** (lo + i * step));
+  const counts = new Array<number>(bins).fill(0);
+  for (const x of pos) counts[Math.min(bins - 1, Math.max(0, Math.floor((Math.log10(x) - lo) / step)))]++;
+  return { edges, counts, zeros };
+}
+
+/** A histogram of small integers (regions per segment): bins of equal integer width. */
+export function intHistogram(xs: readonly number[], bins = 10): Histogram {
+  if (!xs.length) return { edges: [], counts: [] };
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs) + 1;
+  const width = Math.max(1, Math.ceil((hi - lo) / bins));
+  const n = Math.ceil((hi - lo) / width);
+  const edges = Array.from({ length: n + 1 }, (_, i) => lo + i * width);
+  const counts = new Array<number>(n).fill(0);
+  for (const x of xs) counts[Math.floor((x - lo) / width)]++;
+  return { edges, counts };
+}
+
+export interface PointDistance {
+  readonly name: string;
+  /** undefined when the network is affine everywhere (no boundary). */
+  readonly distance: BoundaryDistance | undefined;
+}
+
+export interface LinesSurvey {
+  readonly segments: readonly SegmentStats[];
+  readonly points: readonly PointDistance[];
+  /** Float summaries (≈) of the exact per-segment and per-point figures. */
+  readonly summary: {
+    readonly regions: Summary;
+    readonly regionsPerL2Approx: Summary;
+    readonly regionsPerLinf: Summary;
+    readonly linf: Summary;
+    readonly l1: Summary;
+    readonly l2Approx: Summary;
+  };
+  readonly histograms: {
+    readonly regions: Histogram;
+    readonly linf: Histogram & { zeros: number };
+  };
+}
+
+/** Walks every segment and measures every point's distance to its region's boundary. */
+export function surveyLines(
+  net: Network,
+  segments: readonly NamedSegment[],
+  points: readonly { name: string; x: ScaledVector }[],
+): LinesSurvey {
+  const plan = planOf(net);
+  const stats: SegmentStats[] = segments.map((s) => {
+    const r = walkSegment(plan, s.from, s.to);
+    const len = norms(subScaled(s.to, s.from));
+    return {
+      name: s.name,
+      regions: r.regions,
+      pieces: r.pieces,
+      breakpoints: r.breakpoints.length,
+      decisionChanges: r.decisionChanges.length,
+      lengthLinf: len.linf,
+      lengthL1: len.l1,
+      lengthL2Approx: len.l2Approx,
+      regionsPerLinf: len.linf.isZero() ? undefined : Rational.fromInt(r.regions).div(len.linf),
+      regionsPerL2Approx: len.l2Approx > 0 ? r.regions / len.l2Approx : Number.NaN,
+    };
+  });
+  const dists = points.map((p) => ({ name: p.name, distance: boundaryDistance(net, p.x) }));
+  const est = (xs: (Rational | undefined)[]) => xs.map((x) => (x ? x.toNumberEstimate() : Number.NaN));
+  const linf = est(dists.map((d) => d.distance?.linf));
+  return {
+    segments: stats,
+    points: dists,
+    summary: {
+      regions: summarizeNumbers(stats.map((s) => s.regions)),
+      regionsPerL2Approx: summarizeNumbers(stats.map((s) => s.regionsPerL2Approx)),
+      regionsPerLinf: summarizeNumbers(est(stats.map((s) => s.regionsPerLinf))),
+      linf: summarizeNumbers(linf),
+      l1: summarizeNumbers(est(dists.map((d) => d.distance?.l1))),
+      l2Approx: summarizeNumbers(dists.map((d) => d.distance?.l2Approx ?? Number.NaN)),
+    },
+    histograms: {
+      regions: intHistogram(stats.map((s) => s.regions)),
+      linf: logHistogram(linf.filter((x) => Number.isFinite(x))),
+    },
+  };
+}
+
+/**
+ * `count` exact directions in ℚ^dim with ‖d‖∞ = 1: integer vectors with entries uniform in
+ * [−1000, 1000] from the project's seeded generator, divided by their largest |entry|.
+ */
+export function randomDirections(seed: number, dim: number, count: number): ScaledVector[] {
+  const next = seededRandom(seed);
+  const out: ScaledVector[] = [];
+  while (out.length < count) {
+    const nums = Array.from({ length: dim }, () => BigInt(randomInt(next, -1000, 1000)));
+    let max = 0n;
+    for (const n of nums) if ((n < 0n ? -n : n) > max) max = n < 0n ? -n : n;
+    if (max > 0n) out.push({ nums, den: max });
+  }
+  return out;
+}
+
+/** The segment x ± (L/2)·d (length L in ℓ∞ for ‖d‖∞ = 1). */
+export function segmentThrough(
+  x: ScaledVector,
+  d: ScaledVector,
+  length: Rational,
+): { from: ScaledVector; to: ScaledVector } {
+  const half = length.mul(Rational.of(1n, 2n));
+  const step = { nums: d.nums.map((n) => n * half.num), den: d.den * half.den };
+  return { from: subScaled(x, step), to: addScaled(x, step) };
+}
+
+/** `count` pairs (i, j), i ≠ j, of point indices below n from the seeded generator. */
+export function randomPairs(seed: number, n: number, count: number): [number, number][] {
+  if (n < 2)
+    throw new InputError('usage', { field: '--pairs' }, `needs at least 2 data points, the data has ${n}`);
+  const next = seededRandom(seed);
+  const out: [number, number][] = [];
+  while (out.length < count) {
+    const i = randomInt(next, 0, n - 1);
+    const j = randomInt(next, 0, n - 1);
+    if (i !== j) out.push([i, j]);
+  }
+  return out;
 }
