@@ -75,6 +75,8 @@ export interface LineInterval {
   readonly pattern: string;
   /** Index of the linear piece the interval belongs to. */
   readonly piece: number;
+  /** The predicted class just after `from` (it may change inside: see decisionChanges). */
+  readonly cls: number;
   /** The class scores on the interval: score_i(t) = slope_i·t + offset_i. */
   readonly scores: readonly { readonly slope: Rational; readonly offset: Rational }[];
 }
@@ -210,6 +212,7 @@ export function walkSegment(net: Network | Plan, p: ScaledVector, q: ScaledVecto
       to: Rational.of(l.iv.hiT, l.iv.hiW),
       pattern: l.pattern,
       piece,
+      cls: after,
       scores: Array.from({ length: l.outputs.rows }, (_, r) => {
         const [slope, offset] = formRow(l.outputs, r);
         return { slope, offset };
