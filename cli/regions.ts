@@ -269,6 +269,7 @@ export async function regionsSliceCommand(p: Printer, a: SliceArgs): Promise<voi
   const box = parseBox(a.box);
   const { net, data } = load(p, a);
   let plane: { origin: ScaledVector; u: ScaledVector; v: ScaledVector };
+  let marks: { s: number; t: number; label: string }[] = [];
   if (a.through !== undefined) {
     if (a.origin !== undefined || a.u !== undefined || a.v !== undefined)
       throw new InputError('usage', { field: '--through' }, 'give either --through or --origin/--u/--v');
@@ -282,6 +283,7 @@ export async function regionsSliceCommand(p: Printer, a: SliceArgs): Promise<voi
       );
     const [A, B, C] = parts.map((t) => parseVector(t, '--through', net, data));
     plane = planeThrough(A, B, C);
+    marks = parts.map((t, i) => ({ s: i === 1 ? 1 : 0, t: i === 2 ? 1 : 0, label: t.trim() }));
   } else {
     if (a.origin === undefined || a.u === undefined || a.v === undefined)
       throw new InputError(
@@ -303,7 +305,7 @@ export async function regionsSliceCommand(p: Printer, a: SliceArgs): Promise<voi
     );
   const r = sliceRegions(net, plane, box);
   if (a.svg !== undefined) {
-    await writeTextAtomic(a.svg, sliceSvg(r, { title: a.network.split('/').pop() }));
+    await writeTextAtomic(a.svg, sliceSvg(r, { title: a.network.split('/').pop(), marks }));
     p.err(`wrote ${a.svg}`);
   }
   if (a.json) p.out(JSON.stringify(sliceJson(r)));

@@ -325,6 +325,29 @@ function sweep(polys: readonly Polygon[], box: Polygon): Sweep {
   return { edges, segments, problems };
 }
 
+function distinctVertices(polys: readonly Polygon[], scale: number): number {
+  const index = new VertexIndex(scale);
+  for (const p of polys) for (const v of p.vs) index.id(v);
+  return index.points.length;
+}
+
+/**
+ * The tiling checks on any set of counter-clockwise polygons in a box (exported so that tests
+ * can show they fail on a broken tiling): problems found, V, E and V − E + F.
+ */
+export function tilingCheck(
+  polys: readonly Polygon[],
+  box: Polygon,
+): { problems: readonly string[]; vertices: number; edges: number; euler: number } {
+  const sw = sweep(polys, box);
+  const scale = Math.max(...box.vs.map((v) => Math.max(Math.abs(v.x), Math.abs(v.y))), 1e-300);
+  const vertices = distinctVertices(polys, scale);
+  const euler = vertices - sw.edges + polys.length;
+  const problems = [...sw.problems];
+  if (euler !== 1) problems.push(`Euler characteristic V − E + F = ${euler}, expected 1`);
+  return { problems, vertices, edges: sw.edges, euler };
+}
+
 /** One region of the slice. */
 export interface SliceRegion {
   readonly polygon: Polygon;
@@ -514,9 +537,7 @@ export function sliceRegions(
     B.sub(A).toNumberEstimate(),
     D.sub(C).toNumberEstimate(),
   );
-  const index = new VertexIndex(scale);
-  for (const p of polys) for (const v of p.vs) index.id(v);
-  const V = index.points.length;
+  const V = distinctVertices(polys, scale);
   // The decision boundary: segments between class parts of different classes.
   const parts: Polygon[] = [];
   const partClass: number[] = [];

@@ -23,6 +23,8 @@ export interface SvgOptions {
   readonly title?: string;
   /** Draw every region's edges (default true; thousands of regions stay readable at 0.3 px). */
   readonly edges?: boolean;
+  /** Points to mark, in (s, t) (e.g. the three data points of `--through`: (0,0), (1,0), (0,1)). */
+  readonly marks?: readonly { readonly s: number; readonly t: number; readonly label: string }[];
 }
 
 /** The slice as a standalone SVG document. */
@@ -59,6 +61,13 @@ export function sliceSvg(r: SliceResult, opts: SvgOptions = {}): string {
   out.push(
     `<path fill="none" stroke="black" stroke-width="2" stroke-linejoin="round" d="${r.boundary.map((l) => `M${l.map(px).join('L')}`).join('')}"/>`,
   );
+  for (const m of opts.marks ?? []) {
+    const x = (m.s - A) * sx;
+    const y = (D - m.t) * sy;
+    out.push(
+      `<circle cx="${x.toFixed(2)}" cy="${y.toFixed(2)}" r="4" fill="black"/><text x="${(x + 6).toFixed(2)}" y="${(y - 6).toFixed(2)}" font-family="sans-serif" font-size="13" font-weight="bold">${escapeXml(m.label)}</text>`,
+    );
+  }
   const classes = [...byClass.keys()].sort((a, b) => a - b);
   const title = opts.title ?? '';
   out.push(
