@@ -5,6 +5,7 @@ import { benchCertify } from './certify.ts';
 import { benchCnn } from './cnn.ts';
 import { benchExtract } from './extract.ts';
 import { benchNumbers } from './numbers.ts';
+import { benchRegions } from './regions.ts';
 import { machineLine, now, treeFingerprint } from './report.ts';
 
 const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void> }> = {
@@ -22,6 +23,10 @@ const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void
     run: benchCertify,
   },
   numbers: { about: 'one multiply-add: float64, bigint fixed point, Rational', run: benchNumbers },
+  regions: {
+    about: 'exact 2-D slices (960-wide 2-input net, MNIST plane) and MNIST segment walks vs float64 passes',
+    run: benchRegions,
+  },
 };
 
 function usage(): string {
