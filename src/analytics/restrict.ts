@@ -12,7 +12,7 @@
 // Everything is exact (bigint); the geometries use float filters with a proven error bound
 // only to skip exact sign evaluations whose answer the bound already decides.
 import { InputError } from '../errors.ts';
-import { gcd, lcm } from '../exact/bigint.ts';
+import { lcm } from '../exact/bigint.ts';
 import { Rational } from '../exact/rational.ts';
 import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
 import { avgPoolForward, conv2dForward } from '../network/layers.ts';
@@ -293,11 +293,10 @@ export function subdivide<C>(
   run(0, root, headForms(plan, sub));
 }
 
-/** The canonical key of a form matrix (equal keys ⇔ equal affine maps). */
+/** The canonical key of a form matrix (equal keys ⇔ equal affine maps): lowest terms, then the digits. */
 export function formsKey(f: FormMatrix): string {
-  let g = f.den;
-  for (const v of f.nums) if (v !== 0n && g !== 1n) g = gcd(g, v);
-  return `${f.nums.map((v) => (v / g).toString(36)).join(',')}/${(f.den / g).toString(36)}`;
+  const r = reduceForms(f);
+  return `${r.nums.map((v) => v.toString(36)).join(',')}/${r.den.toString(36)}`;
 }
 
 /** Row r of a form matrix as exact rationals (k slopes, then the offset). */

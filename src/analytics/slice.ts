@@ -179,9 +179,18 @@ export function sameVertex(p: Vertex, q: Vertex): boolean {
   return p === q || (p.X * q.W === q.X * p.W && p.Y * q.W === q.Y * p.W);
 }
 
+/**
+ * A grid cell as one number (Cantor-style pairing of the two signed cell indices; exact for
+ * indices below 2^25 in magnitude, which the grid of 2^20 cells per box width keeps; beyond
+ * that, distinct cells may share a key, which only costs extra exact comparisons).
+ */
+function cellKey(i: number, j: number): number {
+  return (i + 2 ** 25) * 2 ** 26 + (j + 2 ** 25);
+}
+
 /** Distinct exact points: a float grid finds candidates, exact comparison decides. */
 export class VertexIndex {
-  private readonly cells = new Map<string, number[]>();
+  private readonly cells = new Map<number, number[]>();
   readonly points: Vertex[] = [];
   private readonly h: number;
   constructor(scale: number) {
@@ -192,16 +201,18 @@ export class VertexIndex {
     const h = this.h;
     const dx = 1e-9 * (Math.abs(v.x) + h);
     const dy = 1e-9 * (Math.abs(v.y) + h);
-    const xs = new Set([Math.floor((v.x - dx) / h), Math.floor((v.x + dx) / h)]);
-    const ys = new Set([Math.floor((v.y - dy) / h), Math.floor((v.y + dy) / h)]);
-    for (const i of xs)
-      for (const j of ys) {
-        const bucket = this.cells.get(`${i},${j}`);
+    const x0 = Math.floor((v.x - dx) / h);
+    const x1 = Math.floor((v.x + dx) / h);
+    const y0 = Math.floor((v.y - dy) / h);
+    const y1 = Math.floor((v.y + dy) / h);
+    for (let i = x0; i <= x1; i++)
+      for (let j = y0; j <= y1; j++) {
+        const bucket = this.cells.get(cellKey(i, j));
         if (bucket) for (const id of bucket) if (sameVertex(this.points[id], v)) return id;
       }
     const id = this.points.length;
     this.points.push(v);
-    const key = `${Math.floor(v.x / h)},${Math.floor(v.y / h)}`;
+    const key = cellKey(Math.floor(v.x / h), Math.floor(v.y / h));
     const b = this.cells.get(key);
     if (b) b.push(id);
     else this.cells.set(key, [id]);
