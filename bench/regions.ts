@@ -113,7 +113,7 @@ export async function benchRegions(): Promise<void> {
     u: { nums: [1n, 0n], den: 1n },
     v: { nums: [0n, 1n], den: 1n },
   };
-  const box: [Rational, Rational, Rational, Rational] = [q(-8, 5), q(8, 5), q(-8, 5), q(8, 5)];
+  const box: [Rational, Rational, Rational, Rational] = [q(-4, 5), q(4, 5), q(-4, 5), q(4, 5)];
   let t0 = now();
   let u0 = cpuSeconds();
   const r1 = sliceRegions(wide, id, box, { patterns: false });
@@ -121,7 +121,7 @@ export async function benchRegions(): Promise<void> {
   const c1 = cpuSeconds() - u0;
   const f1 = (floatPerPoint(wide, regionPoints(r1, id.origin, id.u, id.v)) * r1.regions.length) / 1000;
   rows.push([
-    '2-input, 960 ReLUs, box [−1.6, 1.6]²',
+    '2-input, 960 ReLUs, box [−0.8, 0.8]²',
     String(r1.regions.length),
     String(r1.pieces),
     sig(s1),

@@ -1,6 +1,7 @@
 // `tropcert regions line|lines|slice|count`: read the inputs, call src/analytics, print.
 import { countRegions } from '../src/analytics/count.ts';
 import {
+  intervalScores,
   type LineResult,
   type LinesSurvey,
   randomDirections,
@@ -89,7 +90,7 @@ function lineJson(r: LineResult, from: string, to: string): object {
       pattern: i.pattern,
       piece: i.piece,
       class: i.cls,
-      scores: i.scores.map((s) => [str(s.slope), str(s.offset)]),
+      scores: intervalScores(i).map((s) => [str(s.slope), str(s.offset)]),
     })),
   };
 }

@@ -4,6 +4,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import {
   boundaryDistance,
+  intervalScores,
   type LineResult,
   randomDirections,
   randomPairs,
@@ -49,8 +50,9 @@ function checkWalk(net: Network, p: ScaledVector, qv: ScaledVector, r: LineResul
       const x = at(p, qv, t);
       if (asTieRule(iv.pattern) !== patternAt(net, x)) return `pattern at t = ${t}`;
       const logits = forward(net, x).logits;
-      for (let c = 0; c < iv.scores.length; c++) {
-        const v = iv.scores[c].slope.mul(t).add(iv.scores[c].offset);
+      const scores = intervalScores(iv);
+      for (let c = 0; c < scores.length; c++) {
+        const v = scores[c].slope.mul(t).add(scores[c].offset);
         if (!v.eq(Rational.of(logits.nums[c], logits.den))) return `score ${c} at t = ${t}`;
       }
       // The class at t replayed from the decision changes.

@@ -77,8 +77,16 @@ export interface LineInterval {
   readonly piece: number;
   /** The predicted class just after `from` (it may change inside: see decisionChanges). */
   readonly cls: number;
-  /** The class scores on the interval: score_i(t) = slope_i·t + offset_i. */
-  readonly scores: readonly { readonly slope: Rational; readonly offset: Rational }[];
+  /** The class scores on the interval as forms in t (see intervalScores). */
+  readonly outputs: FormMatrix;
+}
+
+/** The class scores on an interval as exact affine maps of t: score_i(t) = slope_i·t + offset_i. */
+export function intervalScores(iv: LineInterval): { slope: Rational; offset: Rational }[] {
+  return Array.from({ length: iv.outputs.rows }, (_, r) => {
+    const [slope, offset] = formRow(iv.outputs, r);
+    return { slope, offset };
+  });
 }
 
 export interface DecisionChange {
@@ -189,7 +197,10 @@ export function walkSegment(net: Network | Plan, p: ScaledVector, q: ScaledVecto
     const e = x.iv.loT * y.iv.loW - y.iv.loT * x.iv.loW;
     return e < 0n ? -1 : e > 0n ? 1 : 0;
   });
-  const breakpoints = leaves.slice(1).map((l) => Rational.of(l.iv.loT, l.iv.loW));
+  // Interval ends as rationals, once each: ends[i] = start of leaf i, ends[n] = 1.
+  const ends = leaves.map((l) => Rational.of(l.iv.loT, l.iv.loW));
+  ends.push(Rational.ONE);
+  const breakpoints = ends.slice(1, leaves.length);
   const intervals: LineInterval[] = [];
   const pieceBreaks: Rational[] = [];
   const changes: DecisionChange[] = [];
@@ -205,18 +216,15 @@ export function walkSegment(net: Network | Plan, p: ScaledVector, q: ScaledVecto
     }
     prevKey = key;
     const after = winnerAfter(l.outputs, l.iv.loT, l.iv.loW);
-    if (after !== cls) changes.push({ t: Rational.of(l.iv.loT, l.iv.loW), from: cls, to: after });
+    if (after !== cls) changes.push({ t: ends[i], from: cls, to: after });
     cls = classChanges(l.outputs, l.iv, after, changes);
     intervals.push({
-      from: Rational.of(l.iv.loT, l.iv.loW),
-      to: Rational.of(l.iv.hiT, l.iv.hiW),
+      from: ends[i],
+      to: ends[i + 1],
       pattern: l.pattern,
       piece,
       cls: after,
-      scores: Array.from({ length: l.outputs.rows }, (_, r) => {
-        const [slope, offset] = formRow(l.outputs, r);
-        return { slope, offset };
-      }),
+      outputs: l.outputs,
     });
   });
   // A change exactly at t = 1 from the interior class to the class at the end point itself.

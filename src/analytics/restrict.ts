@@ -163,6 +163,19 @@ export interface Leaf<C> {
   readonly outputs: FormMatrix;
 }
 
+const biasCache = new WeakMap<Plan, ScaledVector[]>();
+const columnCache = new WeakMap<Stage, (j: number) => ScaledVector>();
+
+/** Per stage, the chain's constant part (its output on 0 with biases): the all-inactive start for ReLU (cached per plan). */
+function chainBiases(plan: Plan): ScaledVector[] {
+  let b = biasCache.get(plan);
+  if (!b) {
+    b = plan.stages.map((s) => applyChain(s.chain, zeroVector(s.size), true));
+    biasCache.set(plan, b);
+  }
+  return b;
+}
+
 /** Column j of a chain's linear part (cached): the chain applied to e_j. */
 function columnGetter(stage: Stage): (j: number) => ScaledVector {
   const cache = new Map<number, ScaledVector>();
@@ -200,9 +213,15 @@ export function subdivide<C>(
   const k = geom.k;
   const w = k + 1;
   const signs = plan.stages.map((s) => new Int8Array(s.size));
-  const columns = plan.stages.map((s) => columnGetter(s));
-  // The chain's constant part (its output on 0 with biases), per stage: the all-inactive start for ReLU.
-  const chainBias = plan.stages.map((s) => applyChain(s.chain, zeroVector(s.size), true));
+  const columns = plan.stages.map((s) => {
+    let g = columnCache.get(s);
+    if (!g) {
+      g = columnGetter(s);
+      columnCache.set(s, g);
+    }
+    return g;
+  });
+  const chainBias = chainBiases(plan);
   const hint = new Float64Array(w);
 
   const run = (si: number, cell: C, forms: FormMatrix): void => {
@@ -293,10 +312,12 @@ export function subdivide<C>(
   run(0, root, headForms(plan, sub));
 }
 
-/** The canonical key of a form matrix (equal keys ⇔ equal affine maps): lowest terms, then the digits. */
+/**
+ * The key of a form matrix in lowest terms (as `subdivide` hands them out): equal keys ⇔ equal
+ * affine maps, since the lowest-terms form with a positive denominator is unique.
+ */
 export function formsKey(f: FormMatrix): string {
-  const r = reduceForms(f);
-  return `${r.nums.map((v) => v.toString(36)).join(',')}/${r.den.toString(36)}`;
+  return `${f.nums.map((v) => v.toString(36)).join(',')}/${f.den.toString(36)}`;
 }
 
 /** Row r of a form matrix as exact rationals (k slopes, then the offset). */
@@ -307,5 +328,13 @@ export function formRow(f: FormMatrix, r: number): Rational[] {
 
 /** A pattern id: one character per unit ('1' active, '0' inactive, 'z' identically zero), stages joined by '|'. */
 export function signsId(signs: readonly Int8Array[]): string {
-  return signs.map((s) => Array.from(s, (v) => (v === 1 ? '1' : v === -1 ? '0' : 'z')).join('')).join('|');
+  let n = signs.length - 1;
+  for (const s of signs) n += s.length;
+  const bytes = Buffer.allocUnsafe(Math.max(0, n));
+  let o = 0;
+  signs.forEach((s, k) => {
+    if (k > 0) bytes[o++] = 0x7c; // '|'
+    for (let i = 0; i < s.length; i++) bytes[o++] = s[i] === 1 ? 0x31 : s[i] === -1 ? 0x30 : 0x7a;
+  });
+  return bytes.toString('latin1');
 }

@@ -82,20 +82,33 @@ function meet(l: Line, a: bigint, b: bigint, c: bigint): Vertex {
   return makeVertex(l.b * c - l.c * b, l.c * a - l.a * c, l.a * b - l.b * a);
 }
 
+let scratch = new Int8Array(64);
+
 /** Cuts a convex polygon by a line. */
 export const polygonGeometry: Geometry<Polygon> = {
   k: 2,
   cut(cell, form, hint): Cut<Polygon> {
-    const [a, b, c] = form;
+    const a = form[0];
+    const b = form[1];
+    const c = form[2];
     const n = cell.vs.length;
-    const s = new Int8Array(n);
+    // Most cuts miss the cell: sides go to a shared scratch buffer (cut is not re-entrant).
+    if (scratch.length < n) scratch = new Int8Array(2 * n);
+    const s = scratch;
     let pos = 0;
     let neg = 0;
+    const af = hint[0];
+    const bf = hint[1];
+    const cf = hint[2];
     for (let i = 0; i < n; i++) {
-      const v = sideOf(a, b, c, hint[0], hint[1], hint[2], cell.vs[i]);
+      const v = sideOf(a, b, c, af, bf, cf, cell.vs[i]);
       s[i] = v;
       if (v > 0) pos++;
       else if (v < 0) neg++;
+      if (pos > 0 && neg > 0) {
+        for (let j = i + 1; j < n; j++) s[j] = sideOf(a, b, c, af, bf, cf, cell.vs[j]);
+        break;
+      }
     }
     if (neg === 0) return pos > 0 ? 1 : 0;
     if (pos === 0) return -1;
