@@ -15,6 +15,7 @@ import {
   type Geometry,
   type Plan,
   planOf,
+  segmentHeadForms,
   signsId,
   subdivide,
 } from './restrict.ts';
@@ -188,8 +189,13 @@ export function walkSegment(net: Network | Plan, p: ScaledVector, q: ScaledVecto
   const plan = 'stages' in net ? net : planOf(net);
   const leaves: { iv: Interval; pattern: string; outputs: FormMatrix }[] = [];
   const root: Interval = { loT: 0n, loW: 1n, hiT: 1n, hiW: 1n, lo: 0, hi: 1 };
-  subdivide(plan, segmentSubspace(p, q), intervalGeometry, root, (leaf) =>
-    leaves.push({ iv: leaf.cell, pattern: signsId(leaf.signs), outputs: leaf.outputs }),
+  subdivide(
+    plan,
+    segmentSubspace(p, q),
+    intervalGeometry,
+    root,
+    (leaf) => leaves.push({ iv: leaf.cell, pattern: signsId(leaf.signs), outputs: leaf.outputs }),
+    segmentHeadForms(plan, p, q),
   );
   leaves.sort((x, y) => {
     const d = x.iv.lo - y.iv.lo;

@@ -14,7 +14,14 @@
 import { InputError } from '../errors.ts';
 import { lcm } from '../exact/bigint.ts';
 import { Rational } from '../exact/rational.ts';
-import { addScaled, hadamard, matVec, normalizeScaled, type ScaledVector } from '../exact/scaled.ts';
+import {
+  addScaled,
+  hadamard,
+  matVec,
+  normalizeScaled,
+  type ScaledVector,
+  subScaled,
+} from '../exact/scaled.ts';
 import { avgPoolForward, conv2dForward } from '../network/layers.ts';
 import { type Layer, layerInput, type Network } from '../network/model.ts';
 
@@ -134,6 +141,32 @@ export function reduceForms(f: FormMatrix): FormMatrix {
   return { rows: f.rows, k: f.k, nums: v.nums, den: v.den };
 }
 
+const headCache = new WeakMap<Plan, WeakMap<ScaledVector, ScaledVector>>();
+
+/** The head chain at a point (cached per plan and point object: segments between data points share their ends). */
+function headAt(plan: Plan, x: ScaledVector): ScaledVector {
+  let m = headCache.get(plan);
+  if (!m) {
+    m = new WeakMap();
+    headCache.set(plan, m);
+  }
+  let h = m.get(x);
+  if (!h) {
+    h = applyChain(plan.head, x, true);
+    m.set(x, h);
+  }
+  return h;
+}
+
+/**
+ * The head chain's output on the segment p + t(q − p) as forms in t: head(q) − head(p) and
+ * head(p) (the chain is affine), from the two end points' cached values.
+ */
+export function segmentHeadForms(plan: Plan, p: ScaledVector, q: ScaledVector): FormMatrix {
+  const hp = headAt(plan, p);
+  return fromColumns([subScaled(headAt(plan, q), hp), hp]);
+}
+
 /** The head chain's output as forms in the subspace parameters. */
 export function headForms(plan: Plan, sub: Subspace): FormMatrix {
   const cols = sub.dirs.map((d) => applyChain(plan.head, d, false));
@@ -209,6 +242,7 @@ export function subdivide<C>(
   geom: Geometry<C>,
   root: C,
   onLeaf: (leaf: Leaf<C>) => void,
+  head: FormMatrix = headForms(plan, sub),
 ): void {
   const k = geom.k;
   const w = k + 1;
@@ -309,7 +343,7 @@ export function subdivide<C>(
     };
     bsp(cell, 0);
   };
-  run(0, root, headForms(plan, sub));
+  run(0, root, head);
 }
 
 /**
