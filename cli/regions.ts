@@ -10,6 +10,7 @@ import {
   surveyLines,
   walkSegment,
 } from '../src/analytics/line.ts';
+import { planOf } from '../src/analytics/restrict.ts';
 import { parallel, planeThrough, type SliceResult, sliceJson, sliceRegions } from '../src/analytics/slice.ts';
 import { sliceSvg } from '../src/analytics/svg.ts';
 import type { Dataset } from '../src/data/dataset.ts';
@@ -67,6 +68,8 @@ interface Common extends DataOptions {
 function load(p: Printer, a: Common): { net: Network; data: Dataset | undefined } {
   const net = loadNetwork(a.network);
   noteImport(p, net, a.network);
+  // Refuse layers the subdivision does not handle before reading the data, naming the file.
+  planOf(net, a.network);
   const data = a.data === undefined ? undefined : loadData(a.data, net, a);
   return { net, data };
 }
