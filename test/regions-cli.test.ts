@@ -1,5 +1,5 @@
 // `tropcert regions …` end to end: JSON equals the library's values; bad input is one line, exit 2.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,6 +187,37 @@ const BAD: { name: string; args: string[]; message: RegExp }[] = [
     message: /too big for regions count: input dimension 64/,
   },
 ];
+
+test('a residual join is refused naming the network file and the layer', async (t) => {
+  const dir = workdir(t);
+  const net = {
+    format: 'tropcert-network',
+    version: 1,
+    input: { shape: [2] },
+    layers: [
+      {
+        type: 'dense',
+        weights: [
+          [1, 0],
+          [0, 1],
+        ],
+        bias: [0, 0],
+      },
+      { type: 'relu' },
+      { type: 'add', other: -1 },
+      { type: 'dense', weights: [[1, -1]], bias: [0] },
+    ],
+  };
+  writeFileSync(path.join(dir, 'res.json'), JSON.stringify(net));
+  const r = await tropcert(dir, ['regions', 'line', 'res.json', '--from', '0,0', '--to', '1,1']);
+  t.is(r.status, 2, r.stderr);
+  t.is(r.stdout, '');
+  t.regex(
+    r.stderr.trim(),
+    /^tropcert: res\.json, layer 2: region subdivision does not handle add layers yet/,
+  );
+  t.is(r.stderr.trim().split('\n').length, 1);
+});
 
 for (const row of BAD)
   test(`regions refuses ${row.name} with one line and exit 2`, async (t) => {
