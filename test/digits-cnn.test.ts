@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-web';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { forward } from '../src/network/evaluate.ts';
@@ -34,6 +34,9 @@ function digits(n: number): { x: Rational[]; label: number }[] {
     return { label: Number(cells[0]), x: cells.slice(1).map((v) => Rational.of(BigInt(v), 16n)) };
   });
 }
+
+// onnxruntime-web (the tests' float reference) runs its wasm build in this process, one thread.
+ort.env.wasm.numThreads = 1;
 
 test('the example CNN is a torch-style export: the importer reads it exactly and agrees with onnxruntime', async (t) => {
   const bytes = readFileSync(MODEL);
