@@ -1,0 +1,108 @@
+// `--workers N` for `extract` and `certify`: the points are cut into consecutive chunks that a
+// tinypool of worker threads works on (cli/pool-worker.ts: each worker reads the network, the
+// data and the plan once, with the same code as the main thread); the results come back in point
+// order, whatever order the workers finish in, so the output is the same file as one thread's.
+// tinypool rather than piscina: no dependencies at all (piscina pulls an optional native
+// module), an ESM worker entry, and the small API this needs (run, destroy, execArgv).
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import Tinypool from 'tinypool';
+import type { PointCertificate } from '../src/certify/certify.ts';
+import { InputError } from '../src/errors.ts';
+import { Rational } from '../src/exact/rational.ts';
+
+/** Fewer points than this per worker are not worth a thread's start-up (tsx or not). */
+export const MIN_POINTS_PER_WORKER = 8;
+
+/** What a pool runs: the command's arguments (each worker sets up from them once) and a chunk of points. */
+export interface PoolJob {
+  readonly kind: 'certify' | 'extract';
+  /** The command's parsed arguments (CertifyArgs or ExtractArgs): plain strings, numbers, booleans. */
+  readonly args: object;
+}
+
+export interface PoolTask {
+  readonly job: PoolJob;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** One point's result: its REPORT piece and certificate, or its TERMS line and what it met. */
+export type PoolResult =
+  | { readonly kind: 'certify'; readonly piece: string; readonly certificate: PointCertificate }
+  | { readonly kind: 'extract'; readonly line: string; readonly ties: number; readonly pattern: string };
+
+/**
+ * How many workers to use: `--workers N` (a positive integer; default: the number of cores), but
+ * at most one per MIN_POINTS_PER_WORKER points; 1 means the command runs in its own thread.
+ */
+export function poolWorkers(requested: number | string | undefined, points: number): number {
+  let want = availableParallelism();
+  if (requested !== undefined) {
+    const text = String(requested);
+    want = Number(text);
+    if (!/^\d+$/.test(text) || want < 1 || !Number.isSafeInteger(want))
+      throw new InputError(
+        'usage',
+        { field: '--workers' },
+        `${JSON.stringify(text)}, expected a positive integer (the number of worker threads)`,
+      );
+  }
+  return Math.max(1, Math.min(want, Math.floor(points / MIN_POINTS_PER_WORKER)));
+}
+
+/** The worker entry next to this module: pool-worker.js in dist/, from the sources a tsx bootstrap of pool-worker.ts. */
+function workerEntry(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return fileURLToPath(
+    new URL(fromSource ? './pool-worker-source.mjs' : './pool-worker.js', import.meta.url),
+  );
+}
+
+/** Structured cloning keeps a Rational's fields but not its class: rebuild every {num, den} of bigints. */
+export function reviveRationals<T>(v: T): T {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;
+  if (Array.isArray(v)) return v.map(reviveRationals) as T;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 2 && typeof o.num === 'bigint' && typeof o.den === 'bigint')
+    return Rational.of(o.num, o.den) as T;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = reviveRationals(o[k]);
+  return out as T;
+}
+
+/**
+ * The results of points 0 … count−1 in order, computed by `workers` threads in chunks; at most
+ * a few chunks per worker are in flight (memory stays flat in the number of points).
+ */
+export async function* pooledPoints(
+  job: PoolJob,
+  count: number,
+  workers: number,
+): AsyncGenerator<PoolResult> {
+  const pool = new Tinypool({ filename: workerEntry(), minThreads: workers, maxThreads: workers });
+  const chunk = Math.max(1, Math.min(32, Math.ceil(count / (workers * 4))));
+  const pending: Promise<PoolResult[]>[] = [];
+  let next = 0;
+  const submit = () => {
+    while (next < count && pending.length < workers * 3) {
+      const task: PoolTask = { job, start: next, end: Math.min(count, next + chunk) };
+      const p = pool.run(task) as Promise<PoolResult[]>;
+      p.catch(() => {}); // awaited in order below; do not let a later chunk's failure go unhandled
+      pending.push(p);
+      next = task.end;
+    }
+  };
+  try {
+    submit();
+    while (pending.length > 0) {
+      const results = await pending.shift()!;
+      submit();
+      for (const r of results)
+        yield r.kind === 'certify' ? { ...r, certificate: reviveRationals(r.certificate) } : r;
+    }
+  } finally {
+    await pool.destroy();
+  }
+}
