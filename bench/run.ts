@@ -7,6 +7,7 @@ import { benchExtract } from './extract.ts';
 import { benchNumbers } from './numbers.ts';
 import { machineLine, now, treeFingerprint } from './report.ts';
 import { benchStartup } from './startup.ts';
+import { benchWorkers } from './workers.ts';
 
 const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void> }> = {
   extract: {
@@ -23,6 +24,10 @@ const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void
     run: benchCertify,
   },
   numbers: { about: 'one multiply-add: float64, bigint fixed point, Rational', run: benchNumbers },
+  workers: {
+    about: '--workers 1 vs 2: throughput of the compiled extract and certify (MNIST, digits), files compared',
+    run: benchWorkers,
+  },
   startup: {
     about: 'tropcert --help (compiled bin) vs node -e 0, as a ratio (goal < 3)',
     run: () => benchStartup(),

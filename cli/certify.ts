@@ -12,16 +12,14 @@ import {
   reportPieces,
 } from '../src/certify/run.ts';
 import { certifySummaryLine } from '../src/certify/summary.ts';
-import type { Dataset } from '../src/data/dataset.ts';
 import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { packageVersion } from '../src/files.ts';
 import type { SolverName } from '../src/lp/index.ts';
-import type { Network } from '../src/network/model.ts';
 import { networkHash } from '../src/network/native.ts';
 import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
 import { AtomicOutput, checkpoint, readBytes, userFiles } from './io.ts';
-import { pooledPoints, poolWorkers } from './pool.ts';
+import { pooledPoints, poolWorkers, type SharedInputs } from './pool.ts';
 
 export interface CertifyArgs extends DataOptions {
   network: string;
@@ -37,10 +35,15 @@ export interface CertifyArgs extends DataOptions {
   workers?: number | string;
 }
 
+/** A certify run's inputs and plan. */
+export interface CertifyRun extends SharedInputs {
+  readonly plan: CertifyPlan;
+}
+
 /** What a certify run reads before its first point: the network, the data, the plan (also each worker's setup). */
-export function certifySetup(args: CertifyArgs): { net: Network; data: Dataset; plan: CertifyPlan } {
-  const net = loadNetwork(args.network);
-  const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
+export function certifySetup(args: CertifyArgs, loaded?: SharedInputs): CertifyRun {
+  const net = loaded?.net ?? loadNetwork(args.network);
+  const { data, sha256: dataSha } = loaded ?? loadDataFile(args.data, net, args);
   const domain = args.domain === undefined ? undefined : parseDomain(args.domain, net.inputSize, userFiles());
   const plan = planCertify(net, {
     toolVersion: packageVersion(),
@@ -54,14 +57,15 @@ export function certifySetup(args: CertifyArgs): { net: Network; data: Dataset; 
     solver: args.solver,
     terms: args.terms === undefined ? undefined : { file: args.terms, bytes: readBytes(args.terms) },
   });
-  return { net, data, plan };
+  return { net, data, sha256: dataSha, plan };
 }
 
 export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<void> {
-  const { net, data, plan } = certifySetup(args);
+  const run = certifySetup(args);
+  const { net, data, plan } = run;
   noteImport(p, net, args.network);
   const workers = poolWorkers(args.workers, data.inputs.length);
-  if (workers > 1) return certifyPooled(p, args, data, plan, workers);
+  if (workers > 1) return certifyPooled(p, args, run, workers);
   const lps = await oracles(args.solver);
   const out = new AtomicOutput(args.out);
   try {
@@ -82,18 +86,13 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
 }
 
 /** `certify` with the points spread over worker threads: the same pieces in the same order (cli/pool.ts). */
-async function certifyPooled(
-  p: Printer,
-  args: CertifyArgs,
-  data: Dataset,
-  plan: CertifyPlan,
-  workers: number,
-): Promise<void> {
+async function certifyPooled(p: Printer, args: CertifyArgs, run: CertifyRun, workers: number): Promise<void> {
+  const { net, data, sha256, plan } = run;
   const out = new AtomicOutput(args.out);
   try {
     for (const piece of reportOpening(plan.ctx)) out.write(piece);
     const certs: PointCertificate[] = [];
-    for await (const r of pooledPoints({ kind: 'certify', args }, data.inputs.length, workers)) {
+    for await (const r of pooledPoints({ kind: 'certify', args }, { net, data, sha256 }, workers)) {
       if (r.kind !== 'certify') throw new Error('pool: a certify task answered with another kind');
       certs.push(r.certificate);
       out.write(r.piece);

@@ -1,14 +1,15 @@
 // A worker thread of cli/pool.ts: sets up once from the command's arguments (the network, the
 // data, the plan, with the main thread's own setup code, so every point is computed exactly as
 // one thread would) and answers chunks of points with their output text.
+import Tinypool from 'tinypool';
 import { certifyPoint } from '../src/certify/certify.ts';
 import { oracles, reportPointPiece } from '../src/certify/run.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
 import { planExtractionFor } from '../src/tropical/extract.ts';
 import { termsPointLine } from '../src/tropical/terms.ts';
 import { type CertifyArgs, certifySetup } from './certify.ts';
-import { type ExtractArgs, loadData, loadNetwork } from './commands.ts';
-import type { PoolResult, PoolTask } from './pool.ts';
+import type { ExtractArgs } from './commands.ts';
+import { type PoolResult, type PoolTask, reviveRationals, type SharedInputs } from './pool.ts';
 
 type Runner = (start: number, end: number) => PoolResult[];
 
@@ -19,9 +20,11 @@ let runner: Runner | undefined;
 async function setup(task: PoolTask): Promise<Runner> {
   if (runner && key === JSON.stringify(task.job)) return runner;
   key = JSON.stringify(task.job);
+  // The main thread's parsed network and data (cloned: their Rationals need their class back).
+  const shared = reviveRationals(Tinypool.workerData as SharedInputs);
   if (task.job.kind === 'certify') {
     const args = task.job.args as CertifyArgs;
-    const { net, data, plan } = certifySetup(args);
+    const { net, data, plan } = certifySetup(args, shared);
     const lps: LpOracle[] = await oracles(args.solver);
     runner = (start, end) => {
       const out: PoolResult[] = [];
@@ -33,8 +36,7 @@ async function setup(task: PoolTask): Promise<Runner> {
     };
   } else {
     const args = task.job.args as ExtractArgs;
-    const net = loadNetwork(args.network);
-    const data = loadData(args.data, net, args);
+    const { net, data } = shared;
     const plan = planExtractionFor(net, args.network);
     runner = (start, end) => {
       const out: PoolResult[] = [];
