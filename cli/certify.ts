@@ -92,7 +92,11 @@ async function certifyPooled(p: Printer, args: CertifyArgs, run: CertifyRun, wor
   try {
     for (const piece of reportOpening(plan.ctx)) out.write(piece);
     const certs: PointCertificate[] = [];
-    for await (const r of pooledPoints({ kind: 'certify', args }, { net, data, sha256 }, workers)) {
+    for await (const r of pooledPoints(
+      { kind: 'certify', args },
+      { net, data, sha256, options: plan.options },
+      workers,
+    )) {
       if (r.kind !== 'certify') throw new Error('pool: a certify task answered with another kind');
       certs.push(r.certificate);
       out.write(r.piece);

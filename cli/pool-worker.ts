@@ -1,13 +1,14 @@
-// A worker thread of cli/pool.ts: sets up once from the command's arguments (the network, the
-// data, the plan, with the main thread's own setup code, so every point is computed exactly as
-// one thread would) and answers chunks of points with their output text.
+// A worker thread of cli/pool.ts: sets up once from what the main thread parsed and planned (the
+// network, the data and certify's per-point options, cloned to it as workerData), so every point
+// is computed with the same inputs as in one thread, and answers chunks of points with their
+// output text.
 import Tinypool from 'tinypool';
-import { certifyPoint } from '../src/certify/certify.ts';
+import { certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
 import { oracles, reportPointPiece } from '../src/certify/run.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
 import { planExtractionFor } from '../src/tropical/extract.ts';
 import { termsPointLine } from '../src/tropical/terms.ts';
-import { type CertifyArgs, certifySetup } from './certify.ts';
+import type { CertifyArgs } from './certify.ts';
 import type { ExtractArgs } from './commands.ts';
 import { type PoolResult, type PoolTask, reviveRationals, type SharedInputs } from './pool.ts';
 
@@ -24,13 +25,15 @@ async function setup(task: PoolTask): Promise<Runner> {
   const shared = reviveRationals(Tinypool.workerData as SharedInputs);
   if (task.job.kind === 'certify') {
     const args = task.job.args as CertifyArgs;
-    const { net, data, plan } = certifySetup(args, shared);
+    const { net, data } = shared;
+    const options = shared.options;
+    if (!options) throw new Error('pool: a certify job without its options');
     const lps: LpOracle[] = await oracles(args.solver);
     runner = (start, end) => {
       const out: PoolResult[] = [];
       for (let i = start; i < end; i++) {
-        const c = certifyPoint(net, i, data.inputs[i], data.labels[i], plan.options, lps);
-        out.push({ kind: 'certify', piece: reportPointPiece(i, c), certificate: c });
+        const c = certifyPoint(net, i, data.inputs[i], data.labels[i], options, lps);
+        out.push({ kind: 'certify', piece: reportPointPiece(i, c), certificate: forSummary(c) });
       }
       return out;
     };
@@ -46,6 +49,28 @@ async function setup(task: PoolTask): Promise<Runner> {
     };
   }
   return runner;
+}
+
+/**
+ * The certificate as the main thread needs it once the point's text is written: for the summary
+ * (summaryJson, certifySummaryLine read statuses, counts and the radius), without the per-input
+ * vectors (witness, logits, Farkas entries, centre, properties), whose cloning and revival cost
+ * as much as certifying a point of the fast path.
+ */
+function forSummary(c: PointCertificate): PointCertificate {
+  const r = c.region;
+  return {
+    ...c,
+    logits: { nums: [], den: 1n },
+    region:
+      r.status === 'certified'
+        ? { status: r.status, witness: [] }
+        : r.status === 'empty'
+          ? { status: r.status, farkas: [] }
+          : r,
+    insphere: c.insphere?.status === 'certified' ? { ...c.insphere, centre: [] } : c.insphere,
+    properties: undefined,
+  };
 }
 
 /** tinypool's entry: one chunk of points. */

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
-import type { PointCertificate } from '../src/certify/certify.ts';
+import type { CertifyOptions, PointCertificate } from '../src/certify/certify.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { Rational } from '../src/exact/rational.ts';
@@ -33,6 +33,8 @@ export interface SharedInputs {
   readonly data: Dataset;
   /** The data's sha256 (as loadDataFile gives it). */
   readonly sha256: string;
+  /** certify: the per-point options of the run's plan (so a worker neither re-hashes the network nor re-reads TERMS). */
+  readonly options?: CertifyOptions;
 }
 
 export interface PoolTask {
@@ -73,16 +75,39 @@ function workerEntry(): string {
   );
 }
 
-/** Structured cloning keeps a Rational's fields but not its class: rebuild every {num, den} of bigints. */
-export function reviveRationals<T>(v: T): T {
+/**
+ * Structured cloning keeps a Rational's fields but not its class: rebuilds every {num, den} of
+ * bigints as a Rational, through arrays, objects and Map values; an object met twice (the plan's
+ * network is the network) is rebuilt once, so shared references stay shared.
+ */
+export function reviveRationals<T>(v: T, seen = new Map<object, unknown>()): T {
   if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;
-  if (Array.isArray(v)) return v.map(reviveRationals) as T;
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o);
-  if (keys.length === 2 && typeof o.num === 'bigint' && typeof o.den === 'bigint')
-    return Rational.of(o.num, o.den) as T;
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = reviveRationals(o[k]);
+  const done = seen.get(v);
+  if (done !== undefined) return done as T;
+  let out: unknown;
+  if (Array.isArray(v)) {
+    const a: unknown[] = new Array(v.length);
+    seen.set(v, a);
+    for (let i = 0; i < v.length; i++) a[i] = reviveRationals(v[i], seen);
+    out = a;
+  } else if (v instanceof Map) {
+    const m = new Map();
+    seen.set(v, m);
+    for (const [k, x] of v) m.set(k, reviveRationals(x, seen));
+    out = m;
+  } else {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 2 && typeof o.num === 'bigint' && typeof o.den === 'bigint')
+      out = Rational.of(o.num, o.den);
+    else {
+      const r: Record<string, unknown> = {};
+      seen.set(v, r);
+      for (const k of keys) r[k] = reviveRationals(o[k], seen);
+      out = r;
+    }
+  }
+  seen.set(v, out);
   return out as T;
 }
 
