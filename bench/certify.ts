@@ -4,8 +4,13 @@
 // (box 0..1) and, when the region code takes conv layers, on cifar_deep_kw (each VNN-LIB box).
 // Points without ties never call the LP, so further sets move each point exactly onto 1 (or 8)
 // first-layer ReLU hyperplanes (ties), which forces one LP per point.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { certifiedRadius } from '../src/certify/balls.ts';
 import { certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
+import { certifyRegion } from '../src/certify/region-certificate.ts';
 import type { Domain } from '../src/certify/types.ts';
+import { parseDataset } from '../src/data/dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { lcm } from '../src/exact/bigint.ts';
 import { solveExact } from '../src/exact/linsolve.ts';
@@ -15,12 +20,14 @@ import { createOracle } from '../src/lp/index.ts';
 import type { LinearProgram, LpAnswer, LpOracle } from '../src/lp/oracle.ts';
 import { forward } from '../src/network/evaluate.ts';
 import { windowIndex } from '../src/network/layers.ts';
+import { parseNetwork } from '../src/network/load.ts';
 import type { Network } from '../src/network/model.ts';
 import { regionOf } from '../src/region/region.ts';
+import { extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { SIZES } from './extract.ts';
-import { cifarNet, cifarPoints, mnistPoints, seededMlp } from './nets.ts';
+import { cifarNet, cifarPoints, MNIST_DIR, mnistPoints, seededMlp } from './nets.ts';
 import { median, now, sig, table } from './report.ts';
-import { msPerPoint as ms, newTiming, record, type Timing } from './timing.ts';
+import { interleave, msPerPoint as ms, newTiming, record, type Timing } from './timing.ts';
 
 /** Minimum timed seconds of certification per point set (one round always runs, however long). */
 const CERTIFY_SECONDS = 2;
@@ -290,7 +297,111 @@ const CIFAR_TIE_POINTS = 1;
 /** MNIST centres on which regionOf is also timed alone (the split of the certify time). */
 const SPLIT_POINTS = 2;
 
+/** Seconds of certify time per network in the certify ÷ extract comparison (extraction gets the same). */
+const RATIO_SECONDS = 3;
+/** Rows of digits_test.csv certified in that comparison. */
+const DIGITS_ROWS = 40;
+
+/**
+ * certify ÷ extract per point (issue 14's target: ≤ 5× without ties): `certifyPoint` (glpk, no
+ * insphere, no domain) against `extractPoint` (the prediction's F and G, what `extract` writes
+ * per point) on the same points, interleaved in rounds; on the bundled MNIST ONNX network at the
+ * 8 VNN-LIB centres and on the digits network at the first rows of digits_test.csv.
+ */
+async function benchCertifyVsExtract(): Promise<void> {
+  const oracle = await createOracle('glpk');
+  const root = new URL('../examples/', import.meta.url);
+  const load = (rel: string) => {
+    const file = fileURLToPath(new URL(rel, root));
+    return parseNetwork(new Uint8Array(readFileSync(file)), file);
+  };
+  const mnist = load('mnist/mnist-net_256x2.onnx');
+  const digits = load('digits/network.json');
+  const csv = fileURLToPath(new URL('digits/digits_test.csv', root));
+  const digitRows = parseDataset(readFileSync(csv, 'utf8'), csv, digits.inputSize).inputs.slice(
+    0,
+    DIGITS_ROWS,
+  );
+  const cifar = cifarNet();
+  const sets = [
+    {
+      name: `MNIST 256x2 (${MNIST_DIR.split('/').pop()}), 8 centres`,
+      net: mnist,
+      xs: mnistPoints().map((p) => p.exact),
+      full: true,
+    },
+    { name: `digits network.json, ${digitRows.length} rows`, net: digits, xs: digitRows, full: true },
+    {
+      name: 'CIFAR cifar_deep_kw, 2 centres',
+      net: cifar,
+      xs: cifarPoints(cifar.inputSize).map((p) => p.exact),
+      full: false,
+    },
+  ];
+  console.log(
+    'certify ÷ extract: certifyPoint (glpk, no insphere, no domain) vs extractPoint (prediction F and G) on the same points, interleaved;\n' +
+      '  "full path": what certify computed per point before the fast path (regionOf + certifyRegion + certifiedRadius; MNIST and digits only)',
+  );
+  const rows: string[][] = [];
+  for (const set of sets) {
+    const plan = planExtraction(set.net);
+    let ties = 0;
+    for (const x of set.xs) ties += forward(set.net, x).ties.length > 0 ? 1 : 0;
+    const contenders = [
+      {
+        run: () => {
+          set.xs.forEach((x, i) => {
+            sink += certifyPoint(set.net, i, x, null, { insphere: false }, [oracle]).prediction;
+          });
+        },
+        seconds: RATIO_SECONDS,
+      },
+      {
+        run: () => {
+          for (const x of set.xs) sink += extractPoint(plan, x).prediction;
+        },
+        seconds: RATIO_SECONDS / 3,
+      },
+    ];
+    if (set.full)
+      contenders.push({
+        run: () => {
+          for (const x of set.xs) {
+            const region = regionOf(set.net, x);
+            sink += certifyRegion(set.net, region, x, undefined, [oracle]).status.length;
+            sink += certifiedRadius(region).unit?.unit ?? 0;
+          }
+        },
+        seconds: RATIO_SECONDS / 3,
+      });
+    const [cert, ext, full] = interleave(contenders, set.xs.length);
+    rows.push([
+      set.name,
+      String(set.xs.length - ties),
+      sig(ms(cert)),
+      sig(ms(ext)),
+      `${sig(ms(cert) / ms(ext))}×`,
+      full ? `${sig(ms(full) / ms(ext))}×` : '-',
+    ]);
+  }
+  console.log(
+    table(
+      [
+        'points',
+        'without ties',
+        'certify ms/pt',
+        'extract ms/pt',
+        'certify ÷ extract',
+        'full path ÷ extract',
+      ],
+      rows,
+    ),
+  );
+  console.log('  target (issue 14): certify ÷ extract ≤ 5× per point without ties\n');
+}
+
 export async function benchCertify(): Promise<void> {
+  await benchCertifyVsExtract();
   const oracle = new TimedOracle(await createOracle('glpk'));
   const mnist = seededMlp(SIZES);
   const box = constantBox(SIZES[0], Rational.ZERO, Rational.ONE, 'box:0,1');

@@ -9,6 +9,7 @@ import { benchNumbers } from './numbers.ts';
 import { benchRegions } from './regions.ts';
 import { machineLine, now, treeFingerprint } from './report.ts';
 import { benchStartup } from './startup.ts';
+import { benchWorkers } from './workers.ts';
 
 const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void> }> = {
   extract: {
@@ -25,6 +26,10 @@ const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void
     run: benchCertify,
   },
   numbers: { about: 'one multiply-add: float64, bigint fixed point, Rational', run: benchNumbers },
+  workers: {
+    about: '--workers 1 vs 2: throughput of the compiled extract and certify (MNIST, digits), files compared',
+    run: benchWorkers,
+  },
   startup: {
     about: 'tropcert --help (compiled bin) vs node -e 0, as a ratio (goal < 3)',
     run: () => benchStartup(),

@@ -1,12 +1,23 @@
 // `certify` and `check`: certificates for every point, written as a REPORT; the independent re-check.
+
+import type { PointCertificate } from '../src/certify/certify.ts';
 import { parseDomain } from '../src/certify/domain.ts';
-import { oracles, planCertify, reportPieces } from '../src/certify/run.ts';
+import { summaryJson } from '../src/certify/report.ts';
+import {
+  type CertifyPlan,
+  oracles,
+  planCertify,
+  reportClosing,
+  reportOpening,
+  reportPieces,
+} from '../src/certify/run.ts';
 import { certifySummaryLine } from '../src/certify/summary.ts';
 import type { DataOptions } from '../src/data/load-dataset.ts';
 import { packageVersion } from '../src/files.ts';
 import type { SolverName } from '../src/lp/index.ts';
 import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
 import { AtomicOutput, checkpoint, readBytes, readText, userFiles } from './io.ts';
+import { pooledPoints, poolWorkers, type SharedInputs } from './pool.ts';
 
 export interface CertifyArgs extends DataOptions {
   network: string;
@@ -18,12 +29,19 @@ export interface CertifyArgs extends DataOptions {
   /** Zhang & Wu's local properties per point (implies --insphere). */
   properties?: boolean;
   solver: SolverName;
+  /** Worker threads (default: the number of cores; see cli/pool.ts for when a pool is used). */
+  workers?: number | string;
 }
 
-export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<void> {
-  const net = loadNetwork(args.network);
-  noteImport(p, net, args.network);
-  const { data, sha256: dataSha } = loadDataFile(args.data, net, args);
+/** A certify run's inputs and plan. */
+export interface CertifyRun extends SharedInputs {
+  readonly plan: CertifyPlan;
+}
+
+/** What a certify run reads before its first point: the network, the data, the plan (also each worker's setup). */
+export function certifySetup(args: CertifyArgs, loaded?: SharedInputs): CertifyRun {
+  const net = loaded?.net ?? loadNetwork(args.network);
+  const { data, sha256: dataSha } = loaded ?? loadDataFile(args.data, net, args);
   const domain = args.domain === undefined ? undefined : parseDomain(args.domain, net.inputSize, userFiles());
   const plan = planCertify(net, {
     toolVersion: packageVersion(),
@@ -37,6 +55,15 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
     solver: args.solver,
     terms: args.terms === undefined ? undefined : { file: args.terms, bytes: readBytes(args.terms) },
   });
+  return { net, data, sha256: dataSha, plan };
+}
+
+export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<void> {
+  const run = certifySetup(args);
+  const { net, data, plan } = run;
+  noteImport(p, net, args.network);
+  const workers = poolWorkers(args.workers, data.inputs.length);
+  if (workers > 1) return certifyPooled(p, args, run, workers);
   const lps = await oracles(args.solver);
   const out = new AtomicOutput(args.out);
   try {
@@ -50,6 +77,32 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
       out.write(next.value);
       await checkpoint();
     }
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
+/** `certify` with the points spread over worker threads: the same pieces in the same order (cli/pool.ts). */
+async function certifyPooled(p: Printer, args: CertifyArgs, run: CertifyRun, workers: number): Promise<void> {
+  const { net, data, sha256, plan } = run;
+  const out = new AtomicOutput(args.out);
+  try {
+    for (const piece of reportOpening(plan.ctx)) out.write(piece);
+    const certs: PointCertificate[] = [];
+    for await (const r of pooledPoints(
+      { kind: 'certify', args },
+      { net, data, sha256, options: plan.options },
+      workers,
+    )) {
+      if (r.kind !== 'certify') throw new Error('pool: a certify task answered with another kind');
+      certs.push(r.certificate);
+      out.write(r.piece);
+      await checkpoint();
+    }
+    out.write(reportClosing(summaryJson(certs, plan.ctx)));
+    await out.commit();
+    p.err(`${certifySummaryLine(certs)}; wrote ${args.out}`);
   } catch (e) {
     out.abort();
     throw e;

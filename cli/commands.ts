@@ -8,6 +8,7 @@ import { formatNetwork, networkHash } from '../src/network/native.ts';
 import { scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
 import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
+import { pooledPoints, poolWorkers, type SharedInputs } from './pool.ts';
 
 export interface Printer {
   out(line: string): void;
@@ -108,13 +109,18 @@ export interface ExtractArgs extends DataOptions {
   out: string;
   groupBy: GroupBy;
   allClasses: boolean;
+  /** Worker threads (default: the number of cores; see cli/pool.ts for when a pool is used). */
+  workers?: number | string;
 }
 
 export async function extractCommand(p: Printer, args: ExtractArgs): Promise<void> {
   const net = loadNetwork(args.network);
   noteImport(p, net, args.network);
-  const data = loadData(args.data, net, args);
+  const { data, sha256 } = loadDataFile(args.data, net, args);
   const lines = termsLines(net, data, { ...args, networkFile: args.network, dataFile: args.data });
+  const workers = poolWorkers(args.workers, data.inputs.length);
+  if (workers > 1)
+    return extractPooled(p, args, lines.next().value as string, { net, data, sha256 }, workers);
   const out = new AtomicOutput(args.out);
   try {
     for (let next = lines.next(); ; next = lines.next()) {
@@ -129,6 +135,37 @@ export async function extractCommand(p: Printer, args: ExtractArgs): Promise<voi
       out.write(`${next.value}\n`);
       await checkpoint();
     }
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
+/** `extract` with the points spread over worker threads: the same lines in the same order (cli/pool.ts). */
+async function extractPooled(
+  p: Printer,
+  args: ExtractArgs,
+  header: string,
+  shared: SharedInputs,
+  workers: number,
+) {
+  const points = shared.data.inputs.length;
+  const out = new AtomicOutput(args.out);
+  try {
+    out.write(`${header}\n`);
+    let ties = 0;
+    const patterns = new Set<string>();
+    for await (const r of pooledPoints({ kind: 'extract', args }, shared, workers)) {
+      if (r.kind !== 'extract') throw new Error('pool: an extract task answered with another kind');
+      ties += r.ties;
+      patterns.add(r.pattern);
+      out.write(`${r.line}\n`);
+      await checkpoint();
+    }
+    await out.commit();
+    p.err(
+      `extracted ${points} points (${patterns.size} distinct activation patterns, ${ties} ties met); wrote ${args.out}`,
+    );
   } catch (e) {
     out.abort();
     throw e;

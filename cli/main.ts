@@ -128,6 +128,9 @@ const dataOptions = <T>(y: Argv<T>) =>
     // A string checked by limitOption: yargs' number type takes -1, 1.5 and "abc" (as NaN).
     .option('limit', { type: 'string', describe: 'use only the first N points' });
 
+const WORKERS_HELP =
+  'worker threads (default: the number of cores; at least 8 points per worker); the output is the same for any N';
+
 /** Options whose value may be a negative number. */
 const SIGNED = new Set([
   '--scale',
@@ -206,7 +209,8 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           type: 'boolean',
           default: false,
           describe: 'extract the term of every class',
-        }),
+        })
+        .option('workers', { type: 'string', describe: WORKERS_HELP }),
     run(async (p, a: ExtractArgs) => (await commands()).extractCommand(p, a)),
   )
   .command(
@@ -246,7 +250,8 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           choices: ['glpk', 'jslp'] as const,
           default: 'glpk' as const,
           describe: 'LP oracle tried first',
-        }),
+        })
+        .option('workers', { type: 'string', describe: WORKERS_HELP }),
     run(async (p, a: CertifyArgs) => (await certify()).certifyCommand(p, a)),
   )
   .command(

@@ -80,6 +80,7 @@ const PACKAGE_HOMES: Record<string, readonly Part[]> = {
   'node:fs': ['src/files.ts', 'cli'],
   'node:child_process': [],
   'node:os': ['cli'],
+  tinypool: ['cli'],
 };
 /** Built-ins any part may use: pure computation, no outside world. */
 const PURE_BUILTINS = new Set(['node:crypto', 'node:zlib', 'node:path', 'node:url']);

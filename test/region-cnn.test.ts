@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
-import { certifiedRadius, certifyInsphere } from '../src/certify/balls.ts';
+import { certifiedRadius, certifiedRadiusAt, certifyInsphere } from '../src/certify/balls.ts';
 import { type CertifyOptions, certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
 import { certifyRegion } from '../src/certify/region-certificate.ts';
 import { pointJson } from '../src/certify/report.ts';
@@ -24,7 +24,16 @@ import { layerInput, type Network } from '../src/network/model.ts';
 import { parseNativeNetwork } from '../src/network/native.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
 import { seededRandom } from '../src/random.ts';
-import { denseRow, evalForms, type Forms, type Region, regionOf } from '../src/region/region.ts';
+import { formL1Bounds } from '../src/region/form-bounds.ts';
+import {
+  constraintL1,
+  denseRow,
+  evalForms,
+  type Forms,
+  type Region,
+  regionConstraints,
+  regionOf,
+} from '../src/region/region.ts';
 import { assertProperty, check } from './helpers/check.ts';
 import { REPO_ROOT } from './helpers/paths.ts';
 
@@ -758,4 +767,47 @@ test('cifar_deep_kw at the two VNN-LIB centres: region certified with x, exact r
       t.is(bad, '', `the pattern changed inside the ball at ${bad}`);
     }
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The certified radius without forms (issue 14, src/certify/balls.ts `certifiedRadiusAt`)
+
+test('certifiedRadiusAt on random CNNs (pools with ties, residual adds, leaky, avgpool): the same radius and unit as certifiedRadius(regionOf); every ‖g‖₁ within its |A| bound', (t) => {
+  assertProperty(
+    t,
+    fc.tuple(paramsArb, fc.integer({ min: 0, max: 2 ** 31 - 1 })),
+    ([p, seed]) => {
+      const { net, x } = buildCnn(p);
+      const next = seededRandom(seed);
+      // x itself (integer params: ties everywhere) and a nudged copy (no ties, most often).
+      const nudged: ScaledVector = {
+        nums: x.nums.map((v) => v * 97n + BigInt(Math.floor(next() * 9) - 4)),
+        den: x.den * 97n,
+      };
+      for (const y of [x, nudged]) {
+        const region = regionOf(net, y);
+        const full = certifiedRadius(region);
+        const fast = certifiedRadiusAt(net, region.forward, y);
+        check(
+          String(fast.radius) === String(full.radius) &&
+            JSON.stringify(fast.unit) === JSON.stringify(full.unit),
+          () =>
+            `fast ${String(fast.radius)} ${JSON.stringify(fast.unit)} ≠ full ${String(full.radius)} ${JSON.stringify(full.unit)}`,
+        );
+        const b = formL1Bounds(net, region.forward);
+        for (const c of regionConstraints(region)) {
+          const u = b.at(layerInput(net.layers, c.ref.layer));
+          const num =
+            c.ref.kind === 'unit'
+              ? u.nums[c.ref.unit]
+              : u.nums[region.forward.poolChoice.get(c.ref.layer)![c.ref.unit]] + u.nums[c.ref.against];
+          check(
+            constraintL1(c).le(Rational.of(num, u.den)),
+            () => `bound below ‖g‖₁ at ${JSON.stringify(c.ref)}`,
+          );
+        }
+      }
+    },
+    { numRuns: 120 },
+  );
 });

@@ -2,8 +2,12 @@
 // affine, and the ℓ∞ inscribed ball (Chebyshev centre) of the region, both exact in ℚ. Every
 // constraint of the region counts: ReLU/leaky units and max-pool comparisons alike.
 import { Rational } from '../exact/rational.ts';
-import { scaledFromRationals } from '../exact/scaled.ts';
+import { type ScaledVector, scaledFromRationals } from '../exact/scaled.ts';
 import { finitePrefix, type LpOracle, type LpRow } from '../lp/oracle.ts';
+import type { ForwardResult } from '../network/evaluate.ts';
+import { forEachWindow } from '../network/layers.ts';
+import { layerInput, type Network } from '../network/model.ts';
+import { formL1Bounds } from '../region/form-bounds.ts';
 import { ratioEstimate } from '../region/forms.ts';
 import {
   constraintL1,
@@ -14,6 +18,7 @@ import {
   rowL1,
   slackAt,
 } from '../region/region.ts';
+import { gradientRows } from '../tropical/extract.ts';
 import type { Domain, InsphereVerdict, RadiusRef } from './types.ts';
 
 export interface RadiusResult {
@@ -51,6 +56,118 @@ export function certifiedRadius(region: Region): RadiusResult {
     if (!best || r.lt(best)) {
       best = r;
       unit = radiusRef(c.ref);
+    }
+  }
+  return { radius: best, unit };
+}
+
+/** A constraint of the region seen without its form: where its row lives, its value at x and a bound on ‖g‖₁. */
+interface Candidate {
+  /** Position in `regionConstraints` order (the tie-break of the minimum). */
+  readonly order: number;
+  readonly ref: RadiusRef;
+  /** The layer output the constraint reads (−1: the input), and the row over it: e_k or e_{k*} − e_j. */
+  readonly slot: number;
+  readonly size: number;
+  readonly plus: number;
+  readonly minus: number;
+  /** |h(x)|, exact. */
+  readonly value: Rational;
+  /** The lower bound |h(x)| / U ≤ |h(x)| / ‖g‖₁ (U ≥ ‖g‖₁ from `formL1Bounds`). */
+  readonly lower: Rational;
+  /** Its float estimate, only to order the exact work. */
+  readonly estimate: number;
+}
+
+/**
+ * The same result as `certifiedRadius(regionOf(net, x))`, value and unit, without the region's
+ * forms: U_k ≥ ‖g_k‖₁ (one |A| pass, region/form-bounds.ts) gives r_k = |h_k(x)|/‖g_k‖₁ ≥
+ * |h_k(x)|/U_k, so a constraint whose lower bound exceeds the best exact ratio found so far (or
+ * equals it and comes later in region order, which breaks ties) cannot be the minimum and never
+ * needs its form; the others get their exact g_k from one signed backward pass each
+ * (`gradientRows`), cheapest-looking first. U_k = 0 proves g_k = 0: such a constraint never bounds
+ * the radius, as in `certifiedRadius`.
+ */
+export function certifiedRadiusAt(net: Network, fw: ForwardResult, x: ScaledVector): RadiusResult {
+  const bounds = formL1Bounds(net, fw);
+  const candidates: Candidate[] = [];
+  let order = 0;
+  const consider = (
+    ref: RadiusRef,
+    slot: number,
+    values: ScaledVector,
+    plus: number,
+    minus: number,
+    u: bigint,
+    uDen: bigint,
+  ) => {
+    const at = order++;
+    if (u === 0n) return; // g = 0: constant on the region, never bounds the radius
+    const num = minus < 0 ? values.nums[plus] : values.nums[plus] - values.nums[minus];
+    const value = Rational.of(num < 0n ? -num : num, values.den);
+    const lower = value.mul(Rational.of(uDen, u));
+    candidates.push({
+      order: at,
+      ref,
+      slot,
+      size: values.nums.length,
+      plus,
+      minus,
+      value,
+      lower,
+      estimate: lower.toNumberEstimate(),
+    });
+  };
+  const layers = net.layers;
+  layers.forEach((layer, index) => {
+    if (layer.type !== 'relu' && layer.type !== 'leaky_relu') return;
+    const slot = layerInput(layers, index);
+    const z = fw.preactivations.get(index)!;
+    const u = bounds.at(slot);
+    for (let k = 0; k < z.nums.length; k++)
+      consider({ layer: index, unit: k }, slot, z, k, -1, u.nums[k], u.den);
+  });
+  layers.forEach((layer, index) => {
+    if (layer.type !== 'maxpool2d') return;
+    const slot = layerInput(layers, index);
+    const h = slot < 0 ? x : fw.outputs[slot];
+    const u = bounds.at(slot);
+    const choice = fw.poolChoice.get(index)!;
+    // The same windows, in the same order, as regionOf's (so the tie-break order agrees).
+    forEachWindow(
+      layer,
+      (o, _oc, taps) => {
+        const k = choice[o];
+        for (const j of taps)
+          if (j !== k)
+            consider({ layer: index, unit: o, against: j }, slot, h, k, j, u.nums[k] + u.nums[j], u.den);
+      },
+      (oc) => [oc],
+    );
+  });
+  candidates.sort((a, b) => a.estimate - b.estimate || a.order - b.order);
+  let best: Rational | undefined;
+  let bestOrder = -1;
+  let unit: RadiusRef | undefined;
+  for (const c of candidates) {
+    if (best) {
+      // Exact pruning: r_c ≥ lower_c, so lower_c > best, or = best with a later position, loses.
+      const cmp = c.lower.cmp(best);
+      if (cmp > 0 || (cmp === 0 && c.order > bestOrder)) continue;
+    }
+    const start = new Array<bigint>(c.size).fill(0n);
+    start[c.plus] = 1n;
+    if (c.minus >= 0) start[c.minus] = -1n;
+    const g = gradientRows(net, fw, c.slot, [{ nums: start, den: 1n }])[0].coefficients;
+    let l1 = 0n;
+    for (const v of g.nums) l1 += v < 0n ? -v : v;
+    if (l1 === 0n) continue;
+    const r = c.value.mul(Rational.of(g.den, l1));
+    const cmp = best ? r.cmp(best) : -1;
+    if (cmp < 0 || (cmp === 0 && c.order < bestOrder)) {
+      best = r;
+      bestOrder = c.order;
+      unit = c.ref;
     }
   }
   return { radius: best, unit };

@@ -2,15 +2,15 @@
 // tropical match and the inscribed ball. Pure: the LP oracles are passed in.
 
 import { Rational } from '../exact/rational.ts';
-import type { ScaledVector } from '../exact/scaled.ts';
+import { type ScaledVector, scaledToRationals } from '../exact/scaled.ts';
 import type { LpOracle } from '../lp/oracle.ts';
-import { argmaxScaled, type ForwardResult, patternId, type Tie } from '../network/evaluate.ts';
+import { argmaxScaled, type ForwardResult, forward, patternId, type Tie } from '../network/evaluate.ts';
 import type { Network } from '../network/model.ts';
 import { regionOf } from '../region/region.ts';
 import { type ExtractionPlan, extractPoint } from '../tropical/extract.ts';
 import type { TropicalFunction } from '../tropical/function.ts';
 import type { GroupBy } from '../tropical/terms.ts';
-import { certifiedRadius, certifyInsphere } from './balls.ts';
+import { certifiedRadius, certifiedRadiusAt, certifyInsphere } from './balls.ts';
 import { type PropertiesVerdict, regionProperties } from './properties.ts';
 import { certifyRegion, vacuousConstraints } from './region-certificate.ts';
 import { certifyTropicalMatch } from './tropical-match.ts';
@@ -85,12 +85,26 @@ export function certifyPoint(
   options: CertifyOptions,
   oracles: readonly LpOracle[],
 ): PointCertificate {
-  const region = regionOf(net, x);
-  const fw = region.forward;
+  const fw = forward(net, x);
   const prediction = argmaxScaled(fw.logits);
-  const verdict = certifyRegion(net, region, x, options.domain, oracles);
-  const vacuous = vacuousConstraints(region);
-  const { radius, unit } = certifiedRadius(region);
+  const xr = scaledToRationals(x);
+  // Fast path (issue 14): no unit and no pool comparison is tight at x and x lies strictly inside
+  // the box, so every constraint holds strictly at x: x is its own witness (certifyRegion's
+  // answer when nothing is tight), no constraint is vacuous (a vacuous one is 0 at x), and the
+  // radius needs forms only for the few constraints that can attain it (certifiedRadiusAt). The
+  // insphere and the properties read every form: they take the full path.
+  const fast =
+    fw.ties.length === 0 &&
+    fw.poolTies.length === 0 &&
+    !options.insphere &&
+    !options.properties &&
+    (!options.domain || xr.every((v, i) => options.domain!.lower[i].lt(v) && v.lt(options.domain!.upper[i])));
+  const region = fast ? undefined : regionOf(net, x);
+  const verdict: RegionVerdict = region
+    ? certifyRegion(net, region, x, options.domain, oracles)
+    : { status: 'certified', witness: xr };
+  const vacuous = region ? vacuousConstraints(region) : [];
+  const { radius, unit } = region ? certifiedRadius(region) : certifiedRadiusAt(net, fw, x);
   let tropicalMatch: TropicalMatchVerdict | undefined;
   if (options.tropical) {
     const c = options.tropical.groupBy === 'label' && label !== null ? label : prediction;
@@ -102,13 +116,13 @@ export function certifyPoint(
   if (options.insphere)
     insphere =
       verdict.status === 'certified'
-        ? certifyInsphere(region, options.domain, oracles)
+        ? certifyInsphere(region!, options.domain, oracles)
         : { status: 'unresolved', reason: 'the region has no certified interior' };
   const properties =
     options.properties &&
     regionProperties(
       options.properties.plan,
-      region,
+      region!,
       x,
       verdict.status === 'certified',
       options.domain,

@@ -92,17 +92,34 @@ export function* reportPieces(
   lps: readonly LpOracle[],
 ): Generator<string, { certificates: PointCertificate[]; summary: object }> {
   const { ctx, options } = plan;
-  const head = JSON.stringify(reportHeader(ctx));
-  yield head.slice(0, -1);
-  if (ctx.terms) yield `,\n"terms":${JSON.stringify(termsJson(ctx.terms.f))}`;
-  yield ',\n"points":[\n';
+  yield* reportOpening(ctx);
   const certs: PointCertificate[] = [];
   for (const [index, x] of data.inputs.entries()) {
     const c = certifyPoint(net, index, x, data.labels[index], options, lps);
     certs.push(c);
-    yield `${index ? ',\n' : ''}${JSON.stringify(pointJson(c))}`;
+    yield reportPointPiece(index, c);
   }
   const summary = summaryJson(certs, ctx);
-  yield `\n],\n"summary":${JSON.stringify(summary)}}\n`;
+  yield reportClosing(summary);
   return { certificates: certs, summary };
+}
+
+/** The REPORT's pieces before the first point: the header (and the terms), then the points' opening. */
+export function reportOpening(ctx: ReportContext): string[] {
+  const head = JSON.stringify(reportHeader(ctx));
+  return [
+    head.slice(0, -1),
+    ...(ctx.terms ? [`,\n"terms":${JSON.stringify(termsJson(ctx.terms.f))}`] : []),
+    ',\n"points":[\n',
+  ];
+}
+
+/** Point `index`'s piece of the REPORT (so a point certified elsewhere, e.g. in a worker, reads the same). */
+export function reportPointPiece(index: number, c: PointCertificate): string {
+  return `${index ? ',\n' : ''}${JSON.stringify(pointJson(c))}`;
+}
+
+/** The REPORT's last piece: the summary (`summaryJson` of every certificate). */
+export function reportClosing(summary: object): string {
+  return `\n],\n"summary":${JSON.stringify(summary)}}\n`;
 }

@@ -253,15 +253,47 @@ function backwardAll(
   fw: ForwardResult,
   starts: readonly { readonly start: ScaledVector; readonly bias: Rational }[],
 ): AffineTerm[] {
-  const net = plan.net;
+  return backwardFrom(plan.net, fw, layerInput(plan.net.layers, plan.topIndex), starts, plan.corrections);
+}
+
+/**
+ * Exact gradients on x's region of linear combinations of one layer output's values: row v over
+ * the output of layer `slot` (−1: the input) maps to vᵀ·J, J the Jacobian of that output on the
+ * region (the backward recursion above with s = 0: no corrections). One signed backward pass
+ * per row, all rows in one walk; returns each row's input-space term (its bias is the part of
+ * the biases the combination carries, so term(y) = v·output(y) on the region).
+ */
+export function gradientRows(
+  net: Network,
+  fw: ForwardResult,
+  slot: number,
+  rows: readonly ScaledVector[],
+): AffineTerm[] {
+  return backwardFrom(
+    net,
+    fw,
+    slot,
+    rows.map((start) => ({ start, bias: Rational.ZERO })),
+    undefined,
+  );
+}
+
+/** The backward walk from the output of layer `slot` down to the input (corrections: TropEx's s·A⁻ rows, or none). */
+function backwardFrom(
+  net: Network,
+  fw: ForwardResult,
+  slot: number,
+  starts: readonly { readonly start: ScaledVector; readonly bias: Rational }[],
+  corrections: ReadonlyMap<number, ScaledVector> | undefined,
+): AffineTerm[] {
   const layers = net.layers;
   const uAt = new Map<number, ScaledVector[]>();
   uAt.set(
-    layerInput(layers, plan.topIndex),
+    slot,
     starts.map((s) => s.start),
   );
   const biases = starts.map((s) => s.bias);
-  for (let index = plan.topIndex - 1; index >= 0; index--) {
+  for (let index = slot; index >= 0; index--) {
     const us = uAt.get(index);
     if (!us) continue;
     uAt.delete(index);
@@ -309,7 +341,7 @@ function backwardAll(
           layer.type === 'conv2d' && us.length > 1
             ? conv2dTransposeMany(layer, us, keep)
             : us.map((u) => transposeApply(layer, u, 'signed', inSize, keep));
-        const corr = plan.corrections.get(index);
+        const corr = corrections?.get(index);
         uIns = raw.map((v) => normalizeScaled(corr ? addScaledMasked(v, corr, keep) : v));
       }
     }

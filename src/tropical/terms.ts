@@ -8,7 +8,13 @@ import { describeJson, exactNumber, type JsonValue, parseJsonExact } from '../io
 import { TIE_RULE } from '../network/evaluate.ts';
 import type { Network } from '../network/model.ts';
 import { networkHash } from '../network/native.ts';
-import { type AffineTerm, extractPoint, type PointExtraction, planExtractionFor } from './extract.ts';
+import {
+  type AffineTerm,
+  type ExtractionPlan,
+  extractPoint,
+  type PointExtraction,
+  planExtractionFor,
+} from './extract.ts';
 
 export type GroupBy = 'prediction' | 'label';
 
@@ -248,16 +254,28 @@ export function termsLines(
     let ties = 0;
     const patterns = new Set<string>();
     yield JSON.stringify(termsHeader(networkHash(net), opts.groupBy, opts.allClasses, net.notes));
-    const every = [...Array(net.outputSize).keys()];
     for (const [index, x] of data.inputs.entries()) {
-      const label = data.labels[index];
-      const e = extractPoint(plan, x, (prediction) =>
-        opts.allClasses ? every : [opts.groupBy === 'label' ? label! : prediction],
-      );
-      ties += e.ties.length + e.poolTies;
-      patterns.add(e.pattern);
-      yield termsLine(index, label, x, e);
+      const p = termsPointLine(plan, opts, index, data.labels[index], x);
+      ties += p.ties;
+      patterns.add(p.pattern);
+      yield p.line;
     }
     return { points: data.inputs.length, ties, patterns: patterns.size };
   })();
+}
+
+/** One point's TERMS line (extracted with the options' classes) and what it met: ties and its pattern. */
+export function termsPointLine(
+  plan: ExtractionPlan,
+  opts: Pick<ExtractOptions, 'groupBy' | 'allClasses'>,
+  index: number,
+  label: number | null,
+  x: ScaledVector,
+): { line: string; ties: number; pattern: string } {
+  const e = extractPoint(plan, x, (prediction) =>
+    opts.allClasses
+      ? [...Array(plan.net.outputSize).keys()]
+      : [opts.groupBy === 'label' ? label! : prediction],
+  );
+  return { line: termsLine(index, label, x, e), ties: e.ties.length + e.poolTies, pattern: e.pattern };
 }
