@@ -5,15 +5,19 @@ import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { packageRoot } from '../src/files.ts';
 import type { BoundsArgs, CompareArgs } from './analytics.ts';
+import type { AuditArgs } from './audit.ts';
 import type { CertifyArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
 import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
+import { setQuiet } from './progress.ts';
+import type { ReportArgs } from './report.ts';
 
 // The command modules (and through them the whole core) are imported only by the command that
 // runs: `tropcert --help` then costs yargs and nothing else (start-up is a bench line).
 const commands = () => import('./commands.ts');
 const certify = () => import('./certify.ts');
 const analytics = () => import('./analytics.ts');
+const audit = () => import('./audit.ts');
 
 /**
  * The reader of our output went away (`tropcert info net.json | head -1`): not an error worth a
@@ -78,6 +82,8 @@ async function inputFiles(a: Record<string, unknown>): Promise<{ option: string;
   add('network', given('network'));
   add('report', given('report'));
   add('--terms', given('terms'));
+  add('--regions', given('regions'));
+  add('--test', given('test'));
   add('--labels', given('labels'));
   const data = given('data');
   if (data !== undefined) for (const f of dataInputFiles(data, {}, userFiles())) add('--data', f);
@@ -92,6 +98,7 @@ const run =
     try {
       const args = a as Record<string, unknown>;
       checkValues(args);
+      setQuiet(args.quiet === true);
       // Checked again where the data is loaded; here so that a bad value costs no loading.
       const { limitOption } = await import('../src/data/load-dataset.ts');
       limitOption(args.limit as string | undefined);
@@ -179,7 +186,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .positional('network', { type: 'string', demandOption: true })
         .option('data', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
         .option('out', { type: 'string', demandOption: true, describe: 'TERMS file to write' })
-        .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
+        .option('group-by', {
+          choices: ['prediction', 'label'] as const,
+          default: 'prediction' as const,
+          describe: "which class's term each point gives: the network's prediction or the true label",
+        })
         .option('all-classes', {
           type: 'boolean',
           default: false,
@@ -193,7 +204,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     (y) =>
       dataOptions(y)
         .positional('terms', { type: 'string', demandOption: true })
-        .option('network', { type: 'string', demandOption: true })
+        .option('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'the network the TERMS were extracted from (its sha256 must match)',
+        })
         .option('data', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
     run(async (p, a: { terms: string; network: string; data: string; json?: boolean } & DataOptions) => {
@@ -209,7 +224,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
         .option('out', { type: 'string', demandOption: true, describe: 'REPORT file to write' })
         .option('terms', { type: 'string', describe: 'TERMS file: also certify the tropical match' })
-        .option('domain', { type: 'string', describe: 'input box box:LO,HI intersected with every region' })
+        .option('domain', {
+          type: 'string',
+          describe:
+            'input box intersected with every region: box:LO,HI (every input) or vnnlib:FILE (the box of a VNN-LIB file)',
+        })
         .option('insphere', {
           type: 'boolean',
           default: false,
@@ -233,7 +252,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     (y) =>
       dataOptions(y)
         .positional('report', { type: 'string', demandOption: true })
-        .option('network', { type: 'string', demandOption: true })
+        .option('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'the network the REPORT was made for',
+        })
         .option('data', {
           type: 'string',
           demandOption: true,
@@ -265,12 +288,61 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .positional('net2', { type: 'string', demandOption: true })
         .option('train', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
         .option('test', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
-        .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
+        .option('group-by', {
+          choices: ['prediction', 'label'] as const,
+          default: 'prediction' as const,
+          describe: "which class's term each training point gives: the prediction or the true label",
+        })
         .option('scale', { type: 'string', describe: 'multiply every input value by this exact number' })
         .option('offset', { type: 'string', describe: 'then add this exact number' })
         .option('limit', { type: 'string', describe: 'use only the first N points of each data file' })
         .option('json', { type: 'boolean', describe: 'one JSON object' }),
     run(async (p, a: CompareArgs) => (await analytics()).compareCommand(p, a)),
+  )
+  .command(
+    'audit <network>',
+    'the whole job into one directory: extract, tropical, certify, check, bounds, then report.html and report.md',
+    (y) =>
+      dataOptions(y)
+        .positional('network', { type: 'string', demandOption: true })
+        .option('data', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
+        .option('test', { type: 'string', describe: `test ${DATA_HELP} (scores the tropical function)` })
+        .option('out', { type: 'string', demandOption: true, describe: 'directory to write every file into' })
+        .option('domain', {
+          type: 'string',
+          describe: 'input box: box:LO,HI or vnnlib:FILE (as for certify)',
+        })
+        .option('group-by', {
+          choices: ['prediction', 'label'] as const,
+          default: 'prediction' as const,
+          describe: "which class's term each training point gives (as for extract)",
+        })
+        .example(
+          '$0 audit examples/digits/network.json --data examples/digits/digits_train.csv --test examples/digits/digits_test.csv --domain box:0,16 --out audit',
+          'the digits audit; open audit/report.html',
+        ),
+    run(async (p, a: AuditArgs) => {
+      await (await audit()).auditCommand(p, a);
+    }),
+  )
+  .command(
+    'report <report>',
+    'render existing files (REPORT, TERMS, the audit facts) as one HTML page and Markdown',
+    (y) =>
+      y
+        .positional('report', { type: 'string', demandOption: true, describe: 'a REPORT written by certify' })
+        .option('terms', { type: 'string', describe: 'its TERMS file (adds the terms-against-points plot)' })
+        .option('regions', {
+          type: 'string',
+          describe: 'the audit.json that audit writes (network, tropical scores, bounds, timings)',
+        })
+        .option('html', { type: 'string', describe: 'HTML file to write (self-contained, offline)' })
+        .option('md', { type: 'string', describe: 'Markdown file to write' })
+        .example(
+          '$0 report audit/report.json --terms audit/terms.jsonl --regions audit/audit.json --html r.html --md r.md',
+          '',
+        ),
+    run(async (p, a: ReportArgs) => (await import('./report.ts')).reportCommand(p, a)),
   )
   .command(
     'demo',
@@ -279,6 +351,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
       y.option('out-dir', { type: 'string', default: 'out', describe: 'where the demo writes its files' }),
     run(async (p, a: { outDir: string }) => (await import('./demo.ts')).demoCommand(p, repoRoot, a.outDir)),
   )
+  .option('quiet', { type: 'boolean', global: true, describe: 'no progress on stderr' })
   .demandCommand(1, 'name a command (tropcert --help lists them)')
   .strict()
   .fail((msg, err) => {

@@ -1,0 +1,254 @@
+// `audit`: the whole job in one directory: extract → tropical → certify → check → bounds (and the
+// region analytics that fit) → report. Each step is the library call its own command makes.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { networkBounds } from '../src/analytics/bounds.ts';
+import { parseDomain } from '../src/certify/domain.ts';
+import { oracles, planCertify, reportPieces } from '../src/certify/run.ts';
+import { certifySummaryLine } from '../src/certify/summary.ts';
+import type { DataOptions } from '../src/data/load-dataset.ts';
+import { packageVersion } from '../src/files.ts';
+import { networkHash } from '../src/network/native.ts';
+import type {
+  AuditFacts,
+  BoundInfo,
+  Count,
+  DataInfo,
+  TropicalInfo,
+  TropicalSplit,
+} from '../src/report/facts.ts';
+import { renderHtml } from '../src/report/html.ts';
+import { renderMarkdown } from '../src/report/markdown.ts';
+import { networkInfo } from '../src/report/network.ts';
+import { reportSections } from '../src/report/sections.ts';
+import { type SplitScore, scoreTropical } from '../src/tropical/score.ts';
+import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
+import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
+import { AtomicOutput, checkpoint, readBytes, userFiles, userPath, writeTextAtomic } from './io.ts';
+import { progress } from './progress.ts';
+import { reportModel } from './report.ts';
+
+export interface AuditArgs extends DataOptions {
+  network: string;
+  data: string;
+  test?: string;
+  out: string;
+  domain?: string;
+  groupBy: GroupBy;
+}
+
+/** The files `audit` writes into its directory. */
+export const AUDIT_FILES = {
+  terms: 'terms.jsonl',
+  report: 'report.json',
+  facts: 'audit.json',
+  html: 'report.html',
+  md: 'report.md',
+} as const;
+
+const split = (s: SplitScore): TropicalSplit => {
+  const c = (r: { count: number; of: number } | null): Count | null =>
+    r ? { count: r.count, of: r.of } : null;
+  return {
+    points: s.points,
+    agreement: c(s.agreement)!,
+    accuracy: c(s.accuracy),
+    networkAccuracy: c(s.networkAccuracy),
+  };
+};
+
+/** Milliseconds as seconds with one decimal (timings are for people, not claims). */
+const secs = (ms: number) => (ms / 1000).toFixed(1);
+
+export async function auditCommand(p: Printer, args: AuditArgs): Promise<string> {
+  const timings: { step: string; seconds: string }[] = [];
+  let t0 = Date.now();
+  const lap = (step: string) => {
+    const now = Date.now();
+    timings.push({ step, seconds: secs(now - t0) });
+    t0 = now;
+  };
+  const dir = args.out;
+  const file = (name: string) => path.join(dir, name);
+  mkdirSync(userPath(dir), { recursive: true });
+  const net = loadNetwork(args.network);
+  noteImport(p, net, args.network);
+  const sha = networkHash(net);
+  const opts: DataOptions = {
+    labels: args.labels,
+    scale: args.scale,
+    offset: args.offset,
+    limit: args.limit,
+  };
+  const train = loadDataFile(args.data, net, opts);
+  const test = args.test === undefined ? undefined : loadDataFile(args.test, net, opts);
+  const domain = args.domain === undefined ? undefined : parseDomain(args.domain, net.inputSize, userFiles());
+  lap('load');
+
+  // extract
+  const termsFile = file(AUDIT_FILES.terms);
+  {
+    const lines = termsLines(net, train.data, {
+      groupBy: args.groupBy,
+      allClasses: false,
+      networkFile: args.network,
+      dataFile: args.data,
+    });
+    const out = new AtomicOutput(termsFile);
+    const bar = progress('extract', train.data.inputs.length);
+    try {
+      let first = true;
+      for (let next = lines.next(); !next.done; next = lines.next()) {
+        out.write(`${next.value}\n`);
+        if (!first) bar.tick();
+        first = false;
+        await checkpoint();
+      }
+      await out.commit();
+    } catch (e) {
+      out.abort();
+      throw e;
+    } finally {
+      bar.done();
+    }
+  }
+  lap('extract');
+
+  // tropical
+  const termsBytes = readBytes(termsFile);
+  const { header, records } = parseTerms(new TextDecoder().decode(termsBytes), termsFile, sha, net.inputSize);
+  const scored = scoreTropical(net, records, (test ?? train).data, header.groupBy);
+  const tropical: TropicalInfo = {
+    groupBy: scored.groupBy,
+    train: split(scored.train),
+    test: test ? split(scored.test) : null,
+    distinctTerms: scored.distinctTerms,
+    distinctPatterns: scored.distinctPatterns,
+  };
+  lap('tropical');
+
+  // certify
+  const reportFile = file(AUDIT_FILES.report);
+  const plan = planCertify(net, {
+    toolVersion: packageVersion(),
+    networkFile: args.network,
+    data: train.data,
+    dataFile: args.data,
+    dataSha256: train.sha256,
+    domain,
+    insphere: false,
+    solver: 'glpk',
+    terms: { file: AUDIT_FILES.terms, bytes: termsBytes },
+  });
+  const lps = await oracles('glpk');
+  {
+    const out = new AtomicOutput(reportFile);
+    const bar = progress('certify', train.data.inputs.length);
+    try {
+      const pieces = reportPieces(net, train.data, plan, lps);
+      for (let next = pieces.next(); ; next = pieces.next()) {
+        if (next.done) {
+          await out.commit();
+          p.err(`certify: ${certifySummaryLine(next.value.certificates)}`);
+          break;
+        }
+        out.write(next.value);
+        if (/^(,\n)?\{"index"/.test(next.value)) bar.tick();
+        await checkpoint();
+      }
+    } catch (e) {
+      out.abort();
+      throw e;
+    } finally {
+      bar.done();
+    }
+  }
+  lap('certify');
+
+  // check, with the independent checker
+  const { checkReport } = await import('../proofs/checker.ts');
+  const checked = checkReport(
+    new TextDecoder().decode(readBytes(reportFile)),
+    reportFile,
+    net,
+    train.data,
+    train.sha256,
+  );
+  const checkText =
+    checked.failures.length === 0
+      ? `OK: ${checked.checked} certificates on ${checked.points} points hold (proofs/checker.ts)`
+      : `${checked.failures.length} certificate(s) FAILED: ${checked.failures.map((f) => f.message).join('; ')}`;
+  p.err(`check: ${checkText}`);
+  if (checked.failures.length) process.exitCode = 1;
+  lap('check');
+
+  // region analytics that fit: bounds always.
+  // Hook (issue 12): lines between data points and a 2-D slice through three training points go
+  // here once src/analytics/{line,slice} are on this branch (facts.lines, facts.slice).
+  const b = networkBounds(net);
+  const bounds: BoundInfo[] = [
+    b.serraUpper,
+    b.serraUpperRank,
+    b.serraLower,
+    b.montufarLower,
+    b.zaslavsky,
+    b.xiongOneLayer,
+    b.xiongLower,
+    b.xiongUpper,
+  ]
+    .filter((x) => x !== undefined)
+    .map((x) => ({
+      name: x.name,
+      kind: x.kind,
+      value: x.value === null ? null : x.value.toString(),
+      condition: x.condition,
+    }));
+  lap('bounds');
+
+  const labelled = (d: typeof train) => d.data.labels.filter((l) => l !== null).length;
+  const data: DataInfo[] = [
+    {
+      role: 'train (extracted, certified)',
+      file: args.data,
+      sha256: train.sha256,
+      points: train.data.inputs.length,
+      labelled: labelled(train),
+    },
+  ];
+  if (test && args.test !== undefined)
+    data.push({
+      role: 'test (tropical scoring)',
+      file: args.test,
+      sha256: test.sha256,
+      points: test.data.inputs.length,
+      labelled: labelled(test),
+    });
+  const options: Record<string, string> = { 'group by': args.groupBy };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) options[`--${k}`] = String(v);
+  options['independent check'] = checkText;
+  const facts: AuditFacts = {
+    format: 'tropcert-audit',
+    version: 1,
+    network: networkInfo(net, args.network, sha),
+    data,
+    tropical,
+    bounds,
+    options,
+    timings,
+  };
+  const factsFile = file(AUDIT_FILES.facts);
+  await writeTextAtomic(factsFile, `${JSON.stringify(facts, null, 1)}\n`);
+  const model = reportModel(reportFile, termsFile, factsFile, AUDIT_FILES.report);
+  lap('report');
+  // The timings of the report step itself end here: the model is rebuilt with them.
+  const final = { ...model, facts: { ...facts, timings } };
+  for (const s of reportSections(final))
+    for (const blk of s.blocks) if (blk.kind === 'svg') await writeTextAtomic(file(blk.name), `${blk.svg}\n`);
+  await writeTextAtomic(factsFile, `${JSON.stringify(final.facts, null, 1)}\n`);
+  const html = file(AUDIT_FILES.html);
+  await writeTextAtomic(html, renderHtml(final));
+  await writeTextAtomic(file(AUDIT_FILES.md), renderMarkdown(final));
+  p.out(`audit written to ${dir}: ${Object.values(AUDIT_FILES).join(', ')} and the SVGs`);
+  p.out(`open ${userPath(html)}`);
+  return userPath(html);
+}
