@@ -25,7 +25,7 @@ import { type SplitScore, scoreTropical } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
 import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
 import { AtomicOutput, checkpoint, readBytes, userFiles, userPath, writeTextAtomic } from './io.ts';
-import { progress } from './progress.ts';
+import { isPointPiece, progress } from './progress.ts';
 import { reportModel } from './report.ts';
 
 export interface AuditArgs extends DataOptions {
@@ -153,7 +153,7 @@ export async function auditCommand(p: Printer, args: AuditArgs): Promise<string>
           break;
         }
         out.write(next.value);
-        if (/^(,\n)?\{"index"/.test(next.value)) bar.tick();
+        if (isPointPiece(next.value)) bar.tick();
         await checkpoint();
       }
     } catch (e) {

@@ -9,6 +9,7 @@ import type { SolverName } from '../src/lp/index.ts';
 import { networkHash } from '../src/network/native.ts';
 import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
 import { AtomicOutput, checkpoint, readBytes, userFiles } from './io.ts';
+import { isPointPiece, progress } from './progress.ts';
 
 export interface CertifyArgs extends DataOptions {
   network: string;
@@ -41,18 +42,22 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
   });
   const lps = await oracles(args.solver);
   const out = new AtomicOutput(args.out);
+  const bar = progress('certify', data.inputs.length);
   try {
     const pieces = reportPieces(net, data, plan, lps);
     for (let next = pieces.next(); ; next = pieces.next()) {
       if (next.done) {
+        bar.done();
         await out.commit();
         p.err(`${certifySummaryLine(next.value.certificates)}; wrote ${args.out}`);
         break;
       }
       out.write(next.value);
+      if (isPointPiece(next.value)) bar.tick();
       await checkpoint();
     }
   } catch (e) {
+    bar.done();
     out.abort();
     throw e;
   }

@@ -5,9 +5,12 @@ import { evaluatePoint } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
-import { scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
+import { countText } from '../src/report/format.ts';
+import { layerShapes } from '../src/report/network.ts';
+import { type Ratio, scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
 import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
+import { progress } from './progress.ts';
 
 export interface Printer {
   out(line: string): void;
@@ -41,17 +44,24 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
   const s = summarize(net);
   const sha256 = networkHash(net);
   if (args.json) {
-    p.out(JSON.stringify({ file: args.network, sha256, ...s, notes: net.notes ?? [] }));
+    const shapes = layerShapes(net);
+    const layers = s.layers.map((l, i) => ({
+      ...l,
+      inputShape: shapes[i].inShape,
+      outputShape: shapes[i].outShape,
+    }));
+    p.out(JSON.stringify({ file: args.network, sha256, ...s, layers, notes: net.notes ?? [] }));
     return;
   }
   p.out(`network   ${args.network}`);
   p.out(`sha256    ${sha256}`);
   p.out(`input     shape [${s.inputShape.join(', ')}]`);
   p.out(`classes   ${s.outputSize}`);
-  p.out('layers');
-  for (const l of s.layers)
+  p.out('layers (REPORT units: `layer` = this index, `unit` = flat row-major index into its input shape)');
+  const shape = (x: readonly number[]) => `[${x.join('×')}]`;
+  for (const l of layerShapes(net))
     p.out(
-      `  ${String(l.index).padStart(3)}  ${l.type.padEnd(11)} ${String(l.inputSize).padStart(6)} → ${String(l.outputSize).padEnd(6)} ${l.parameters ? `${l.parameters} parameters` : ''}`.trimEnd(),
+      `  ${String(l.index).padStart(3)}  ${l.type.padEnd(11)} ${shape(l.inShape).padStart(12)} → ${shape(l.outShape).padEnd(12)} ${l.parameters ? `${l.parameters} parameters` : ''}`.trimEnd(),
     );
   p.out(`parameters ${s.parameters}`);
   p.out(`ReLU units ${s.reluUnits}`);
@@ -116,9 +126,12 @@ export async function extractCommand(p: Printer, args: ExtractArgs): Promise<voi
   const data = loadData(args.data, net, args);
   const lines = termsLines(net, data, { ...args, networkFile: args.network, dataFile: args.data });
   const out = new AtomicOutput(args.out);
+  const bar = progress('extract', data.inputs.length);
   try {
-    for (let next = lines.next(); ; next = lines.next()) {
+    for (let next = lines.next(), first = true; ; next = lines.next(), first = false) {
+      if (!first && !next.done) bar.tick();
       if (next.done) {
+        bar.done();
         await out.commit();
         const { points, patterns, ties } = next.value;
         p.err(
@@ -130,6 +143,7 @@ export async function extractCommand(p: Printer, args: ExtractArgs): Promise<voi
       await checkpoint();
     }
   } catch (e) {
+    bar.done();
     out.abort();
     throw e;
   }
@@ -148,8 +162,8 @@ export function tropicalCommand(
     p.out(JSON.stringify(tropicalJson(r)));
     return r;
   }
-  const pct = (x: { exact: string; percent: number } | null) =>
-    x ? `${x.percent.toFixed(2)}% (${x.exact})` : 'n/a (no labels)';
+  // Counts out of their totals, never reduced (195/200, not 39/40); the percentage rounded exactly.
+  const pct = (x: Ratio | null) => (x ? countText(x.count, x.of) : 'n/a (no labels)');
   p.out(`tropical function from ${args.terms} (terms grouped by ${r.groupBy})`);
   p.out(`                       train (terms' points)      test`);
   p.out(`points                 ${String(r.train.points).padEnd(27)}${r.test.points}`);

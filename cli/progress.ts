@@ -35,7 +35,8 @@ export function progress(label: string, total: number): Progress {
   const tty = err.isTTY === true;
   const start = Date.now();
   let done = 0;
-  let last = 0;
+  // A plain line first after PLAIN_EVERY_MS: a short run prints none.
+  let last = tty ? 0 : start;
   const line = () => {
     const elapsed = (Date.now() - start) / 1000;
     const rate = elapsed > 0 ? done / elapsed : 0;
@@ -64,4 +65,9 @@ export function progress(label: string, total: number): Progress {
       else if (Date.now() - start >= PLAIN_EVERY_MS) draw();
     },
   };
+}
+
+/** Is this piece of a REPORT (src/certify/run.ts reportPieces) one point's record? One tick each. */
+export function isPointPiece(piece: string): boolean {
+  return /^(,\n)?\{"index"/.test(piece);
 }
