@@ -1,12 +1,13 @@
 // `audit`: the whole job in one directory: extract → tropical → certify → check → bounds (and the
 // region analytics that fit) → report. Each step is the library call its own command makes.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { networkBounds } from '../src/analytics/bounds.ts';
 import { parseDomain } from '../src/certify/domain.ts';
 import { oracles, planCertify, reportPieces } from '../src/certify/run.ts';
 import { certifySummaryLine } from '../src/certify/summary.ts';
 import type { DataOptions } from '../src/data/load-dataset.ts';
+import { InputError } from '../src/errors.ts';
 import { packageVersion } from '../src/files.ts';
 import { networkHash } from '../src/network/native.ts';
 import type {
@@ -70,6 +71,12 @@ export async function auditCommand(p: Printer, args: AuditArgs): Promise<string>
   };
   const dir = args.out;
   const file = (name: string) => path.join(dir, name);
+  if (existsSync(userPath(dir)) && !statSync(userPath(dir)).isDirectory())
+    throw new InputError(
+      'usage',
+      { file: dir, field: '--out' },
+      'is a file, expected a directory for the audit',
+    );
   mkdirSync(userPath(dir), { recursive: true });
   const net = loadNetwork(args.network);
   noteImport(p, net, args.network);

@@ -93,7 +93,7 @@ async function inputFiles(a: Record<string, unknown>): Promise<{ option: string;
 }
 
 const run =
-  <A>(f: (p: Printer, a: A) => unknown) =>
+  <A>(f: (p: Printer, a: A) => unknown, outIsDirectory = false) =>
   async (a: A) => {
     try {
       const args = a as Record<string, unknown>;
@@ -102,7 +102,8 @@ const run =
       // Checked again where the data is loaded; here so that a bad value costs no loading.
       const { limitOption } = await import('../src/data/load-dataset.ts');
       limitOption(args.limit as string | undefined);
-      if (typeof args.out === 'string') refuseOutputClash(args.out, await inputFiles(args));
+      if (typeof args.out === 'string' && !outIsDirectory)
+        refuseOutputClash(args.out, await inputFiles(args));
       await f(printer, a);
     } catch (e) {
       fail(e);
@@ -323,7 +324,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         ),
     run(async (p, a: AuditArgs) => {
       await (await audit()).auditCommand(p, a);
-    }),
+    }, true),
   )
   .command(
     'report <report>',
