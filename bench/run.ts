@@ -2,6 +2,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { benchCertify } from './certify.ts';
+import { benchCheck } from './check.ts';
 import { benchCnn } from './cnn.ts';
 import { benchExtract } from './extract.ts';
 import { benchNumbers } from './numbers.ts';
@@ -26,6 +27,10 @@ const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void
   startup: {
     about: 'tropcert --help (compiled bin) vs node -e 0, as a ratio (goal < 3)',
     run: () => benchStartup(),
+  },
+  check: {
+    about: 'the sealed checker vs certify on the same points, ratio (target ≤ 3; MNIST MLP, CIFAR CNN)',
+    run: benchCheck,
   },
 };
 

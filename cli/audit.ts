@@ -25,7 +25,7 @@ import { reportSections } from '../src/report/sections.ts';
 import { type SplitScore, scoreTropical } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
 import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
-import { AtomicOutput, checkpoint, readBytes, userFiles, userPath, writeTextAtomic } from './io.ts';
+import { AtomicOutput, checkpoint, readBytes, readText, userFiles, userPath, writeTextAtomic } from './io.ts';
 import { isPointPiece, progress } from './progress.ts';
 import { reportModel } from './report.ts';
 
@@ -173,17 +173,18 @@ export async function auditCommand(p: Printer, args: AuditArgs): Promise<string>
   lap('certify');
 
   // check, with the independent checker
-  const { checkReport } = await import('../proofs/checker.ts');
-  const checked = checkReport(
-    new TextDecoder().decode(readBytes(reportFile)),
+  const { check } = await import('../src/index.ts');
+  const checked = check(new TextDecoder().decode(readBytes(reportFile)), net, train, {
     reportFile,
-    net,
-    train.data,
-    train.sha256,
-  );
+    networkFile: args.network,
+    networkText: args.network.toLowerCase().endsWith('.json') ? readText(args.network) : undefined,
+    domain: args.domain,
+    terms: { bytes: termsBytes, file: termsFile },
+    files: userFiles(),
+  });
   const checkText =
     checked.failures.length === 0
-      ? `OK: ${checked.checked} certificates on ${checked.points} points hold (proofs/checker.ts)`
+      ? `OK: ${checked.checked} certificates on ${checked.points} points hold (the independent checker, proofs/)`
       : `${checked.failures.length} certificate(s) FAILED: ${checked.failures.map((f) => f.message).join('; ')}`;
   p.err(`check: ${checkText}`);
   if (checked.failures.length) process.exitCode = 1;

@@ -6,7 +6,7 @@ import { InputError } from '../src/errors.ts';
 import { packageRoot } from '../src/files.ts';
 import type { BoundsArgs, CompareArgs } from './analytics.ts';
 import type { AuditArgs } from './audit.ts';
-import type { CertifyArgs } from './certify.ts';
+import type { CertifyArgs, CheckArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
 import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
 import { setQuiet } from './progress.ts';
@@ -44,11 +44,19 @@ const printer: Printer = {
   err: (line) => writeLine(process.stderr, line),
 };
 
-/** Exit 2 with one line for bad input; exit 1 for a defect of ours (stack only with TROPCERT_DEBUG). */
+/**
+ * Exit 2 with one line for bad input; exit 3 for a defect of ours (stack only with
+ * TROPCERT_DEBUG): never 1, which `check` uses for "a certificate failed".
+ */
 function fail(e: unknown): never {
   abortAllOutputs();
   if (e instanceof InputError) {
-    process.stderr.write(`tropcert: ${e.message}\n`);
+    // A message quoting a huge value (a 50 MB numeral) stays one readable line.
+    const short = e.message
+      .split(' ')
+      .map((w) => (w.length > 200 ? `${w.slice(0, 40)}…(${w.length} characters)` : w))
+      .join(' ');
+    process.stderr.write(`tropcert: ${short}\n`);
     process.exit(2);
   }
   if (process.env.TROPCERT_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
@@ -56,7 +64,7 @@ function fail(e: unknown): never {
     process.stderr.write(
       `tropcert: internal error: ${(e as Error)?.message ?? e} (set TROPCERT_DEBUG=1 for details)\n`,
     );
-  process.exit(1);
+  process.exit(3);
 }
 
 // No signal handlers here: io.ts installs them only while an output file is open (see there).
@@ -262,8 +270,16 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           type: 'string',
           demandOption: true,
           describe: `the report's ${DATA_HELP}, with the same options`,
+        })
+        .option('terms', {
+          type: 'string',
+          describe: "the report's TERMS file (required when it makes tropical-match claims)",
+        })
+        .option('domain', {
+          type: 'string',
+          describe: "box:LO,HI or vnnlib:FILE to hold the report's domain to (default: its source)",
         }),
-    run(async (p, a: { report: string; network: string; data: string } & DataOptions) => {
+    run(async (p, a: CheckArgs) => {
       process.exitCode = await (await certify()).checkCommand(p, a);
     }),
   )

@@ -1,19 +1,21 @@
 // The library API, the package's one entry point (`import … from 'tropcert'`): the operations of
 // the commands as typed functions on values. Deep imports (tropcert/dist/…) are not part of the
 // API. Every exported name is listed in test/api.test.ts; adding one is a deliberate change.
-import { type CheckResult, checkReport } from '../proofs/checker.ts';
+import { type CheckResult, checkReport, type Net, Refusal, readNetwork } from '../proofs/checker.ts';
 import type { PointCertificate } from './certify/certify.ts';
 import { parseDomain } from './certify/domain.ts';
+import { madeFor, otherInput } from './certify/report-header.ts';
 import { oracles, planCertify, reportPieces } from './certify/run.ts';
 import { type DataOptions, type LoadedData, loadDataFile } from './data/load-dataset.ts';
+import { InputError } from './errors.ts';
 import type { Rational } from './exact/rational.ts';
-import { type ScaledVector, scaledFromRationals } from './exact/scaled.ts';
-import { nodeFiles, packageVersion } from './files.ts';
+import { type ScaledVector, scaledFromRationals, scaledToRationals } from './exact/scaled.ts';
+import { type Files, nodeFiles, packageVersion } from './files.ts';
 import type { SolverName } from './lp/index.ts';
 import { evaluatePoint } from './network/evaluate.ts';
 import { type NetworkFormat, networkFormatOf, parseNetworkAs } from './network/load.ts';
 import type { Network } from './network/model.ts';
-import { networkHash } from './network/native.ts';
+import { formatNetwork, networkHash } from './network/native.ts';
 import { scoreTropical, type TropicalReport } from './tropical/score.ts';
 import { type ExtractStats, type GroupBy, parseTerms, termsLines } from './tropical/terms.ts';
 
@@ -164,7 +166,78 @@ export async function certify(
   }
 }
 
-/** Re-verifies every certificate of a REPORT text with the independent checker (proofs/). */
-export function check(report: string, net: Network, data: LoadedData): CheckResult {
-  return checkReport(report, 'report', net, data.data, data.sha256);
+/** What `check` is given besides the report, the network and the data. */
+export interface CheckOptions {
+  /** The TERMS text or bytes the report was made from (required with tropical-match claims). */
+  readonly terms?: string | Uint8Array | { readonly bytes: Uint8Array; readonly file: string };
+  /** The box to hold the report to (default: the report's own `domain.source`). */
+  readonly domain?: string;
+  /** The network's canonical `tropcert-network` text: the checker then reads it as it is. */
+  readonly networkText?: string;
+  /** Names for messages. */
+  readonly reportFile?: string;
+  readonly networkFile?: string;
+  /** Where a `vnnlib:FILE` domain is read (default: the working directory). */
+  readonly files?: Files;
+}
+
+/**
+ * Re-verifies every certificate of a REPORT text with the sealed checker (proofs/): it gets the
+ * network as canonical text, the points as exact strings with the data hash, the domain and
+ * the TERMS bytes, and derives everything else itself.
+ */
+export function check(
+  report: string,
+  net: Network,
+  data: LoadedData,
+  options: CheckOptions = {},
+): CheckResult {
+  const reportFile = options.reportFile ?? 'report';
+  const networkFile = options.networkFile ?? 'network';
+  const made = madeFor(report, reportFile);
+  const netSha = networkHash(net);
+  if (made?.network !== undefined && made.network !== netSha)
+    throw otherInput(reportFile, 'network', made.network, networkFile, netSha);
+  if (made?.data !== undefined && made.data !== data.sha256)
+    throw otherInput(reportFile, 'data', made.data, data.file, data.sha256);
+  try {
+    let kernelNet: Net | undefined;
+    if (options.networkText !== undefined)
+      try {
+        kernelNet = readNetwork(options.networkText, networkFile);
+      } catch (e) {
+        // Not canonical (hand-written JSON): the checker reads our canonical rendering instead.
+        if (!(e instanceof Refusal)) throw e;
+      }
+    kernelNet ??= readNetwork(formatNetwork(net), `${networkFile} (converted)`);
+    const source = options.domain ?? made?.domain;
+    let domain: { source: string; lower?: string[]; upper?: string[] } | undefined;
+    if (source?.trim().startsWith('vnnlib:')) {
+      const box = parseDomain(source, net.inputSize, options.files ?? nodeFiles());
+      domain = { source, lower: box.lower.map(String), upper: box.upper.map(String) };
+    } else if (options.domain !== undefined) domain = { source: options.domain };
+    const t = options.terms;
+    const terms =
+      t === undefined
+        ? undefined
+        : typeof t === 'string'
+          ? { bytes: new TextEncoder().encode(t), file: 'terms' }
+          : t instanceof Uint8Array
+            ? { bytes: t, file: 'terms' }
+            : t;
+    return checkReport({
+      report,
+      reportFile,
+      net: kernelNet,
+      data: {
+        inputs: data.data.inputs.map((x) => scaledToRationals(x).map(String)),
+        labels: data.data.labels,
+        sha256: data.sha256,
+      },
+      domain,
+      terms,
+    });
+  } catch (e) {
+    throw e instanceof Refusal ? new InputError('format', {}, e.message) : e;
+  }
 }

@@ -90,21 +90,7 @@ const PURE_BUILTINS = new Set(['node:crypto', 'node:zlib', 'node:path', 'node:ur
  * Known breaks, each with the issue that removes it. The test fails when one is no longer a break
  * (delete it here) and when a new break appears.
  */
-const KNOWN_BREAKS = new Set<string>([
-  // issue 10: the checker becomes independent of src/ (its own numbers, parsers and network).
-  'proofs/checker.ts -> src/data/dataset.ts',
-  'proofs/checker.ts -> src/errors.ts',
-  'proofs/checker.ts -> src/exact/bigint.ts',
-  'proofs/checker.ts -> src/exact/rational.ts',
-  'proofs/checker.ts -> src/io/json.ts',
-  'proofs/checker.ts -> src/network/model.ts',
-  'proofs/checker.ts -> src/network/native.ts',
-  'proofs/exact.ts -> src/exact/bigint.ts',
-  'proofs/forms.ts -> src/exact/rational.ts',
-  'proofs/network.ts -> src/errors.ts',
-  'proofs/network.ts -> src/exact/bigint.ts',
-  'proofs/network.ts -> src/network/model.ts',
-]);
+const KNOWN_BREAKS = new Set<string>([]);
 
 /** Source files longer than this are split (the ONNX importer, by operator family). */
 const MAX_LINES = 1100;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { type CheckFailure, checkReport } from '../proofs/checker.ts';
+import type { CheckFailure } from '../proofs/checker.ts';
 import { type CertifyOptions, certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
 import {
   pointJson,
@@ -37,6 +37,7 @@ import {
 } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
 import { check } from './helpers/check.ts';
+import { kernelCheck } from './helpers/kernel.ts';
 import { type NetSpec, netWithPointsArb, toNetwork, toScaled } from './helpers/nets.ts';
 import { dataFile } from './helpers/paths.ts';
 import { referenceForward } from './helpers/reference.ts';
@@ -128,7 +129,7 @@ function checkerVerdict(
   if (terms) doc.terms = termsJson(terms.f);
   doc.points = certs.map(pointJson);
   doc.summary = summaryJson(certs, ctx);
-  const res = checkReport(JSON.stringify(doc), 'report.json', net, data, DATA_SHA);
+  const res = kernelCheck(doc, net, data, DATA_SHA);
   return { failures: res.failures, checked: res.checked };
 }
 
@@ -1031,7 +1032,7 @@ test('MNIST 256x2 on the 8 VNN-LIB centres, domain box 0..1: no tie, all certifi
     onBoundary: 0,
     radiusPositive: 8,
   });
-  const res = checkReport(JSON.stringify(doc), 'mnist.report.json', net, data, sha256);
+  const res = kernelCheck(doc, net, data, sha256);
   t.deepEqual(res.failures, []);
   t.is(res.checked, 16);
 });

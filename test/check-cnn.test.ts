@@ -13,10 +13,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
-import { type CheckResult, checkReport } from '../proofs/checker.ts';
-import { diffL1, rowL1 } from '../proofs/exact.ts';
-import { type RegionForms, regionForms, tailClears } from '../proofs/forms.ts';
-import { forwardPass, netInfo } from '../proofs/network.ts';
+import { type CheckResult, readNetwork } from '../proofs/checker.ts';
+import { combine, type RegionForms, type Row, regionForms, rowL1, tailClears } from '../proofs/forms.ts';
+import { forward } from '../proofs/net.ts';
 import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
 import {
   pointJson,
@@ -34,7 +33,7 @@ import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
 import type { Network } from '../src/network/model.ts';
-import { networkHash, parseNativeNetwork } from '../src/network/native.ts';
+import { networkHash, parseNativeNetwork, serializeNetwork } from '../src/network/native.ts';
 import { parseOnnx } from '../src/network/onnx/index.ts';
 import { type AffineTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
@@ -50,6 +49,7 @@ import {
   type WindowGeometry,
   windowOut,
 } from './helpers/cnn-reference.ts';
+import { kernelCheck, toV2 } from './helpers/kernel.ts';
 import { REPO_ROOT } from './helpers/paths.ts';
 
 const R = (n: number, d = 1): Rational => Rational.of(BigInt(n), BigInt(d));
@@ -268,11 +268,11 @@ function produce(g: Gen, spec: CnnSpec, lps: readonly LpOracle[]): Produced {
   if (terms) doc.terms = termsJson(terms.f);
   doc.points = certs.map(pointJson);
   doc.summary = summaryJson(certs, ctx);
-  return { net, spec, ref, data, domain, doc: JSON.parse(JSON.stringify(doc)) };
+  return { net, spec, ref, data, domain, doc: toV2(JSON.parse(JSON.stringify(doc))) };
 }
 
 function checkDoc(p: Produced, doc: Doc = p.doc): CheckResult {
-  return checkReport(JSON.stringify(doc), 'cnn.report.json', p.net, p.data, DATA_SHA);
+  return kernelCheck(doc, p.net, p.data, DATA_SHA);
 }
 
 const messages = (res: CheckResult): string => res.failures.map((f) => f.message).join('\n');
@@ -556,9 +556,9 @@ test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, a
     (g) => {
       const { spec } = drawCnn(g);
       const p = produce(g, spec, lps);
-      const info = netInfo(p.net);
+      const info = readNetwork(serializeNetwork(p.net), 'cnn.json');
       for (const x of p.data.inputs) {
-        const fw = forwardPass(info, x);
+        const fw = forward(info, x);
         const full = regionForms(info, fw);
         // The exact radius over every constraint, and per layer the exact ‖g‖₁ to compare with.
         const ratios: Rational[] = [];
@@ -573,10 +573,10 @@ test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, a
         const pairs = new Map<number, (k: number, j: number) => bigint>();
         for (const q of full.pools) {
           pairs.set(q.pool.layer, (k, j) => diffL1(q.g.rows[k], q.g.rows[j]));
-          for (let o = 0; o < q.pool.size; o++)
-            for (let s = q.pool.win.start[o]; s < q.pool.win.start[o + 1]; s++) {
+          for (let o = 0; o < q.choice.length; o++)
+            for (let s = q.pool.start[o]; s < q.pool.start[o + 1]; s++) {
               const k = q.choice[o];
-              const j = q.pool.win.input[s];
+              const j = q.pool.input[s];
               const n = diffL1(q.g.rows[k], q.g.rows[j]);
               if (j !== k && n !== 0n)
                 ratios.push(Rational.of((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * n));
@@ -586,35 +586,23 @@ test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, a
         const r = ratios.reduce((a, b) => (b.lt(a) ? b : a));
         for (const bar of [r, r.mul(R(1, 4)), r.mul(R(3))]) {
           if (bar.sign() <= 0) continue;
-          const cut = regionForms(info, fw, undefined, { after: -1, radius: bar });
+          const cut = regionForms(info, fw, { after: -1, radius: bar });
           if (!cut.tail) {
             bump(counts, 'no tail');
             continue;
           }
           bump(counts, 'tail');
-          // The exact part is the full forms' prefix.
-          check(cut.acts.length + cut.tail.acts.length === full.acts.length, () => 'tail acts');
-          check(cut.pools.length + cut.tail.pools.length === full.pools.length, () => 'tail pools');
-          for (const u of cut.tail.acts) {
-            const exact = l1.get(u.act.layer)!;
-            for (const [k, n] of exact.entries())
-              check(
-                Rational.of(n, fullDen(full, u.act.layer)).le(Rational.of(u.l1.nums[k], u.l1.den)),
-                () => `bound below ‖g‖₁ at ${u.act.layer}:${k}`,
-              );
-          }
-          for (const q of cut.tail.pools) {
-            const exact = pairs.get(q.pool.layer)!;
-            const den = full.pools.find((f) => f.pool.layer === q.pool.layer)!.g.den;
-            for (let o = 0; o < q.pool.size; o++)
-              for (let s = q.pool.win.start[o]; s < q.pool.win.start[o + 1]; s++) {
-                const k = q.choice[o];
-                const j = q.pool.win.input[s];
-                check(
-                  Rational.of(exact(k, j), den).le(Rational.of(q.l1.nums[k] + q.l1.nums[j], q.l1.den)),
-                  () => `pool bound below ‖g_k − g_j‖₁ at ${q.pool.layer}:${o}`,
-                );
-              }
+          // The exact part is the full forms' prefix; every bound is at least the exact ‖g‖₁.
+          const bounded = new Set(cut.tail.map((b) => b.layer));
+          const exactLayers = cut.acts.length + cut.pools.length;
+          check(exactLayers + bounded.size <= full.acts.length + full.pools.length, () => 'tail layers');
+          for (const b of cut.tail) {
+            const q = full.pools.find((f) => f.pool.layer === b.layer);
+            const n =
+              b.against === undefined
+                ? Rational.of(l1.get(b.layer)![b.unit], fullDen(full, b.layer))
+                : Rational.of(pairs.get(b.layer)!(q!.choice[b.unit], b.against), q!.g.den);
+            check(n.le(Rational.of(b.u, b.uden)), () => `bound below ‖g‖₁ at ${b.layer}:${b.unit}`);
           }
           // With the exact radius over the prefix, the tail clears iff every tail bound allows it;
           // clearing implies no tail constraint is below it, so the radius over all is r.
@@ -625,10 +613,10 @@ test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, a
               if (n !== 0n) prefix.push(Rational.of(absBig(u.z.nums[k]) * u.g.den, u.z.den * n));
             });
           for (const q of cut.pools)
-            for (let o = 0; o < q.pool.size; o++)
-              for (let s = q.pool.win.start[o]; s < q.pool.win.start[o + 1]; s++) {
+            for (let o = 0; o < q.choice.length; o++)
+              for (let s = q.pool.start[o]; s < q.pool.start[o + 1]; s++) {
                 const k = q.choice[o];
-                const j = q.pool.win.input[s];
+                const j = q.pool.input[s];
                 const n = diffL1(q.g.rows[k], q.g.rows[j]);
                 if (j !== k && n !== 0n)
                   prefix.push(Rational.of((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * n));
@@ -646,6 +634,8 @@ test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, a
   t.log(countLog(counts));
   t.true((counts.get('tail clears') ?? 0) >= 5, `only ${counts.get('tail clears') ?? 0} tails cleared`);
 });
+
+const diffL1 = (a: Row, b: Row): bigint => rowL1(combine(a, 1n, b, -1n));
 
 /** The denominator of the full forms at an activation layer. */
 function fullDen(full: RegionForms, layer: number): bigint {
@@ -701,7 +691,7 @@ test('cifar_deep_kw.onnx at the two oval21 centres: regions certified with x, tr
     t.like(c.tropicalMatch, { status: 'certified', class: c.prediction });
   }
   t.deepEqual(doc.summary.region, { certified: 2, empty: 0, unresolved: 0 });
-  const res = checkReport(JSON.stringify(doc), 'cifar.report.json', net, data, DATA_SHA);
+  const res = kernelCheck(doc, net, data, DATA_SHA);
   t.deepEqual(res.failures, []);
   // Per point: region, radius, tropical match.
   t.is(res.checked, 6);

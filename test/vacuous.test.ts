@@ -7,7 +7,7 @@
 //     the order broken) and a Farkas entry on a vacuous constraint are rejected.
 import test from 'ava';
 import fc from 'fast-check';
-import { type CheckResult, checkReport } from '../proofs/checker.ts';
+import type { CheckResult } from '../proofs/checker.ts';
 import { type CertifyOptions, certifyPoint, type PointCertificate } from '../src/certify/certify.ts';
 import { pointJson, type ReportContext, reportHeader, summaryJson } from '../src/certify/report.ts';
 import type { Domain } from '../src/certify/types.ts';
@@ -17,6 +17,7 @@ import { scaledFromRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';
 import type { Network } from '../src/network/model.ts';
 import { networkHash, parseNativeNetwork } from '../src/network/native.ts';
+import { kernelCheck } from './helpers/kernel.ts';
 
 const oracles = Promise.all([createOracle('glpk'), createOracle('jslp')]);
 const DATA_SHA = 'c'.repeat(64);
@@ -148,8 +149,7 @@ async function produce(k: Case): Promise<Produced> {
   return { net, data, certs, doc, domain };
 }
 
-const checkDoc = (p: Produced, doc: Doc): CheckResult =>
-  checkReport(JSON.stringify(doc), 'report.json', p.net, p.data, DATA_SHA);
+const checkDoc = (p: Produced, doc: Doc): CheckResult => kernelCheck(doc, p.net, p.data, DATA_SHA);
 const messages = (r: CheckResult) => r.failures.map((f) => f.message).join('\n');
 
 // Random cases drawn by fast-check (a fixed seed: the same cases every run), certified once.

@@ -39,6 +39,6 @@ console.log(`tropical agreement: train ${score.train.agreement.exact}, test ${sc
 // Certificates for the training points inside the pixel box [0, 16], re-checked independently.
 const { report, summary } = await certify(net, train, { terms, domain: 'box:0,16' });
 console.log(`certify summary ${JSON.stringify(summary)}`);
-const result = check(report, net, train);
+const result = check(report, net, train, { terms });
 console.log(`check: ${result.failures.length === 0 ? 'OK' : 'FAILED'} (${result.checked} certificates)`);
 if (result.failures.length > 0) process.exitCode = 1;

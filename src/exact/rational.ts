@@ -66,6 +66,8 @@ export class Rational {
    * is not such a number (callers turn that into a located error).
    */
   static parse(text: string): Rational | undefined {
+    // Longer numerals are refused (BigInt parsing is superlinear; docs/FORMAT.md, first section).
+    if (text.length > 10_000) return undefined;
     const s = text.trim();
     const frac = /^([+-]?\d+)\s*\/\s*([+-]?\d+)$/.exec(s);
     if (frac) {

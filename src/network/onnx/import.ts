@@ -169,6 +169,12 @@ export function importGraph(graph: OnnxGraph, opset: number, file: string): Netw
       at,
       `the graph has ${graph.output.length} outputs (${graph.output.map((v) => `"${v.name}"`).join(', ')}), expected exactly 1`,
     );
+  if (graph.node.length === 0)
+    throw new InputError(
+      'shape',
+      { file, field: 'graph.node' },
+      'the network has no layers (the graph has no nodes)',
+    );
   const input = inputs[0];
   const outputName = graph.output[0].name;
   if (input.elemType !== undefined && input.elemType !== DataType.FLOAT && input.elemType !== DataType.DOUBLE)
