@@ -162,8 +162,13 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'layers, shapes, parameter and ReLU counts, largest denominator',
     (y) =>
       y
-        .positional('network', { type: 'string', demandOption: true })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example('$0 info examples/digits/network.json', 'layers with tensor shapes, sha256, notes'),
     run(async (p, a: { network: string; json?: boolean }) => (await commands()).infoCommand(p, a)),
   )
   .command(
@@ -171,8 +176,13 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'write any supported network (.json, .onnx, .nnet) as tropcert-network JSON',
     (y) =>
       y
-        .positional('network', { type: 'string', demandOption: true })
-        .option('out', { type: 'string', demandOption: true, describe: 'the .json file to write' }),
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
+        .option('out', { type: 'string', demandOption: true, describe: 'the .json file to write' })
+        .example('$0 convert examples/mnist/mnist-net_256x2.onnx --out mnist.json', 'ONNX to exact JSON'),
     run(async (p, a: { network: string; out: string }) => (await commands()).convertCommand(p, a)),
   )
   .command(
@@ -180,9 +190,17 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'exact logits and predicted class of every point',
     (y) =>
       dataOptions(y)
-        .positional('network', { type: 'string', demandOption: true })
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
         .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
-        .option('out', { type: 'string', describe: 'write JSON Lines {"index","logits","prediction"} here' }),
+        .option('out', { type: 'string', describe: 'write JSON Lines {"index","logits","prediction"} here' })
+        .example(
+          '$0 eval examples/digits/network.json --data examples/digits/digits_test.csv --limit 5',
+          'logits of the first 5 test points',
+        ),
     run(async (p, a: { network: string; data: string; out?: string } & DataOptions) =>
       (await commands()).evalCommand(p, a),
     ),
@@ -192,7 +210,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'TropEx: the active terms of F_c and G at every point (JSON Lines)',
     (y) =>
       dataOptions(y)
-        .positional('network', { type: 'string', demandOption: true })
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
         .option('data', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
         .option('out', { type: 'string', demandOption: true, describe: 'TERMS file to write' })
         .option('group-by', {
@@ -204,7 +226,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           type: 'boolean',
           default: false,
           describe: 'extract the term of every class',
-        }),
+        })
+        .example(
+          '$0 extract examples/digits/network.json --data examples/digits/digits_train.csv --group-by label --out terms.jsonl',
+          'terms grouped by true label',
+        ),
     run(async (p, a: ExtractArgs) => (await commands()).extractCommand(p, a)),
   )
   .command(
@@ -212,14 +238,22 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'build the tropical function from TERMS and score it against the network and the labels',
     (y) =>
       dataOptions(y)
-        .positional('terms', { type: 'string', demandOption: true })
+        .positional('terms', {
+          type: 'string',
+          demandOption: true,
+          describe: 'TERMS file written by extract',
+        })
         .option('network', {
           type: 'string',
           demandOption: true,
           describe: 'the network the TERMS were extracted from (its sha256 must match)',
         })
         .option('data', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example(
+          '$0 tropical terms.jsonl --network examples/digits/network.json --data examples/digits/digits_test.csv',
+          'scores on the test set',
+        ),
     run(async (p, a: { terms: string; network: string; data: string; json?: boolean } & DataOptions) => {
       (await commands()).tropicalCommand(p, a);
     }),
@@ -229,7 +263,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'exact certificates for every point: region, radius, tropical match, inscribed ball (REPORT JSON)',
     (y) =>
       dataOptions(y)
-        .positional('network', { type: 'string', demandOption: true })
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
         .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
         .option('out', { type: 'string', demandOption: true, describe: 'REPORT file to write' })
         .option('terms', { type: 'string', describe: 'TERMS file: also certify the tropical match' })
@@ -252,7 +290,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           choices: ['glpk', 'jslp'] as const,
           default: 'glpk' as const,
           describe: 'LP oracle tried first',
-        }),
+        })
+        .example(
+          '$0 certify examples/mnist/mnist-net_256x2.onnx --data examples/mnist --domain vnnlib:examples/mnist/mnist_prop_0_0.03.vnnlib --out r.json',
+          'inside a VNN-LIB box',
+        ),
     run(async (p, a: CertifyArgs) => (await certify()).certifyCommand(p, a)),
   )
   .command(
@@ -260,7 +302,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     're-verify every certificate of a REPORT with the independent checker (exit 0 iff all hold)',
     (y) =>
       dataOptions(y)
-        .positional('report', { type: 'string', demandOption: true })
+        .positional('report', {
+          type: 'string',
+          demandOption: true,
+          describe: 'REPORT file written by certify',
+        })
         .option('network', {
           type: 'string',
           demandOption: true,
@@ -278,7 +324,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .option('domain', {
           type: 'string',
           describe: "box:LO,HI or vnnlib:FILE to hold the report's domain to (default: its source)",
-        }),
+        })
+        .example(
+          '$0 check r.json --network examples/digits/network.json --data examples/digits/digits_train.csv --terms terms.jsonl',
+          'exit 0 iff every certificate holds',
+        ),
     run(async (p, a: CheckArgs) => {
       process.exitCode = await (await certify()).checkCommand(p, a);
     }),
@@ -291,7 +341,8 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .positional('network', { type: 'string', describe: 'a network file (or give --arch / --conv)' })
         .option('arch', { type: 'string', describe: 'N0,N1,…,NL,C: input, ReLU widths, class scores' })
         .option('conv', { type: 'string', describe: 'H×W×C,FH×FW×D[sS],…: input, then conv+ReLU layers' })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example('$0 bounds --arch 64,32,16,10', 'bounds of a 64-32-16-10 ReLU net'),
     run(async (p, a: BoundsArgs) => {
       (await analytics()).boundsCommand(p, a);
     }),
@@ -301,8 +352,8 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     "TropEx's comparison: each test point's winning training term, its angle and distance to the point's own term, agreement",
     (y) =>
       y
-        .positional('net1', { type: 'string', demandOption: true })
-        .positional('net2', { type: 'string', demandOption: true })
+        .positional('net1', { type: 'string', demandOption: true, describe: 'first network file' })
+        .positional('net2', { type: 'string', demandOption: true, describe: 'second network file' })
         .option('train', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
         .option('test', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
         .option('group-by', {
@@ -313,7 +364,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .option('scale', { type: 'string', describe: 'multiply every input value by this exact number' })
         .option('offset', { type: 'string', describe: 'then add this exact number' })
         .option('limit', { type: 'string', describe: 'use only the first N points of each data file' })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example(
+          '$0 compare examples/digits/network.json examples/digits-cnn/model.onnx --train examples/digits/digits_train.csv --test examples/digits/digits_test.csv',
+          'two networks side by side',
+        ),
     run(async (p, a: CompareArgs) => (await analytics()).compareCommand(p, a)),
   )
   .command(
@@ -321,7 +376,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'the whole job into one directory: extract, tropical, certify, check, bounds, then report.html and report.md',
     (y) =>
       dataOptions(y)
-        .positional('network', { type: 'string', demandOption: true })
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
         .option('data', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
         .option('test', { type: 'string', describe: `test ${DATA_HELP} (scores the tropical function)` })
         .option('out', { type: 'string', demandOption: true, describe: 'directory to write every file into' })
@@ -365,7 +424,9 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'demo',
     'the bundled example end to end (what `npm start` runs)',
     (y) =>
-      y.option('out-dir', { type: 'string', default: 'out', describe: 'where the demo writes its files' }),
+      y
+        .option('out-dir', { type: 'string', default: 'out', describe: 'where the demo writes its files' })
+        .example('$0 demo --out-dir out', 'what npm start runs'),
     run(async (p, a: { outDir: string }) => (await import('./demo.ts')).demoCommand(p, repoRoot, a.outDir)),
   )
   .option('quiet', { type: 'boolean', global: true, describe: 'no progress on stderr' })
