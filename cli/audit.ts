@@ -155,6 +155,7 @@ export async function auditCommand(p: Printer, args: AuditArgs): Promise<string>
       const pieces = reportPieces(net, train.data, plan, lps);
       for (let next = pieces.next(); ; next = pieces.next()) {
         if (next.done) {
+          bar.done();
           await out.commit();
           p.err(`certify: ${certifySummaryLine(next.value.certificates)}`);
           break;

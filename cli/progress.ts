@@ -35,6 +35,7 @@ export function progress(label: string, total: number): Progress {
   const tty = err.isTTY === true;
   const start = Date.now();
   let done = 0;
+  let finished = false;
   // A plain line first after PLAIN_EVERY_MS: a short run prints none.
   let last = tty ? 0 : start;
   const line = () => {
@@ -61,6 +62,8 @@ export function progress(label: string, total: number): Progress {
       }
     },
     done() {
+      if (finished) return;
+      finished = true;
       if (tty) err.write('\r\x1b[K');
       else if (Date.now() - start >= PLAIN_EVERY_MS) draw();
     },
