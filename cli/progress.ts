@@ -43,7 +43,8 @@ export function progress(label: string, total: number): Progress {
     const rate = elapsed > 0 ? done / elapsed : 0;
     const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
     const pct = `${((100 * done) / total).toFixed(1)}%`;
-    return `${done}/${total} (${pct}) ${rate.toFixed(1)}/s ETA ${done === total ? '0s' : seconds(eta)}`;
+    const speed = rate >= 1 || rate === 0 ? `${rate.toFixed(1)}/s` : `${(1 / rate).toFixed(1)} s each`;
+    return `${done}/${total} (${pct}) ${speed} ETA ${done === total ? '0s' : seconds(eta)}`;
   };
   const draw = () => {
     if (tty) {
