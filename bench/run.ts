@@ -6,6 +6,7 @@ import { benchCheck } from './check.ts';
 import { benchCnn } from './cnn.ts';
 import { benchExtract } from './extract.ts';
 import { benchNumbers } from './numbers.ts';
+import { benchRegions } from './regions.ts';
 import { machineLine, now, treeFingerprint } from './report.ts';
 import { benchStartup } from './startup.ts';
 
@@ -31,6 +32,10 @@ const BENCHMARKS: Record<string, { about: string; run: () => void | Promise<void
   check: {
     about: 'the sealed checker vs certify on the same points, ratio (target ≤ 3; MNIST MLP, CIFAR CNN)',
     run: benchCheck,
+  },
+  regions: {
+    about: 'exact 2-D slices (960-wide 2-input net, MNIST plane) and MNIST segment walks vs float64 passes',
+    run: benchRegions,
   },
 };
 

@@ -10,6 +10,7 @@ import type { CertifyArgs, CheckArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
 import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
 import { setQuiet } from './progress.ts';
+import type * as RegionsCli from './regions.ts';
 import type { ReportArgs } from './report.ts';
 
 // The command modules (and through them the whole core) are imported only by the command that
@@ -18,6 +19,7 @@ const commands = () => import('./commands.ts');
 const certify = () => import('./certify.ts');
 const analytics = () => import('./analytics.ts');
 const audit = () => import('./audit.ts');
+const regions = () => import('./regions.ts');
 
 /**
  * The reader of our output went away (`tropcert info net.json | head -1`): not an error worth a
@@ -135,7 +137,19 @@ const dataOptions = <T>(y: Argv<T>) =>
     .option('limit', { type: 'string', describe: 'use only the first N points' });
 
 /** Options whose value may be a negative number. */
-const SIGNED = new Set(['--scale', '--offset', '--limit']);
+const SIGNED = new Set([
+  '--scale',
+  '--offset',
+  '--limit',
+  '--from',
+  '--to',
+  '--origin',
+  '--u',
+  '--v',
+  '--box',
+  '--through',
+  '--length',
+]);
 
 /**
  * yargs takes an argument that starts with '-' for an option unless it is a plain decimal, so
@@ -332,6 +346,87 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     run(async (p, a: CheckArgs) => {
       process.exitCode = await (await certify()).checkCommand(p, a);
     }),
+  )
+  .command('regions', 'linear regions, exactly: along segments, in 2-D slices, counted in a box', (y) =>
+    y
+      .command(
+        'line <network>',
+        'walk one segment: exact breakpoints t ∈ [0, 1], pieces, decision changes',
+        (z) =>
+          dataOptions(z)
+            .positional('network', { type: 'string', demandOption: true })
+            .option('from', {
+              type: 'string',
+              demandOption: true,
+              describe: 'row:N of --data or an exact vector 0.5,1,-2',
+            })
+            .option('to', { type: 'string', demandOption: true, describe: 'row:N or an exact vector' })
+            .option('data', { type: 'string', describe: DATA_HELP })
+            .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        run(async (p, a: Parameters<typeof RegionsCli.regionsLineCommand>[1]) =>
+          (await regions()).regionsLineCommand(p, a),
+        ),
+      )
+      .command(
+        'lines <network>',
+        'many segments: regions per unit length, distance to the nearest boundary, summaries, histograms',
+        (z) =>
+          dataOptions(z)
+            .positional('network', { type: 'string', demandOption: true })
+            .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
+            .option('pairs', {
+              type: 'string',
+              describe: 'segments between N random pairs of data points (default 10)',
+            })
+            .option('directions', {
+              type: 'string',
+              describe: 'N random directions through every data point',
+            })
+            .option('length', { type: 'string', describe: 'ℓ∞ length of each direction segment (exact)' })
+            .option('seed', { type: 'string', describe: 'seed of the random pairs/directions (default 1)' })
+            .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        run(async (p, a: Parameters<typeof RegionsCli.regionsLinesCommand>[1]) =>
+          (await regions()).regionsLinesCommand(p, a),
+        ),
+      )
+      .command(
+        'slice <network>',
+        'every region of the plane origin + s·u + t·v in a box as an exact polygon; decision boundary; SVG',
+        (z) =>
+          dataOptions(z)
+            .positional('network', { type: 'string', demandOption: true })
+            .option('origin', { type: 'string', describe: 'row:N or an exact vector' })
+            .option('u', { type: 'string', describe: 'row:N or an exact vector' })
+            .option('v', { type: 'string', describe: 'row:N or an exact vector' })
+            .option('through', {
+              type: 'string',
+              describe: 'three points A;B;C (or row:I,row:J,row:K): origin A, u = B − A, v = C − A',
+            })
+            .option('box', {
+              type: 'string',
+              demandOption: true,
+              describe: 'A,B,C,D: s ∈ [A, B], t ∈ [C, D]',
+            })
+            .option('data', { type: 'string', describe: DATA_HELP })
+            .option('svg', { type: 'string', describe: 'write an SVG picture here' })
+            .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        run(async (p, a: Parameters<typeof RegionsCli.regionsSliceCommand>[1]) =>
+          (await regions()).regionsSliceCommand(p, a),
+        ),
+      )
+      .command(
+        'count <network>',
+        'every activation region and linear piece of a small network in the box [LO, HI]^d',
+        (z) =>
+          z
+            .positional('network', { type: 'string', demandOption: true })
+            .option('box', { type: 'string', demandOption: true, describe: 'LO,HI' })
+            .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        run(async (p, a: Parameters<typeof RegionsCli.regionsCountCommand>[1]) =>
+          (await regions()).regionsCountCommand(p, a),
+        ),
+      )
+      .demandCommand(1, 'name a regions command: line, lines, slice or count'),
   )
   .command(
     'bounds [network]',
