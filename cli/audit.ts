@@ -3,11 +3,15 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { networkBounds } from '../src/analytics/bounds.ts';
+import { randomPairs, walkSegment } from '../src/analytics/line.ts';
+import { parallel, planeThrough, sliceRegions } from '../src/analytics/slice.ts';
+import { sliceSvg } from '../src/analytics/svg.ts';
 import { parseDomain } from '../src/certify/domain.ts';
 import { oracles, planCertify, reportPieces } from '../src/certify/run.ts';
 import { certifySummaryLine } from '../src/certify/summary.ts';
 import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
+import { Rational } from '../src/exact/rational.ts';
 import { packageVersion } from '../src/files.ts';
 import { networkHash } from '../src/network/native.ts';
 import type {
@@ -15,6 +19,8 @@ import type {
   BoundInfo,
   Count,
   DataInfo,
+  LinesInfo,
+  SliceInfo,
   TropicalInfo,
   TropicalSplit,
 } from '../src/report/facts.ts';
@@ -37,6 +43,12 @@ export interface AuditArgs extends DataOptions {
   domain?: string;
   groupBy: GroupBy;
 }
+
+/** Lines are walked for networks up to this many ReLU units, the slice drawn up to SLICE_MAX_UNITS. */
+const LINES_MAX_UNITS = 4096;
+const SLICE_MAX_UNITS = 256;
+const LINE_PAIRS = 10;
+const SLICE_FILE = 'slice.svg';
 
 /** The files `audit` writes into its directory. */
 export const AUDIT_FILES = {
@@ -191,9 +203,7 @@ export async function auditCommand(p: Printer, args: AuditArgs): Promise<string>
   if (checked.failures.length) process.exitCode = 1;
   lap('check');
 
-  // region analytics that fit: bounds always.
-  // Hook (issue 12): lines between data points and a 2-D slice through three training points go
-  // here once src/analytics/{line,slice} are on this branch (facts.lines, facts.slice).
+  // region analytics that fit: bounds always; lines and the slice below.
   const b = networkBounds(net);
   const bounds: BoundInfo[] = [
     b.serraUpper,
@@ -213,6 +223,84 @@ export async function auditCommand(p: Printer, args: AuditArgs): Promise<string>
       condition: x.condition,
     }));
   lap('bounds');
+
+  // Lines between training points and the slice through three of them, when the network is small
+  // enough for them to take seconds (both walk every region they meet, exactly).
+  const relu = networkInfo(net, args.network, sha).reluUnits;
+  const skipped: string[] = [];
+  let lines: LinesInfo | undefined;
+  let slice: SliceInfo | undefined;
+  const n = train.data.inputs.length;
+  if (n < 3) skipped.push('Lines and slice need at least three training points.');
+  else if (relu > LINES_MAX_UNITS)
+    skipped.push(
+      `Lines and slice skipped: ${relu} ReLU units (audit walks them up to ${LINES_MAX_UNITS}; run \`tropcert regions lines|slice\` by hand).`,
+    );
+  else {
+    const pairs = randomPairs(1, n, LINE_PAIRS);
+    const bar = progress('lines', pairs.length);
+    const segs = pairs.map(([i, j]) => {
+      const r = walkSegment(net, train.data.inputs[i], train.data.inputs[j]);
+      bar.tick();
+      return r;
+    });
+    bar.done();
+    const counts = segs.map((r) => r.regions).sort((a, b) => a - b);
+    const mid = counts.length >> 1;
+    // The exact median of integers: the middle one, or the mean of the two middle ones (a half at most).
+    const twice = counts.length % 2 ? 2 * counts[mid] : counts[mid - 1] + counts[mid];
+    const median = twice % 2 ? `${(twice - 1) / 2}.5` : String(twice / 2);
+    lines = {
+      chosen: `${LINE_PAIRS} random pairs of training points (seed 1)`,
+      segments: segs.length,
+      regionsMin: counts[0],
+      regionsMedian: median,
+      regionsMax: counts[counts.length - 1],
+      decisionChanges: segs.reduce((a, r) => a + r.decisionChanges.length, 0),
+    };
+    lap('lines');
+    if (relu > SLICE_MAX_UNITS)
+      skipped.push(`Slice skipped: ${relu} ReLU units (audit draws it up to ${SLICE_MAX_UNITS}).`);
+    else {
+      // Three distinct training points spanning a plane: the first with two others not on one line.
+      const x = train.data.inputs;
+      let picked: [number, number, number] | undefined;
+      for (let j = 1; j < n && !picked; j++)
+        for (let k = j + 1; k < n && !picked; k++) {
+          const pl = planeThrough(x[0], x[j], x[k]);
+          if (!parallel(pl.u, pl.v)) picked = [0, j, k];
+        }
+      if (!picked) skipped.push('Slice skipped: the training points lie on one line.');
+      else {
+        const [a, b, c] = picked;
+        const box = [
+          Rational.of(-1n, 2n),
+          Rational.of(3n, 2n),
+          Rational.of(-1n, 2n),
+          Rational.of(3n, 2n),
+        ] as const;
+        const r = sliceRegions(net, planeThrough(x[a], x[b], x[c]), box, { patterns: false });
+        const names = picked.map((i) => `row:${i}`);
+        const marks = [
+          { s: 0, t: 0, label: names[0] },
+          { s: 1, t: 0, label: names[1] },
+          { s: 0, t: 1, label: names[2] },
+        ];
+        await writeTextAtomic(
+          file(SLICE_FILE),
+          sliceSvg(r, { title: `plane through ${names.join(', ')}`, marks }),
+        );
+        slice = {
+          file: SLICE_FILE,
+          through: names.join(', '),
+          box: '[-1/2, 3/2] × [-1/2, 3/2]',
+          regions: r.regions.length,
+          pieces: r.pieces,
+        };
+        lap('slice');
+      }
+    }
+  }
 
   const labelled = (d: typeof train) => d.data.labels.filter((l) => l !== null).length;
   const data: DataInfo[] = [
@@ -242,6 +330,9 @@ export async function auditCommand(p: Printer, args: AuditArgs): Promise<string>
     data,
     tropical,
     bounds,
+    lines,
+    slice,
+    skipped,
     options,
     timings,
   };

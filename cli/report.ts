@@ -34,7 +34,7 @@ export function reportModel(
     factsFile === undefined ? undefined : parseAuditFacts(readText(factsFile), factsFile);
   const sliceSvg =
     facts?.slice !== undefined && factsFile !== undefined
-      ? readText(path.join(path.dirname(factsFile), facts.slice))
+      ? readText(path.join(path.dirname(factsFile), facts.slice.file))
       : undefined;
   return { reportFile: shownAs, report, terms, facts, sliceSvg };
 }

@@ -63,10 +63,25 @@ export interface BoundInfo {
 
 /** Statistics of regions met along segments between data points (issue 12's `regions lines`). */
 export interface LinesInfo {
+  /** How the segments were chosen, e.g. "10 random pairs of training points (seed 1)". */
+  readonly chosen: string;
   readonly segments: number;
+  /** Regions met per segment (exact counts): min, median (exact, may be a half), max. */
   readonly regionsMin: number;
   readonly regionsMedian: string;
   readonly regionsMax: number;
+  /** Changes of the predicted class along all segments together. */
+  readonly decisionChanges: number;
+}
+
+/** The 2-D slice through three training points (issue 12's `regions slice`). */
+export interface SliceInfo {
+  /** The SVG file beside the facts file. */
+  readonly file: string;
+  readonly through: string;
+  readonly box: string;
+  readonly regions: number;
+  readonly pieces: number;
 }
 
 /** The `--regions` file that `audit` writes beside the REPORT (format `tropcert-audit` v1). */
@@ -78,8 +93,9 @@ export interface AuditFacts {
   readonly tropical?: TropicalInfo;
   readonly bounds?: readonly BoundInfo[];
   readonly lines?: LinesInfo;
-  /** A file name (in the same directory) of the 2-D slice picture, when one was drawn. */
-  readonly slice?: string;
+  readonly slice?: SliceInfo;
+  /** Why an analytics step was left out (e.g. the network is too large for it). */
+  readonly skipped?: readonly string[];
   readonly options?: Readonly<Record<string, string>>;
   /** Wall-clock seconds per step, as decimal strings. */
   readonly timings?: readonly { readonly step: string; readonly seconds: string }[];
@@ -128,7 +144,7 @@ export interface ReportModel {
   readonly report: ParsedReport;
   readonly terms?: TermsGrowth;
   readonly facts?: AuditFacts;
-  /** Inline SVG of the 2-D slice (read by the CLI from `facts.slice`). */
+  /** Inline SVG of the 2-D slice (read by the CLI from `facts.slice.file`). */
   readonly sliceSvg?: string;
 }
 

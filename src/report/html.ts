@@ -10,7 +10,7 @@ h1{font-size:1.6rem}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-
 table{border-collapse:collapse;margin:.5rem 0;max-width:100%}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f4f4f4}th.sort{cursor:pointer}th.sort:after{content:" ⇅";color:#999}
 .wrap{max-height:32rem;overflow-y:auto}span[title]{border-bottom:1px dotted #888;cursor:help}
-input{margin:.3rem 0;padding:.2rem;width:20rem;max-width:100%}svg{display:block;margin:.5rem 0}
+input{margin:.3rem 0;padding:.2rem;width:20rem;max-width:100%}svg{display:block;margin:.5rem 0;max-width:100%;height:auto}figure{margin:0}
 nav a{margin-right:.8rem}`;
 
 // Sorting by a cell's data-sort (or its text, numerically when both look like numbers); filtering by substring.

@@ -225,15 +225,27 @@ function slicesSection(m: ReportModel): Section {
   const l = m.facts?.lines;
   if (l)
     blocks.push({
-      kind: 'p',
-      text: `Regions crossed by ${l.segments} segments between data points: min ${l.regionsMin}, median ${l.regionsMedian}, max ${l.regionsMax}.`,
+      kind: 'table',
+      head: ['lines between data points', ''],
+      rows: [
+        [c('segments'), c(`${l.segments}: ${l.chosen}`)],
+        [
+          c('linear regions met per segment'),
+          c(`min ${l.regionsMin}, median ${l.regionsMedian}, max ${l.regionsMax}`),
+        ],
+        [c('changes of the predicted class, all segments'), c(l.decisionChanges)],
+      ],
     });
-  if (m.sliceSvg) blocks.push({ kind: 'svg', name: m.facts?.slice ?? 'slice.svg', svg: m.sliceSvg });
-  if (!blocks.length)
+  const sl = m.facts?.slice;
+  if (sl)
     blocks.push({
       kind: 'p',
-      text: 'No line or slice analytics in this run (they come with `tropcert regions`, issue 12).',
+      text: `The plane through ${sl.through} (at (0,0), (1,0), (0,1)), box ${sl.box}: ${sl.regions} activation regions, ${sl.pieces} linear pieces, coloured by predicted class.`,
     });
+  if (m.sliceSvg && sl) blocks.push({ kind: 'svg', name: sl.file, svg: m.sliceSvg });
+  for (const why of m.facts?.skipped ?? []) blocks.push({ kind: 'p', text: why });
+  if (!blocks.length)
+    blocks.push({ kind: 'p', text: 'No line or slice analytics in this run (`tropcert audit` adds them).' });
   return { id: 'regions', title: 'Lines and 2-D slice', blocks };
 }
 
