@@ -139,3 +139,42 @@ test('the HTML report is self-contained: no external URL, no src/href outside th
   t.false(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html), 'an http(s) URL');
   t.true(html.includes('<svg'), 'plots are inline SVG');
 });
+
+test('tropcert report renders a REPORT and its TERMS from files; without --html or --md it is a usage error', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { tropcert } = await import('./helpers/cli.ts');
+  const dir = mkdtempSync(path.join(tmpdir(), 'tropcert-report-'));
+  try {
+    const net = await api.loadNetwork(at('test/fixtures/tiny-net.json'));
+    const data = await api.loadDataset(at('test/fixtures/tiny-data.csv'), net);
+    const { terms } = api.extract(net, data);
+    const { report } = await api.certify(net, data, { terms });
+    writeFileSync(path.join(dir, 'r.json'), report);
+    writeFileSync(path.join(dir, 't.jsonl'), terms);
+    const ok = await tropcert(dir, [
+      'report',
+      'r.json',
+      '--terms',
+      't.jsonl',
+      '--html',
+      'r.html',
+      '--md',
+      'r.md',
+    ]);
+    t.is(ok.status, 0, ok.stderr);
+    t.is(ok.stdout, '');
+    const md = readFileSync(path.join(dir, 'r.md'), 'utf8');
+    t.regex(md, /region certified \(full-dimensional\) \| 3\/3 \(100\.00%\)/);
+    t.regex(readFileSync(path.join(dir, 'r.html'), 'utf8'), /^<!DOCTYPE html>/);
+    const none = await tropcert(dir, ['report', 'r.json']);
+    t.is(none.status, 2);
+    t.regex(none.stderr, /^tropcert: .*--html.*give --html FILE, --md FILE or both\n$/);
+    const wrong = await tropcert(dir, ['report', 't.jsonl', '--md', 'x.md']);
+    t.is(wrong.status, 2);
+    t.regex(wrong.stderr, /t\.jsonl.*not JSON|t\.jsonl.*tropcert-report/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
