@@ -16,7 +16,10 @@ export interface Progress {
 }
 
 const NONE: Progress = { tick() {}, done() {} };
-const PLAIN_EVERY_MS = 5000;
+// The interval of plain lines; TROPCERT_PROGRESS_MS overrides it (tests set 0 to see every line).
+const PLAIN_EVERY_MS = /^\d+$/.test(process.env.TROPCERT_PROGRESS_MS ?? '')
+  ? Number(process.env.TROPCERT_PROGRESS_MS)
+  : 5000;
 const TTY_EVERY_MS = 100;
 
 function seconds(s: number): string {
@@ -36,6 +39,7 @@ export function progress(label: string, total: number): Progress {
   const start = Date.now();
   let done = 0;
   let finished = false;
+  let drawn = -1;
   // A plain line first after PLAIN_EVERY_MS: a short run prints none.
   let last = tty ? 0 : start;
   const line = () => {
@@ -47,6 +51,7 @@ export function progress(label: string, total: number): Progress {
     return `${done}/${total} (${pct}) ${speed} ETA ${done === total ? '0s' : seconds(eta)}`;
   };
   const draw = () => {
+    drawn = done;
     if (tty) {
       const width = 24;
       const full = Math.round((width * done) / total);
@@ -66,7 +71,7 @@ export function progress(label: string, total: number): Progress {
       if (finished) return;
       finished = true;
       if (tty) err.write('\r\x1b[K');
-      else if (Date.now() - start >= PLAIN_EVERY_MS) draw();
+      else if (Date.now() - start >= PLAIN_EVERY_MS && drawn !== done) draw();
     },
   };
 }

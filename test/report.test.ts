@@ -178,3 +178,34 @@ test('tropcert report renders a REPORT and its TERMS from files; without --html 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('progress: plain lines on stderr when not a terminal, never on stdout, none with --quiet', async (t) => {
+  const { tropcert, plainEnv } = await import('./helpers/cli.ts');
+  const root = at('.');
+  const args = [
+    'extract',
+    'test/fixtures/tiny-net.json',
+    '--data',
+    'test/fixtures/tiny-data.csv',
+    '--out',
+    '-',
+  ];
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(tmpdir(), 'tropcert-progress-'));
+  try {
+    args[args.length - 1] = path.join(dir, 't.jsonl'); // the output, in a temporary directory
+    const env = plainEnv({ TROPCERT_PROGRESS_MS: '0' });
+    const loud = await tropcert(root, args, env);
+    t.is(loud.status, 0, loud.stderr);
+    t.is(loud.stdout, '');
+    t.regex(loud.stderr, /^extract: 1\/3 \(33\.3%\) .* ETA /m);
+    t.regex(loud.stderr, /^extract: 3\/3 \(100\.0%\) .* ETA 0s$/m);
+    const quiet = await tropcert(root, [...args, '--quiet'], env);
+    t.is(quiet.status, 0, quiet.stderr);
+    t.notRegex(quiet.stderr, /ETA/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
