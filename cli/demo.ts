@@ -19,7 +19,7 @@ export async function demoCommand(p: Printer, repoRoot: string, outDir: string):
   await evalCommand(p, { network, data: test, out: path.join(outDir, 'digits.test.eval.jsonl') });
   const dir = path.join(outDir, 'audit');
   step(`tropcert audit ${network} --data ${train} --test ${test} --domain box:0,16 --out ${dir}`);
-  const html = await auditCommand(p, {
+  await auditCommand(p, {
     network,
     data: train,
     test,
@@ -27,5 +27,4 @@ export async function demoCommand(p: Printer, repoRoot: string, outDir: string):
     out: dir,
     groupBy: 'prediction',
   });
-  p.out(`\nThe report: ${html}`);
 }

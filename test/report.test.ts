@@ -209,3 +209,20 @@ test('progress: plain lines on stderr when not a terminal, never on stdout, none
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the API renderReport gives the same pages as the renderers on the same model', async (t) => {
+  const m = await tinyModel();
+  const net = await api.loadNetwork(at('test/fixtures/tiny-net.json'));
+  const data = await api.loadDataset(at('test/fixtures/tiny-data.csv'), net);
+  const { terms } = api.extract(net, data);
+  const { report } = await api.certify(net, data, { terms });
+  const r = api.renderReport(report, { terms, reportFile: 'x.json' });
+  t.regex(r.markdown, /\| REPORT \| x\.json \|/);
+  t.regex(r.html, /<svg/);
+  t.is(
+    r.markdown.split('\n').filter((l) => l.startsWith('## ')).length,
+    renderMarkdown({ ...m, facts: undefined })
+      .split('\n')
+      .filter((l) => l.startsWith('## ')).length,
+  );
+});
