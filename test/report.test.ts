@@ -16,7 +16,7 @@ import { approxText, countText, percentText } from '../src/report/format.ts';
 import { renderHtml } from '../src/report/html.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { networkInfo } from '../src/report/network.ts';
-import { linePlot } from '../src/report/svg.ts';
+import { linePlot } from '../src/report/plots.ts';
 
 const at = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));
 

@@ -4,7 +4,7 @@
 import { Rational } from '../exact/rational.ts';
 import type { Count, ReportModel, TropicalSplit } from './facts.ts';
 import { approxText, bigIntText, countText, decade, log10Position } from './format.ts';
-import { barPlot, linePlot, logBars } from './svg.ts';
+import { barPlot, linePlot, logBars } from './plots.ts';
 
 export interface Cell {
   readonly text: string;
