@@ -86,6 +86,10 @@ export async function checkCommand(p: Printer, args: CheckArgs): Promise<number>
     files: userFiles(),
   });
   for (const f of r.failures) p.out(`FAIL ${f.message}`);
+  if (r.unverified > 0)
+    p.err(
+      `note: the local properties (certify --properties) of ${r.unverified} point(s) are not re-verified by check`,
+    );
   if (r.failures.length === 0) {
     p.out(`OK: ${r.points} points, every certificate in ${args.report} holds`);
     return 0;

@@ -15,8 +15,9 @@ export { Refusal, readNetwork };
 // that failed (`region witness`, `vacuous`, `ties`, `summary`, `coverage`, …), and one line naming both.
 export type CheckFailure = { index: number | null; certificate: string; message: string };
 
-// The points read, the certificates verified (region, radius, tropical match, insphere claims), the failures.
-export type CheckResult = { points: number; checked: number; failures: CheckFailure[] };
+// The points read, the certificates verified (region, radius, tropical match, insphere claims), the
+// failures, and the points carrying `properties` (certify --properties), which are not re-verified.
+export type CheckResult = { points: number; checked: number; failures: CheckFailure[]; unverified: number };
 
 /** What `check` hands the kernel (proofs/README.md, "Trusted base"). */
 export interface CheckInput {
@@ -287,6 +288,7 @@ export function checkReport(input: CheckInput): CheckResult {
   const { top, domain, terms, withInsphere } = readHeader(input, fail);
   const seen = new Set<number>();
   const claims: Claim[] = [];
+  let unverified = 0;
   const keys = [
     'index',
     'label',
@@ -300,9 +302,10 @@ export function checkReport(input: CheckInput): CheckResult {
   ];
   for (const p of top.list('points', () => [
     [...keys, 'region', 'radius', 'radiusUnit'],
-    ['tropicalMatch', 'insphere'],
+    ['tropicalMatch', 'insphere', 'properties'],
   ])) {
     const i = p.nat('index');
+    if (p.e.has('properties')) unverified++;
     const bad = (certificate: string, detail: string) => fail(i, certificate, detail);
     if (i >= data.inputs.length || seen.has(i)) {
       bad(
@@ -519,7 +522,7 @@ export function checkReport(input: CheckInput): CheckResult {
   tally('region', ['certified', 'empty', 'unresolved'], (c) => c.region);
   if (terms) tally('tropicalMatch', ['certified', 'refuted', 'unresolved'], (c) => c.match);
   if (withInsphere) tally('insphere', ['certified', 'unresolved'], (c) => c.ball);
-  return { points: claims.length, checked, failures };
+  return { points: claims.length, checked, failures, unverified };
 }
 
 /**

@@ -162,7 +162,7 @@ test('certify → check on the CNN with --domain box:0,1: vacuous ties never mak
   t.regex(
     refused.stdout,
     new RegExp(
-      `^FAIL point ${points[i].index}: vacuous: entry \\d+ \\(layer ${tie.layer}, unit ${tie.unit}, against ${tie.against}\\) is not identically zero on the region$`,
+      `^FAIL point ${points[i].index}: vacuous: entry \\d+ \\(layer ${tie.layer}, unit ${tie.unit}, against ${tie.against}\\) is not identically zero on the point's region$`,
       'm',
     ),
   );
