@@ -18,6 +18,7 @@ import type { SolverName } from '../src/lp/index.ts';
 import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
 import { AtomicOutput, checkpoint, readBytes, readText, userFiles } from './io.ts';
 import { pooledPoints, poolWorkers, type SharedInputs } from './pool.ts';
+import { isPointPiece, progress } from './progress.ts';
 
 export interface CertifyArgs extends DataOptions {
   network: string;
@@ -66,18 +67,22 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
   if (workers > 1) return certifyPooled(p, args, run, workers);
   const lps = await oracles(args.solver);
   const out = new AtomicOutput(args.out);
+  const bar = progress('certify', data.inputs.length);
   try {
     const pieces = reportPieces(net, data, plan, lps);
     for (let next = pieces.next(); ; next = pieces.next()) {
       if (next.done) {
+        bar.done();
         await out.commit();
         p.err(`${certifySummaryLine(next.value.certificates)}; wrote ${args.out}`);
         break;
       }
       out.write(next.value);
+      if (isPointPiece(next.value)) bar.tick();
       await checkpoint();
     }
   } catch (e) {
+    bar.done();
     out.abort();
     throw e;
   }
@@ -87,6 +92,7 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
 async function certifyPooled(p: Printer, args: CertifyArgs, run: CertifyRun, workers: number): Promise<void> {
   const { net, data, sha256, plan } = run;
   const out = new AtomicOutput(args.out);
+  const bar = progress('certify', data.inputs.length);
   try {
     for (const piece of reportOpening(plan.ctx)) out.write(piece);
     const certs: PointCertificate[] = [];
@@ -98,12 +104,15 @@ async function certifyPooled(p: Printer, args: CertifyArgs, run: CertifyRun, wor
       if (r.kind !== 'certify') throw new Error('pool: a certify task answered with another kind');
       certs.push(r.certificate);
       out.write(r.piece);
+      bar.tick();
       await checkpoint();
     }
     out.write(reportClosing(summaryJson(certs, plan.ctx)));
+    bar.done();
     await out.commit();
     p.err(`${certifySummaryLine(certs)}; wrote ${args.out}`);
   } catch (e) {
+    bar.done();
     out.abort();
     throw e;
   }

@@ -5,10 +5,13 @@ import { evaluatePoint } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
-import { scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
+import { countText } from '../src/report/format.ts';
+import { layerShapes } from '../src/report/network.ts';
+import { type Ratio, scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
 import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
 import { pooledPoints, poolWorkers, type SharedInputs } from './pool.ts';
+import { progress } from './progress.ts';
 
 export interface Printer {
   out(line: string): void;
@@ -42,17 +45,24 @@ export function infoCommand(p: Printer, args: { network: string; json?: boolean 
   const s = summarize(net);
   const sha256 = networkHash(net);
   if (args.json) {
-    p.out(JSON.stringify({ file: args.network, sha256, ...s, notes: net.notes ?? [] }));
+    const shapes = layerShapes(net);
+    const layers = s.layers.map((l, i) => ({
+      ...l,
+      inputShape: shapes[i].inShape,
+      outputShape: shapes[i].outShape,
+    }));
+    p.out(JSON.stringify({ file: args.network, sha256, ...s, layers, notes: net.notes ?? [] }));
     return;
   }
   p.out(`network   ${args.network}`);
   p.out(`sha256    ${sha256}`);
   p.out(`input     shape [${s.inputShape.join(', ')}]`);
   p.out(`classes   ${s.outputSize}`);
-  p.out('layers');
-  for (const l of s.layers)
+  p.out('layers (REPORT units: `layer` = this index, `unit` = flat row-major index into its input shape)');
+  const shape = (x: readonly number[]) => `[${x.join('×')}]`;
+  for (const l of layerShapes(net))
     p.out(
-      `  ${String(l.index).padStart(3)}  ${l.type.padEnd(11)} ${String(l.inputSize).padStart(6)} → ${String(l.outputSize).padEnd(6)} ${l.parameters ? `${l.parameters} parameters` : ''}`.trimEnd(),
+      `  ${String(l.index).padStart(3)}  ${l.type.padEnd(11)} ${shape(l.inShape).padStart(12)} → ${shape(l.outShape).padEnd(12)} ${l.parameters ? `${l.parameters} parameters` : ''}`.trimEnd(),
     );
   p.out(`parameters ${s.parameters}`);
   p.out(`ReLU units ${s.reluUnits}`);
@@ -122,9 +132,12 @@ export async function extractCommand(p: Printer, args: ExtractArgs): Promise<voi
   if (workers > 1)
     return extractPooled(p, args, lines.next().value as string, { net, data, sha256 }, workers);
   const out = new AtomicOutput(args.out);
+  const bar = progress('extract', data.inputs.length);
   try {
-    for (let next = lines.next(); ; next = lines.next()) {
+    for (let next = lines.next(), first = true; ; next = lines.next(), first = false) {
+      if (!first && !next.done) bar.tick();
       if (next.done) {
+        bar.done();
         await out.commit();
         const { points, patterns, ties } = next.value;
         p.err(
@@ -136,6 +149,7 @@ export async function extractCommand(p: Printer, args: ExtractArgs): Promise<voi
       await checkpoint();
     }
   } catch (e) {
+    bar.done();
     out.abort();
     throw e;
   }
@@ -151,6 +165,7 @@ async function extractPooled(
 ) {
   const points = shared.data.inputs.length;
   const out = new AtomicOutput(args.out);
+  const bar = progress('extract', points);
   try {
     out.write(`${header}\n`);
     let ties = 0;
@@ -160,13 +175,16 @@ async function extractPooled(
       ties += r.ties;
       patterns.add(r.pattern);
       out.write(`${r.line}\n`);
+      bar.tick();
       await checkpoint();
     }
+    bar.done();
     await out.commit();
     p.err(
       `extracted ${points} points (${patterns.size} distinct activation patterns, ${ties} ties met); wrote ${args.out}`,
     );
   } catch (e) {
+    bar.done();
     out.abort();
     throw e;
   }
@@ -185,8 +203,8 @@ export function tropicalCommand(
     p.out(JSON.stringify(tropicalJson(r)));
     return r;
   }
-  const pct = (x: { exact: string; percent: number } | null) =>
-    x ? `${x.percent.toFixed(2)}% (${x.exact})` : 'n/a (no labels)';
+  // Counts out of their totals, never reduced (195/200, not 39/40); the percentage rounded exactly.
+  const pct = (x: Ratio | null) => (x ? countText(x.count, x.of) : 'n/a (no labels)');
   p.out(`tropical function from ${args.terms} (terms grouped by ${r.groupBy})`);
   p.out(`                       train (terms' points)      test`);
   p.out(`points                 ${String(r.train.points).padEnd(27)}${r.test.points}`);

@@ -5,16 +5,20 @@ import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
 import { packageRoot } from '../src/files.ts';
 import type { BoundsArgs, CompareArgs } from './analytics.ts';
+import type { AuditArgs } from './audit.ts';
 import type { CertifyArgs, CheckArgs } from './certify.ts';
 import type { ExtractArgs, Printer } from './commands.ts';
 import { abortAllOutputs, refuseOutputClash, userFiles } from './io.ts';
+import { setQuiet } from './progress.ts';
 import type * as RegionsCli from './regions.ts';
+import type { ReportArgs } from './report.ts';
 
 // The command modules (and through them the whole core) are imported only by the command that
 // runs: `tropcert --help` then costs yargs and nothing else (start-up is a bench line).
 const commands = () => import('./commands.ts');
 const certify = () => import('./certify.ts');
 const analytics = () => import('./analytics.ts');
+const audit = () => import('./audit.ts');
 const regions = () => import('./regions.ts');
 
 /**
@@ -88,6 +92,8 @@ async function inputFiles(a: Record<string, unknown>): Promise<{ option: string;
   add('network', given('network'));
   add('report', given('report'));
   add('--terms', given('terms'));
+  add('--regions', given('regions'));
+  add('--test', given('test'));
   add('--labels', given('labels'));
   const data = given('data');
   if (data !== undefined) for (const f of dataInputFiles(data, {}, userFiles())) add('--data', f);
@@ -97,15 +103,17 @@ async function inputFiles(a: Record<string, unknown>): Promise<{ option: string;
 }
 
 const run =
-  <A>(f: (p: Printer, a: A) => unknown) =>
+  <A>(f: (p: Printer, a: A) => unknown, outIsDirectory = false) =>
   async (a: A) => {
     try {
       const args = a as Record<string, unknown>;
       checkValues(args);
+      setQuiet(args.quiet === true);
       // Checked again where the data is loaded; here so that a bad value costs no loading.
       const { limitOption } = await import('../src/data/load-dataset.ts');
       limitOption(args.limit as string | undefined);
-      if (typeof args.out === 'string') refuseOutputClash(args.out, await inputFiles(args));
+      if (typeof args.out === 'string' && !outIsDirectory)
+        refuseOutputClash(args.out, await inputFiles(args));
       await f(printer, a);
     } catch (e) {
       fail(e);
@@ -171,8 +179,13 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'layers, shapes, parameter and ReLU counts, largest denominator',
     (y) =>
       y
-        .positional('network', { type: 'string', demandOption: true })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example('$0 info examples/digits/network.json', 'layers with tensor shapes, sha256, notes'),
     run(async (p, a: { network: string; json?: boolean }) => (await commands()).infoCommand(p, a)),
   )
   .command(
@@ -180,8 +193,13 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'write any supported network (.json, .onnx, .nnet) as tropcert-network JSON',
     (y) =>
       y
-        .positional('network', { type: 'string', demandOption: true })
-        .option('out', { type: 'string', demandOption: true, describe: 'the .json file to write' }),
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
+        .option('out', { type: 'string', demandOption: true, describe: 'the .json file to write' })
+        .example('$0 convert examples/mnist/mnist-net_256x2.onnx --out mnist.json', 'ONNX to exact JSON'),
     run(async (p, a: { network: string; out: string }) => (await commands()).convertCommand(p, a)),
   )
   .command(
@@ -189,9 +207,17 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'exact logits and predicted class of every point',
     (y) =>
       dataOptions(y)
-        .positional('network', { type: 'string', demandOption: true })
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
         .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
-        .option('out', { type: 'string', describe: 'write JSON Lines {"index","logits","prediction"} here' }),
+        .option('out', { type: 'string', describe: 'write JSON Lines {"index","logits","prediction"} here' })
+        .example(
+          '$0 eval examples/digits/network.json --data examples/digits/digits_test.csv --limit 5',
+          'logits of the first 5 test points',
+        ),
     run(async (p, a: { network: string; data: string; out?: string } & DataOptions) =>
       (await commands()).evalCommand(p, a),
     ),
@@ -201,16 +227,28 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'TropEx: the active terms of F_c and G at every point (JSON Lines)',
     (y) =>
       dataOptions(y)
-        .positional('network', { type: 'string', demandOption: true })
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
         .option('data', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
         .option('out', { type: 'string', demandOption: true, describe: 'TERMS file to write' })
-        .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
+        .option('group-by', {
+          choices: ['prediction', 'label'] as const,
+          default: 'prediction' as const,
+          describe: "which class's term each point gives: the network's prediction or the true label",
+        })
         .option('all-classes', {
           type: 'boolean',
           default: false,
           describe: 'extract the term of every class',
         })
-        .option('workers', { type: 'string', describe: WORKERS_HELP }),
+        .option('workers', { type: 'string', describe: WORKERS_HELP })
+        .example(
+          '$0 extract examples/digits/network.json --data examples/digits/digits_train.csv --group-by label --out terms.jsonl',
+          'terms grouped by true label',
+        ),
     run(async (p, a: ExtractArgs) => (await commands()).extractCommand(p, a)),
   )
   .command(
@@ -218,10 +256,22 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'build the tropical function from TERMS and score it against the network and the labels',
     (y) =>
       dataOptions(y)
-        .positional('terms', { type: 'string', demandOption: true })
-        .option('network', { type: 'string', demandOption: true })
-        .option('data', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .positional('terms', {
+          type: 'string',
+          demandOption: true,
+          describe: 'TERMS file written by extract',
+        })
+        .option('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'the network the TERMS were extracted from (its sha256 must match)',
+        })
+        .option('data', { type: 'string', demandOption: true, describe: `test $DATA_HELP` })
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example(
+          '$0 tropical terms.jsonl --network examples/digits/network.json --data examples/digits/digits_test.csv',
+          'scores on the test set',
+        ),
     run(async (p, a: { terms: string; network: string; data: string; json?: boolean } & DataOptions) => {
       (await commands()).tropicalCommand(p, a);
     }),
@@ -231,11 +281,19 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     'exact certificates for every point: region, radius, tropical match, inscribed ball (REPORT JSON)',
     (y) =>
       dataOptions(y)
-        .positional('network', { type: 'string', demandOption: true })
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
         .option('data', { type: 'string', demandOption: true, describe: DATA_HELP })
         .option('out', { type: 'string', demandOption: true, describe: 'REPORT file to write' })
         .option('terms', { type: 'string', describe: 'TERMS file: also certify the tropical match' })
-        .option('domain', { type: 'string', describe: 'input box box:LO,HI intersected with every region' })
+        .option('domain', {
+          type: 'string',
+          describe:
+            'input box intersected with every region: box:LO,HI (every input) or vnnlib:FILE (the box of a VNN-LIB file)',
+        })
         .option('insphere', {
           type: 'boolean',
           default: false,
@@ -251,7 +309,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           default: 'glpk' as const,
           describe: 'LP oracle tried first',
         })
-        .option('workers', { type: 'string', describe: WORKERS_HELP }),
+        .option('workers', { type: 'string', describe: WORKERS_HELP })
+        .example(
+          '$0 certify examples/mnist/mnist-net_256x2.onnx --data examples/mnist --domain vnnlib:examples/mnist/mnist_prop_0_0.03.vnnlib --out r.json',
+          'inside a VNN-LIB box',
+        ),
     run(async (p, a: CertifyArgs) => (await certify()).certifyCommand(p, a)),
   )
   .command(
@@ -259,8 +321,16 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     're-verify every certificate of a REPORT with the independent checker (exit 0 iff all hold)',
     (y) =>
       dataOptions(y)
-        .positional('report', { type: 'string', demandOption: true })
-        .option('network', { type: 'string', demandOption: true })
+        .positional('report', {
+          type: 'string',
+          demandOption: true,
+          describe: 'REPORT file written by certify',
+        })
+        .option('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'the network the REPORT was made for',
+        })
         .option('data', {
           type: 'string',
           demandOption: true,
@@ -273,7 +343,11 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .option('domain', {
           type: 'string',
           describe: "box:LO,HI or vnnlib:FILE to hold the report's domain to (default: its source)",
-        }),
+        })
+        .example(
+          '$0 check r.json --network examples/digits/network.json --data examples/digits/digits_train.csv --terms terms.jsonl',
+          'exit 0 iff every certificate holds',
+        ),
     run(async (p, a: CheckArgs) => {
       process.exitCode = await (await certify()).checkCommand(p, a);
     }),
@@ -367,7 +441,8 @@ await yargs(joinSignedValues(hideBin(process.argv)))
         .positional('network', { type: 'string', describe: 'a network file (or give --arch / --conv)' })
         .option('arch', { type: 'string', describe: 'N0,N1,…,NL,C: input, ReLU widths, class scores' })
         .option('conv', { type: 'string', describe: 'H×W×C,FH×FW×D[sS],…: input, then conv+ReLU layers' })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example('$0 bounds --arch 64,32,16,10', 'bounds of a 64-32-16-10 ReLU net'),
     run(async (p, a: BoundsArgs) => {
       (await analytics()).boundsCommand(p, a);
     }),
@@ -377,24 +452,84 @@ await yargs(joinSignedValues(hideBin(process.argv)))
     "TropEx's comparison: each test point's winning training term, its angle and distance to the point's own term, agreement",
     (y) =>
       y
-        .positional('net1', { type: 'string', demandOption: true })
-        .positional('net2', { type: 'string', demandOption: true })
-        .option('train', { type: 'string', demandOption: true, describe: `training ${DATA_HELP}` })
-        .option('test', { type: 'string', demandOption: true, describe: `test ${DATA_HELP}` })
-        .option('group-by', { choices: ['prediction', 'label'] as const, default: 'prediction' as const })
+        .positional('net1', { type: 'string', demandOption: true, describe: 'first network file' })
+        .positional('net2', { type: 'string', demandOption: true, describe: 'second network file' })
+        .option('train', { type: 'string', demandOption: true, describe: `training $DATA_HELP` })
+        .option('test', { type: 'string', demandOption: true, describe: `test $DATA_HELP` })
+        .option('group-by', {
+          choices: ['prediction', 'label'] as const,
+          default: 'prediction' as const,
+          describe: "which class's term each training point gives: the prediction or the true label",
+        })
         .option('scale', { type: 'string', describe: 'multiply every input value by this exact number' })
         .option('offset', { type: 'string', describe: 'then add this exact number' })
         .option('limit', { type: 'string', describe: 'use only the first N points of each data file' })
-        .option('json', { type: 'boolean', describe: 'one JSON object' }),
+        .option('json', { type: 'boolean', describe: 'one JSON object' })
+        .example(
+          '$0 compare examples/digits/network.json examples/digits-cnn/model.onnx --train examples/digits/digits_train.csv --test examples/digits/digits_test.csv',
+          'two networks side by side',
+        ),
     run(async (p, a: CompareArgs) => (await analytics()).compareCommand(p, a)),
+  )
+  .command(
+    'audit <network>',
+    'the whole job into one directory: extract, tropical, certify, check, bounds, then report.html and report.md',
+    (y) =>
+      dataOptions(y)
+        .positional('network', {
+          type: 'string',
+          demandOption: true,
+          describe: 'network file: .json, .onnx or .nnet',
+        })
+        .option('data', { type: 'string', demandOption: true, describe: `training $DATA_HELP` })
+        .option('test', { type: 'string', describe: `test $DATA_HELP(scores the tropical function)` })
+        .option('out', { type: 'string', demandOption: true, describe: 'directory to write every file into' })
+        .option('domain', {
+          type: 'string',
+          describe: 'input box: box:LO,HI or vnnlib:FILE (as for certify)',
+        })
+        .option('group-by', {
+          choices: ['prediction', 'label'] as const,
+          default: 'prediction' as const,
+          describe: "which class's term each training point gives (as for extract)",
+        })
+        .example(
+          '$0 audit examples/digits/network.json --data examples/digits/digits_train.csv --test examples/digits/digits_test.csv --domain box:0,16 --out audit',
+          'the digits audit; open audit/report.html',
+        ),
+    run(async (p, a: AuditArgs) => {
+      await (await audit()).auditCommand(p, a);
+    }, true),
+  )
+  .command(
+    'report <report>',
+    'render existing files (REPORT, TERMS, the audit facts) as one HTML page and Markdown',
+    (y) =>
+      y
+        .positional('report', { type: 'string', demandOption: true, describe: 'a REPORT written by certify' })
+        .option('terms', { type: 'string', describe: 'its TERMS file (adds the terms-against-points plot)' })
+        .option('regions', {
+          type: 'string',
+          describe: 'the audit.json that audit writes (network, tropical scores, bounds, timings)',
+        })
+        .option('html', { type: 'string', describe: 'HTML file to write (self-contained, offline)' })
+        .option('md', { type: 'string', describe: 'Markdown file to write' })
+        .example(
+          '$0 report audit/report.json --terms audit/terms.jsonl --regions audit/audit.json --html r.html --md r.md',
+          '',
+        ),
+    run(async (p, a: ReportArgs) => (await import('./report.ts')).reportCommand(p, a)),
   )
   .command(
     'demo',
     'the bundled example end to end (what `npm start` runs)',
     (y) =>
-      y.option('out-dir', { type: 'string', default: 'out', describe: 'where the demo writes its files' }),
+      y
+        .option('out-dir', { type: 'string', default: 'out', describe: 'where the demo writes its files' })
+        .example('$0 demo --out-dir out', 'what npm start runs'),
     run(async (p, a: { outDir: string }) => (await import('./demo.ts')).demoCommand(p, repoRoot, a.outDir)),
   )
+  .option('quiet', { type: 'boolean', global: true, describe: 'no progress on stderr' })
   .demandCommand(1, 'name a command (tropcert --help lists them)')
   .strict()
   .fail((msg, err) => {

@@ -16,6 +16,9 @@ import { evaluatePoint } from './network/evaluate.ts';
 import { type NetworkFormat, networkFormatOf, parseNetworkAs } from './network/load.ts';
 import type { Network } from './network/model.ts';
 import { formatNetwork, networkHash } from './network/native.ts';
+import { parseAuditFacts, parseReportForDisplay, type ReportModel, termsGrowth } from './report/facts.ts';
+import { renderHtml } from './report/html.ts';
+import { renderMarkdown } from './report/markdown.ts';
 import { scoreTropical, type TropicalReport } from './tropical/score.ts';
 import { type ExtractStats, type GroupBy, parseTerms, termsLines } from './tropical/terms.ts';
 
@@ -240,4 +243,28 @@ export function check(
   } catch (e) {
     throw e instanceof Refusal ? new InputError('format', {}, e.message) : e;
   }
+}
+
+/** What `renderReport` is given besides the REPORT text: its TERMS text and the facts `audit` writes. */
+export interface ReportInputs {
+  readonly terms?: string;
+  /** The `audit.json` text (`tropcert-audit` v1). */
+  readonly facts?: string;
+  /** The slice SVG the facts name, if any. */
+  readonly sliceSvg?: string;
+  /** The REPORT's name as the report shows it. */
+  readonly reportFile?: string;
+}
+
+/** The human-readable report of a REPORT (as `tropcert report`): one self-contained HTML page and Markdown. */
+export function renderReport(report: string, inputs: ReportInputs = {}): { html: string; markdown: string } {
+  const reportFile = inputs.reportFile ?? 'report';
+  const model: ReportModel = {
+    reportFile,
+    report: parseReportForDisplay(report, reportFile),
+    terms: inputs.terms === undefined ? undefined : termsGrowth(inputs.terms, 'terms'),
+    facts: inputs.facts === undefined ? undefined : parseAuditFacts(inputs.facts, 'facts'),
+    sliceSvg: inputs.sliceSvg,
+  };
+  return { html: renderHtml(model), markdown: renderMarkdown(model) };
 }

@@ -23,6 +23,7 @@ test('the exported names are exactly the deliberate list', (t) => {
     'loadDataset',
     'loadNetwork',
     'networkHash',
+    'renderReport',
     'summarize',
     'tropical',
   ]);

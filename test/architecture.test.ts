@@ -26,6 +26,7 @@ const PARTS = [
   'src/tropical',
   'src/certify',
   'src/analytics',
+  'src/report',
   'cli',
   'proofs',
 ] as const;
@@ -64,6 +65,7 @@ const MAY_IMPORT: Record<Part, readonly Part[]> = {
     'src/certify',
     'src/lp',
   ],
+  'src/report': [...CORE_BASE, 'src/network', 'src/certify'],
   'src/index.ts': PARTS.filter((p) => p !== 'src/index.ts' && p !== 'cli'),
   cli: PARTS.filter((p) => p !== 'cli'),
   proofs: [],
