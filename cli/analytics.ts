@@ -17,13 +17,14 @@ import {
   compareToTraining,
   type PointComparison,
   pointComparisonJson,
-  type Share,
   summarizeComparison,
   trainTropical,
 } from '../src/analytics/compare.ts';
 import type { DataOptions } from '../src/data/load-dataset.ts';
 import { InputError } from '../src/errors.ts';
+import { countText } from '../src/report/format.ts';
 import { planExtractionFor } from '../src/tropical/extract.ts';
+import type { Ratio } from '../src/tropical/score.ts';
 import type { GroupBy } from '../src/tropical/terms.ts';
 import { loadData, loadNetwork, noteImport, type Printer } from './commands.ts';
 
@@ -187,7 +188,8 @@ export function compareCommand(p: Printer, args: CompareArgs): void {
     );
     return;
   }
-  const pct = (s: Share | null) => (s ? `${s.percent.toFixed(2)}% (${s.exact})` : 'n/a');
+  // Counts out of their totals, never reduced; the percentage rounded exactly.
+  const pct = (s: Ratio | null) => (s ? countText(s.count, s.of) : 'n/a');
   const est = (x: number | null, unit = '') => (x === null ? 'n/a' : `≈${x.toFixed(2)}${unit}`);
   const rows: [string, (s: ComparisonSummary, pts: readonly PointComparison[]) => string][] = [
     ['distinct training terms', (s) => String(s.distinctTerms)],

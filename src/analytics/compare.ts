@@ -16,6 +16,7 @@ import { rescale, type ScaledVector } from '../exact/scaled.ts';
 import { argmaxScaled, forward } from '../network/evaluate.ts';
 import { type AffineTerm, type ExtractionPlan, evalTerm, extractPoint } from '../tropical/extract.ts';
 import { buildTropical, type TropicalFunction, termKey } from '../tropical/function.ts';
+import { type Ratio, ratio } from '../tropical/score.ts';
 import type { GroupBy } from '../tropical/terms.ts';
 
 /** The tropical function of a training set, with the training point behind every distinct term. */
@@ -160,33 +161,16 @@ export function compareToTraining(
   });
 }
 
-/** An exact share with its percentage (for people). */
-export interface Share {
-  readonly exact: string;
-  readonly count: number;
-  readonly of: number;
-  readonly percent: number;
-}
-
-export function share(count: number, of: number): Share {
-  return {
-    exact: of === 0 ? 'n/a' : Rational.of(BigInt(count), BigInt(of)).toString(),
-    count,
-    of,
-    percent: of === 0 ? 0 : Math.round((count / of) * 10000) / 100,
-  };
-}
-
 export interface ComparisonSummary {
   readonly points: number;
   readonly distinctTerms: number;
   /** Tropical label = network prediction. */
-  readonly agreement: Share;
+  readonly agreement: Ratio;
   /** Tropical label = true label (labelled points). */
-  readonly accuracy: Share | null;
-  readonly networkAccuracy: Share | null;
+  readonly accuracy: Ratio | null;
+  readonly networkAccuracy: Ratio | null;
   /** Points where F̃_c(y) = F_c(y) exactly (value gap 0). */
-  readonly exactAtPoint: Share;
+  readonly exactAtPoint: Ratio;
   /** Median and mean angle (degrees) and mean ℓ₂ coefficient distance: estimates. */
   readonly angleMedianEstimate: number | null;
   readonly angleMeanEstimate: number | null;
@@ -211,14 +195,14 @@ export function summarizeComparison(
   return {
     points: points.length,
     distinctTerms: trained.f.coefficients.reduce((n, ts) => n + ts.length, 0),
-    agreement: share(points.filter((p) => p.tropicalLabel === p.prediction).length, points.length),
+    agreement: ratio(points.filter((p) => p.tropicalLabel === p.prediction).length, points.length),
     accuracy: labelled.length
-      ? share(labelled.filter((p) => p.tropicalLabel === p.label).length, labelled.length)
+      ? ratio(labelled.filter((p) => p.tropicalLabel === p.label).length, labelled.length)
       : null,
     networkAccuracy: labelled.length
-      ? share(labelled.filter((p) => p.prediction === p.label).length, labelled.length)
+      ? ratio(labelled.filter((p) => p.prediction === p.label).length, labelled.length)
       : null,
-    exactAtPoint: share(points.filter((p) => p.valueGap?.isZero()).length, points.length),
+    exactAtPoint: ratio(points.filter((p) => p.valueGap?.isZero()).length, points.length),
     angleMedianEstimate: median(angles),
     angleMeanEstimate: mean(angles),
     l2MeanEstimate: mean(l2),
@@ -227,11 +211,11 @@ export function summarizeComparison(
 
 export interface PairSummary {
   /** The two networks predict the same class. */
-  readonly predictionAgreement: Share;
+  readonly predictionAgreement: Ratio;
   /** The two tropical functions give the same label. */
-  readonly tropicalAgreement: Share;
+  readonly tropicalAgreement: Ratio;
   /** The same training point wins in both. */
-  readonly sameWinningPoint: Share;
+  readonly sameWinningPoint: Ratio;
 }
 
 /** Point-by-point agreement of two networks' comparisons on the same test data. */
@@ -246,9 +230,9 @@ export function comparePair(a: readonly PointComparison[], b: readonly PointComp
     if (a[i].winner && b[i].winner && a[i].winner!.trainIndex === b[i].winner!.trainIndex) same++;
   }
   return {
-    predictionAgreement: share(pred, n),
-    tropicalAgreement: share(trop, n),
-    sameWinningPoint: share(same, n),
+    predictionAgreement: ratio(pred, n),
+    tropicalAgreement: ratio(trop, n),
+    sameWinningPoint: ratio(same, n),
   };
 }
 

@@ -16,7 +16,8 @@ export interface Ratio {
   readonly percent: number;
 }
 
-function ratio(count: number, of: number): Ratio {
+/** `count` of `of` as an exact ratio (never reduced in `count`/`of`) with its percentage estimate. */
+export function ratio(count: number, of: number): Ratio {
   return {
     exact: of === 0 ? 'n/a' : Rational.of(BigInt(count), BigInt(of)).toString(),
     count,
