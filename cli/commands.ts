@@ -5,7 +5,7 @@ import { evaluatePoint } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
 import { formatNetwork, networkHash } from '../src/network/native.ts';
-import { countText } from '../src/report/format.ts';
+import { approxText, countText } from '../src/report/format.ts';
 import { layerShapes } from '../src/report/network.ts';
 import { type Ratio, scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
@@ -100,7 +100,7 @@ export async function evalCommand(
       if (out) out.write(`${JSON.stringify({ index, logits: exact, prediction })}\n`);
       else
         p.out(
-          `${index}\tprediction ${prediction}${label === null ? '' : `\tlabel ${label}`}\tlogits [${exact.join(', ')}]`,
+          `${index}\tprediction ${prediction}${label === null ? '' : `\tlabel ${label}`}\tlogits [${exact.map((v) => approxText(v)).join(', ')}]`,
         );
     }
     await out?.commit();
@@ -109,7 +109,7 @@ export async function evalCommand(
     throw e;
   }
   p.err(
-    `${data.inputs.length} points${labelled ? `, accuracy ${correct}/${labelled} (${((100 * correct) / labelled).toFixed(2)}%)` : ''}${out ? `; wrote ${args.out}` : ''}`,
+    `${data.inputs.length} points${labelled ? `, accuracy ${countText(correct, labelled)}` : ''}${out ? `; wrote ${args.out}` : `; logits ≈ to 3 significant digits (--out writes them exactly)`}`,
   );
 }
 

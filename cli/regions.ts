@@ -26,7 +26,7 @@ import { refuseOutputClash, writeTextAtomic } from './io.ts';
 function parseNumbers(text: string, option: string, count?: number, what = 'numbers'): Rational[] {
   const parts = text.split(',');
   const xs = parts.map((t) => Rational.parse(t));
-  const bad = xs.findIndex((x) => x === undefined);
+  const bad = xs.indexOf(undefined);
   if (bad >= 0)
     throw new InputError(
       'number',

@@ -456,8 +456,15 @@ test('--limit N keeps the first N points', async (t) => {
   const dir = workdir(t);
   const r = await tropcert(dir, ['eval', 'net.json', '--data', 'data.csv', '--limit', '2']);
   t.is(r.status, 0, r.stderr);
-  t.is(r.stderr, '2 points, accuracy 1/2 (50.00%)\n');
-  t.is(r.stdout.trimEnd().split('\n').length, 2);
+  t.is(
+    r.stderr,
+    '2 points, accuracy 1/2 (50.00%); logits ≈ to 3 significant digits (--out writes them exactly)\n',
+  );
+  const lines = r.stdout.trimEnd().split('\n');
+  t.is(lines.length, 2);
+  // The console shows labelled approximations, never a long exact fraction (those go to --out).
+  for (const line of lines)
+    t.regex(line, /\tlogits \[(-?\d{1,6}|≈-?\d\.\d\de[+-]\d+)(, (-?\d{1,6}|≈-?\d\.\d\de[+-]\d+))*\]$/);
 });
 
 // yargs reads `-1/2` as the flags -1, -/ and -2 unless the value is joined to its option.
@@ -490,7 +497,10 @@ test('a negative decimal with an exponent as a separate argument (--scale -1.5e-
     '1',
   ]);
   t.is(r.status, 0, r.stderr);
-  t.is(r.stderr, '1 points, accuracy 1/1 (100.00%)\n');
+  t.is(
+    r.stderr,
+    '1 points, accuracy 1/1 (100.00%); logits ≈ to 3 significant digits (--out writes them exactly)\n',
+  );
 });
 
 test('--out naming an existing directory: one line, exit 2, no *.tmp left', async (t) => {
