@@ -134,14 +134,21 @@ export async function checkCommand(p: Printer, args: CheckArgs): Promise<number>
   const reportText = new TextDecoder().decode(readBytes(args.report));
   const net = loadNetwork(args.network);
   const data = loadDataFile(args.data, net, args);
-  const r = check(reportText, net, data, {
-    reportFile: args.report,
-    networkFile: args.network,
-    networkText: args.network.toLowerCase().endsWith('.json') ? readText(args.network) : undefined,
-    domain: args.domain,
-    terms: args.terms === undefined ? undefined : { bytes: readBytes(args.terms), file: args.terms },
-    files: userFiles(),
-  });
+  const bar = progress('check', data.data.inputs.length);
+  let r: ReturnType<typeof check>;
+  try {
+    r = check(reportText, net, data, {
+      onPoint: () => bar.tick(),
+      reportFile: args.report,
+      networkFile: args.network,
+      networkText: args.network.toLowerCase().endsWith('.json') ? readText(args.network) : undefined,
+      domain: args.domain,
+      terms: args.terms === undefined ? undefined : { bytes: readBytes(args.terms), file: args.terms },
+      files: userFiles(),
+    });
+  } finally {
+    bar.done();
+  }
   for (const f of r.failures) p.out(`FAIL ${f.message}`);
   if (r.unverified > 0)
     p.err(

@@ -35,6 +35,8 @@ export interface CheckInput {
   readonly domain?: { readonly source: string; readonly lower?: string[]; readonly upper?: string[] };
   /** The TERMS file, required when the report makes tropical-match claims. */
   readonly terms?: { readonly bytes: Uint8Array; readonly file: string };
+  /** Called after each point is checked (progress only: it sees nothing and decides nothing). */
+  readonly onPoint?: () => void;
 }
 
 const has = (v: Json, k: string) => v.kind === 'object' && v.entries.has(k);
@@ -482,6 +484,7 @@ export function checkReport(input: CheckInput): CheckResult {
       if (why) bad('insphere', why);
     } else if (iv) iv.str('reason');
     claims.push({ region: st, match, ball: ballStatus, ties: ties.length, vac: vacuous.length, best });
+    input.onPoint?.();
   }
 
   // Coverage: every row of the data exactly once.

@@ -182,6 +182,8 @@ export interface CheckOptions {
   readonly networkFile?: string;
   /** Where a `vnnlib:FILE` domain is read (default: the working directory). */
   readonly files?: Files;
+  /** Called after each point is checked (for progress). */
+  readonly onPoint?: () => void;
 }
 
 /**
@@ -239,6 +241,7 @@ export function check(
       },
       domain,
       terms,
+      onPoint: options.onPoint,
     });
   } catch (e) {
     throw e instanceof Refusal ? new InputError('format', {}, e.message) : e;

@@ -205,6 +205,24 @@ test('progress: plain lines on stderr when not a terminal, never on stdout, none
     const quiet = await tropcert(root, [...args, '--quiet'], env);
     t.is(quiet.status, 0, quiet.stderr);
     t.notRegex(quiet.stderr, /ETA/);
+    // certify and check report their points the same way, check's progress never on stdout.
+    const data = ['--data', 'test/fixtures/tiny-data.csv'];
+    const report = path.join(dir, 'r.json');
+    const cert = await tropcert(
+      root,
+      ['certify', 'test/fixtures/tiny-net.json', ...data, '--out', report],
+      env,
+    );
+    t.is(cert.status, 0, cert.stderr);
+    t.regex(cert.stderr, /^certify: 3\/3 \(100\.0%\) .* ETA 0s$/m);
+    const checked = await tropcert(
+      root,
+      ['check', report, '--network', 'test/fixtures/tiny-net.json', ...data],
+      env,
+    );
+    t.is(checked.status, 0, checked.stderr);
+    t.regex(checked.stderr, /^check: 3\/3 \(100\.0%\) .* ETA 0s$/m);
+    t.notRegex(checked.stdout, /ETA/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
