@@ -88,13 +88,16 @@ export class AtomicOutput {
     // Checked before the temporary file exists: renaming onto a directory fails only at the end.
     if (isDirectory(this.target))
       throw new InputError('io', { file }, 'cannot write: it is a directory, expected a file');
+    // Handlers first: a signal that arrives once the temporary file exists must find them (it is
+    // handled at the next turn of the event loop, when this output is registered and removable).
+    catchSignals();
     try {
       this.fd = openSync(this.tmp, 'w');
     } catch (e) {
+      if (activeOutputs.size === 0) releaseSignals();
       throw new InputError('io', { file }, describeFsError(e, 'cannot write'));
     }
     activeOutputs.add(this);
-    catchSignals();
   }
 
   write(text: string): void {
