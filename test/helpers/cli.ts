@@ -16,9 +16,11 @@ export interface Run {
 /**
  * The environment of a plain shell: under `npm test` the children would inherit
  * npm_lifecycle_event and INIT_CWD and resolve paths against INIT_CWD; `extra` may set them.
+ * Periodic progress lines are off unless `extra` sets TROPCERT_PROGRESS_MS: they depend on how
+ * long a run takes, and a loaded machine would otherwise add lines to the stderr tests compare.
  */
 export function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
+  const env = { ...process.env, TROPCERT_PROGRESS_MS: '86400000', ...extra };
   if (!('npm_lifecycle_event' in extra)) delete env.npm_lifecycle_event;
   if (!('INIT_CWD' in extra)) delete env.INIT_CWD;
   delete env.TROPCERT_DEBUG;
