@@ -94,6 +94,18 @@ test('merge refuses a missing or duplicate shard, shards of different runs and n
     ];
     for (const r of await Promise.all(runs.map((args) => tropcert(dir, args)))) t.is(r.status, 0, r.stderr);
     writeFileSync(at('junk.txt'), 'not json\n');
+    // More shards than points: shard 4/4 of the 3 tiny points has none, and still merges.
+    const four = [1, 2, 3, 4].map((k) => at(`e${k}of4.jsonl`));
+    const extracts = [
+      ['extract', c.net, ...c.data, '--out', at('e.jsonl')],
+      ...four.map((f, i) => ['extract', c.net, ...c.data, '--shard', `${i + 1}/4`, '--out', f]),
+    ];
+    for (const r of await Promise.all(extracts.map((args) => tropcert(dir, args))))
+      t.is(r.status, 0, r.stderr);
+    t.is(readFileSync(four[3], 'utf8').split('\n').length, 2, 'header line only');
+    const merged = await tropcert(dir, ['merge', at('e4.jsonl'), ...four]);
+    t.is(merged.status, 0, merged.stderr);
+    t.is(readFileSync(at('e4.jsonl'), 'utf8'), readFileSync(at('e.jsonl'), 'utf8'));
     const rows: [string, string[], string, RegExp][] = [
       ['missing shard', ['a1.json'], 'a1.json', /shard 2\/2 of this run is missing/],
       ['duplicate shard', ['a1.json', 'a2.json', 'a2.json'], 'a2.json', /duplicate shard 2\/2/],

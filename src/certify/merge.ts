@@ -72,7 +72,8 @@ function parseShardFile({ file, text }: ShardFile): ParsedShard {
   } catch {
     doc = undefined;
   }
-  if (isObject(doc)) {
+  // A TERMS shard without points (N > the number of points) is one JSON line: read it as TERMS.
+  if (isObject(doc) && doc.format !== 'tropcert-terms') {
     if (doc.format !== 'tropcert-report') throw notShard(file, 'neither a TERMS nor a REPORT file');
     const { shard, terms, points, summary: _summary, ...header } = doc;
     const stamp = readStamp(file, shard);
