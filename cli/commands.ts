@@ -11,7 +11,15 @@ import { approxText, countText } from '../src/report/format.ts';
 import { layerShapes } from '../src/report/network.ts';
 import { type Ratio, scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
-import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
+import {
+  AtomicOutput,
+  checkpoint,
+  readBytes,
+  readText,
+  refuseOutputClash,
+  userFiles,
+  writeTextAtomic,
+} from './io.ts';
 import { pooledPoints, poolWorkers, type SharedInputs } from './pool.ts';
 import { progress } from './progress.ts';
 
@@ -205,6 +213,10 @@ export async function mergeCommand(
   p: Printer,
   args: { out: string; shards: readonly string[] },
 ): Promise<void> {
+  refuseOutputClash(
+    args.out,
+    args.shards.map((file) => ({ option: 'shard', file })),
+  );
   const text = mergeShards(args.shards.map((file) => ({ file, text: readText(file) })));
   await writeTextAtomic(args.out, text);
   p.err(`merged ${args.shards.length} shard(s); wrote ${args.out}`);

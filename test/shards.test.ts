@@ -123,6 +123,9 @@ test('merge refuses a missing or duplicate shard, shards of different runs and n
       t.regex(r.stderr, why, name);
       t.throws(() => readFileSync(at('out.json')), undefined, `${name}: no output`);
     }
+    const clash = await tropcert(dir, ['merge', at('a1.json'), at('a1.json'), at('a2.json')]);
+    t.is(clash.status, 2, 'OUT naming a shard');
+    t.true(clash.stderr.includes('a1.json'), clash.stderr);
     const bad = await tropcert(dir, [...base, '--shard', '3/2', '--out', at('x.json')]);
     t.is(bad.status, 2);
     t.regex(bad.stderr, /--shard.*K\/N/);
