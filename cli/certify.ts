@@ -13,6 +13,7 @@ import {
 } from '../src/certify/run.ts';
 import { certifySummaryLine } from '../src/certify/summary.ts';
 import type { DataOptions } from '../src/data/load-dataset.ts';
+import { parseShard, shardIndices, shardStamp } from '../src/data/shard.ts';
 import { packageVersion } from '../src/files.ts';
 import type { SolverName } from '../src/lp/index.ts';
 import { loadDataFile, loadNetwork, noteImport, type Printer } from './commands.ts';
@@ -32,6 +33,8 @@ export interface CertifyArgs extends DataOptions {
   solver: SolverName;
   /** Worker threads (default: the number of cores; see cli/pool.ts for when a pool is used). */
   workers?: number | string;
+  /** `K/N`: only the K-th of N slices of the points (src/data/shard.ts), merged by `tropcert merge`. */
+  shard?: string;
 }
 
 /** A certify run's inputs and plan. */
@@ -55,6 +58,8 @@ export function certifySetup(args: CertifyArgs, loaded?: SharedInputs): CertifyR
     properties: args.properties === true,
     solver: args.solver,
     terms: args.terms === undefined ? undefined : { file: args.terms, bytes: readBytes(args.terms) },
+    shard:
+      args.shard === undefined ? undefined : shardStamp(parseShard(args.shard), data.inputs.length, dataSha),
   });
   return { net, data, sha256: dataSha, plan };
 }
@@ -63,11 +68,16 @@ export async function certifyCommand(p: Printer, args: CertifyArgs): Promise<voi
   const run = certifySetup(args);
   const { net, data, plan } = run;
   noteImport(p, net, args.network);
-  const workers = poolWorkers(args.workers, data.inputs.length);
+  // A shard runs in its own thread: the cluster gives the parallelism.
+  const shard = plan.ctx.shard;
+  const workers = shard ? 1 : poolWorkers(args.workers, data.inputs.length);
   if (workers > 1) return certifyPooled(p, args, run, workers);
   const lps = await oracles(args.solver);
   const out = new AtomicOutput(args.out);
-  const bar = progress('certify', data.inputs.length);
+  const bar = progress(
+    'certify',
+    shard ? shardIndices(shard, data.inputs.length).length : data.inputs.length,
+  );
   try {
     const pieces = reportPieces(net, data, plan, lps);
     for (let next = pieces.next(); ; next = pieces.next()) {

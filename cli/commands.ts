@@ -1,6 +1,8 @@
 // Command handlers: read files, call the pure core, print and write results.
+import { mergeShards } from '../src/certify/merge.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { type DataOptions, type LoadedData, loadDataFile as loadDataFrom } from '../src/data/load-dataset.ts';
+import { parseShard, shardIndices, shardStamp } from '../src/data/shard.ts';
 import { evaluatePoint } from '../src/network/evaluate.ts';
 import { parseNetwork } from '../src/network/load.ts';
 import { type Network, summarize } from '../src/network/model.ts';
@@ -9,7 +11,15 @@ import { approxText, countText } from '../src/report/format.ts';
 import { layerShapes } from '../src/report/network.ts';
 import { type Ratio, scoreTropical, type TropicalReport } from '../src/tropical/score.ts';
 import { type GroupBy, parseTerms, termsLines } from '../src/tropical/terms.ts';
-import { AtomicOutput, checkpoint, readBytes, readText, userFiles, writeTextAtomic } from './io.ts';
+import {
+  AtomicOutput,
+  checkpoint,
+  readBytes,
+  readText,
+  refuseOutputClash,
+  userFiles,
+  writeTextAtomic,
+} from './io.ts';
 import { pooledPoints, poolWorkers, type SharedInputs } from './pool.ts';
 import { progress } from './progress.ts';
 
@@ -121,18 +131,26 @@ export interface ExtractArgs extends DataOptions {
   allClasses: boolean;
   /** Worker threads (default: the number of cores; see cli/pool.ts for when a pool is used). */
   workers?: number | string;
+  /** `K/N`: only the K-th of N slices of the points (src/data/shard.ts), merged by `tropcert merge`. */
+  shard?: string;
 }
 
 export async function extractCommand(p: Printer, args: ExtractArgs): Promise<void> {
   const net = loadNetwork(args.network);
   noteImport(p, net, args.network);
   const { data, sha256 } = loadDataFile(args.data, net, args);
-  const lines = termsLines(net, data, { ...args, networkFile: args.network, dataFile: args.data });
-  const workers = poolWorkers(args.workers, data.inputs.length);
+  const shard =
+    args.shard === undefined ? undefined : shardStamp(parseShard(args.shard), data.inputs.length, sha256);
+  const lines = termsLines(net, data, { ...args, networkFile: args.network, dataFile: args.data, shard });
+  // A shard runs in its own thread: the cluster gives the parallelism.
+  const workers = shard ? 1 : poolWorkers(args.workers, data.inputs.length);
   if (workers > 1)
     return extractPooled(p, args, lines.next().value as string, { net, data, sha256 }, workers);
   const out = new AtomicOutput(args.out);
-  const bar = progress('extract', data.inputs.length);
+  const bar = progress(
+    'extract',
+    shard ? shardIndices(shard, data.inputs.length).length : data.inputs.length,
+  );
   try {
     for (let next = lines.next(), first = true; ; next = lines.next(), first = false) {
       if (!first && !next.done) bar.tick();
@@ -188,6 +206,20 @@ async function extractPooled(
     out.abort();
     throw e;
   }
+}
+
+/** `merge OUT SHARD...`: the shards of one extract or certify run joined into the single-run file. */
+export async function mergeCommand(
+  p: Printer,
+  args: { out: string; shards: readonly string[] },
+): Promise<void> {
+  refuseOutputClash(
+    args.out,
+    args.shards.map((file) => ({ option: 'shard', file })),
+  );
+  const text = mergeShards(args.shards.map((file) => ({ file, text: readText(file) })));
+  await writeTextAtomic(args.out, text);
+  p.err(`merged ${args.shards.length} shard(s); wrote ${args.out}`);
 }
 
 export function tropicalCommand(

@@ -74,7 +74,8 @@ function fail(e: unknown): never {
 /** An option without a value arrives as '', a repeated one as an array: refuse both before they reach a file name. */
 function checkValues(a: Record<string, unknown>): void {
   for (const [key, v] of Object.entries(a)) {
-    if (key === '_' || key === '$0' || /[A-Z]/.test(key)) continue;
+    // `shards` is merge's list of files (a variadic positional), the one array allowed.
+    if (key === '_' || key === '$0' || key === 'shards' || /[A-Z]/.test(key)) continue;
     if (v === '') throw new InputError('usage', { field: `--${key}` }, 'needs a value');
     if (Array.isArray(v)) throw new InputError('usage', { field: `--${key}` }, 'given more than once');
   }
@@ -138,6 +139,9 @@ const dataOptions = <T>(y: Argv<T>) =>
 
 const WORKERS_HELP =
   'worker threads (default: the number of cores; at least 8 points per worker); the output is the same for any N';
+
+const SHARD_HELP =
+  'K/N: only the points with index ≡ K−1 (mod N), in one thread; `tropcert merge` joins the N shard files';
 
 /** Options whose value may be a negative number. */
 const SIGNED = new Set([
@@ -245,6 +249,7 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           describe: 'extract the term of every class',
         })
         .option('workers', { type: 'string', describe: WORKERS_HELP })
+        .option('shard', { type: 'string', describe: SHARD_HELP })
         .example(
           '$0 extract examples/digits/network.json --data examples/digits/digits_train.csv --group-by label --out terms.jsonl',
           'terms grouped by true label',
@@ -310,11 +315,27 @@ await yargs(joinSignedValues(hideBin(process.argv)))
           describe: 'LP oracle tried first',
         })
         .option('workers', { type: 'string', describe: WORKERS_HELP })
+        .option('shard', { type: 'string', describe: SHARD_HELP })
         .example(
           '$0 certify examples/mnist/mnist-net_256x2.onnx --data examples/mnist --domain vnnlib:examples/mnist/mnist_prop_0_0.03.vnnlib --out r.json',
           'inside a VNN-LIB box',
         ),
     run(async (p, a: CertifyArgs) => (await certify()).certifyCommand(p, a)),
+  )
+  .command(
+    'merge <out> <shards..>',
+    'join the shard files of one extract or certify --shard run into the single-run TERMS or REPORT',
+    (y) =>
+      y
+        .positional('out', { type: 'string', demandOption: true, describe: 'TERMS or REPORT file to write' })
+        .positional('shards', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'every shard file of the run (1/N … N/N, any order)',
+        })
+        .example('$0 merge r.json r-1.json r-2.json r-3.json', 'three certify shards into one REPORT'),
+    run(async (p, a: { out: string; shards: string[] }) => (await commands()).mergeCommand(p, a)),
   )
   .command(
     'check <report>',

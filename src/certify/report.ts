@@ -1,6 +1,7 @@
 // The REPORT document `tropcert-report` v2 (docs/FORMAT.md): every number an exact string,
 // self-contained enough for proofs/checker.ts to re-verify it against the network and data.
 
+import type { ShardStamp } from '../data/shard.ts';
 import { Rational } from '../exact/rational.ts';
 import { scaledToRationals } from '../exact/scaled.ts';
 import { TIE_RULE } from '../network/evaluate.ts';
@@ -24,6 +25,8 @@ export interface ReportContext {
     readonly groupBy: string;
     readonly f: TropicalFunction;
   };
+  /** A `--shard K/N` run: only that slice's points, the stamp in the header (src/data/shard.ts). */
+  readonly shard?: ShardStamp;
 }
 
 const str = (r: Rational) => r.toString();
@@ -110,28 +113,65 @@ function count(values: (string | undefined)[], keys: string[]): Counts {
 /** Does the point have a positive (finite) certified radius? */
 export const radiusPositive = (p: PointCertificate): boolean => p.radius !== undefined && p.radius.sign() > 0;
 
+/**
+ * What the summary counts of one point: the same whether read from a certificate or from a
+ * REPORT's point entry (src/certify/merge.ts recomputes a merged summary from the entries).
+ */
+export interface PointTally {
+  readonly ties: boolean;
+  readonly vacuous: boolean;
+  readonly region: string;
+  readonly strictRegion: boolean;
+  readonly onBoundary: boolean;
+  readonly radiusPositive: boolean;
+  readonly tropicalMatch?: string;
+  readonly insphere?: string;
+}
+
+/** A certificate's tally. */
+export function pointTally(p: PointCertificate): PointTally {
+  return {
+    ties: p.ties.length > 0 || p.poolTies.length > 0,
+    vacuous: p.vacuous.length > 0,
+    region: p.region.status,
+    strictRegion: p.strictRegion,
+    onBoundary: p.onBoundary,
+    radiusPositive: radiusPositive(p),
+    tropicalMatch: p.tropicalMatch?.status,
+    insphere: p.insphere?.status,
+  };
+}
+
 /** Summary counts of every status, and of the points with vacuous constraints, strict regions, boundaries, positive radii. */
 export function summaryJson(points: readonly PointCertificate[], ctx: ReportContext): object {
+  return tallySummary(points.map(pointTally), { terms: ctx.terms !== undefined, insphere: ctx.insphere });
+}
+
+/** The summary of tallied points (`tropicalMatch` counted iff the run had terms, `insphere` iff asked for). */
+export function tallySummary(
+  points: readonly PointTally[],
+  opts: { readonly terms: boolean; readonly insphere: boolean },
+): object {
   const s: Record<string, unknown> = {
     points: points.length,
-    pointsWithTies: points.filter((p) => p.ties.length > 0 || p.poolTies.length > 0).length,
-    vacuousPoints: points.filter((p) => p.vacuous.length > 0).length,
+    pointsWithTies: points.filter((p) => p.ties).length,
+    vacuousPoints: points.filter((p) => p.vacuous).length,
     region: count(
-      points.map((p) => p.region.status),
+      points.map((p) => p.region),
       ['certified', 'empty', 'unresolved'],
     ),
     strictRegion: points.filter((p) => p.strictRegion).length,
     onBoundary: points.filter((p) => p.onBoundary).length,
-    radiusPositive: points.filter(radiusPositive).length,
+    radiusPositive: points.filter((p) => p.radiusPositive).length,
   };
-  if (ctx.terms)
+  if (opts.terms)
     s.tropicalMatch = count(
-      points.map((p) => p.tropicalMatch?.status),
+      points.map((p) => p.tropicalMatch),
       ['certified', 'refuted', 'unresolved'],
     );
-  if (ctx.insphere)
+  if (opts.insphere)
     s.insphere = count(
-      points.map((p) => p.insphere?.status),
+      points.map((p) => p.insphere),
       ['certified', 'unresolved'],
     );
   return s;
@@ -168,5 +208,6 @@ export function reportHeader(ctx: ReportContext): Record<string, unknown> {
         ? { file: ctx.terms.file, sha256: ctx.terms.sha256, groupBy: ctx.terms.groupBy }
         : null,
     },
+    ...(ctx.shard ? { shard: ctx.shard } : {}),
   };
 }

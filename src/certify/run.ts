@@ -3,6 +3,7 @@
 // pieces to a file between signal checkpoints; the library API joins them.
 import { createHash } from 'node:crypto';
 import type { Dataset } from '../data/dataset.ts';
+import { type ShardStamp, shardIndices } from '../data/shard.ts';
 import { InputError } from '../errors.ts';
 import { createOracle, type SolverName } from '../lp/index.ts';
 import type { LpOracle } from '../lp/oracle.ts';
@@ -33,6 +34,8 @@ export interface CertifyInputs {
   readonly solver: SolverName;
   /** A TERMS file's name and bytes: the tropical match is certified too. */
   readonly terms?: { readonly file: string; readonly bytes: Uint8Array };
+  /** Only this shard's points (src/data/shard.ts). */
+  readonly shard?: ShardStamp;
 }
 
 /** The report's context and the per-point options of one run. */
@@ -70,6 +73,7 @@ export function planCertify(net: Network, inputs: CertifyInputs): CertifyPlan {
     insphere: inputs.insphere,
     solver: inputs.solver,
     terms: termsCtx,
+    shard: inputs.shard,
   };
   const properties = inputs.properties ? { plan: extractionPlan() } : undefined;
   return { ctx, options: { domain, insphere: inputs.insphere, tropical, properties } };
@@ -94,10 +98,11 @@ export function* reportPieces(
   const { ctx, options } = plan;
   yield* reportOpening(ctx);
   const certs: PointCertificate[] = [];
-  for (const [index, x] of data.inputs.entries()) {
-    const c = certifyPoint(net, index, x, data.labels[index], options, lps);
+  const indices = ctx.shard ? shardIndices(ctx.shard, data.inputs.length) : data.inputs.keys();
+  for (const index of indices) {
+    const c = certifyPoint(net, index, data.inputs[index], data.labels[index], options, lps);
+    yield reportPointPiece(index, c, certs.length === 0);
     certs.push(c);
-    yield reportPointPiece(index, c);
   }
   const summary = summaryJson(certs, ctx);
   yield reportClosing(summary);
@@ -106,17 +111,23 @@ export function* reportPieces(
 
 /** The REPORT's pieces before the first point: the header (and the terms), then the points' opening. */
 export function reportOpening(ctx: ReportContext): string[] {
-  const head = JSON.stringify(reportHeader(ctx));
-  return [
-    head.slice(0, -1),
-    ...(ctx.terms ? [`,\n"terms":${JSON.stringify(termsJson(ctx.terms.f))}`] : []),
-    ',\n"points":[\n',
-  ];
+  return openingPieces(reportHeader(ctx), ctx.terms ? termsJson(ctx.terms.f) : undefined);
+}
+
+/** The opening of a REPORT from its header object and `terms` (also how merge rebuilds it from shards). */
+export function openingPieces(header: object, terms: object | undefined): string[] {
+  const head = JSON.stringify(header);
+  return [head.slice(0, -1), ...(terms ? [`,\n"terms":${JSON.stringify(terms)}`] : []), ',\n"points":[\n'];
 }
 
 /** Point `index`'s piece of the REPORT (so a point certified elsewhere, e.g. in a worker, reads the same). */
-export function reportPointPiece(index: number, c: PointCertificate): string {
-  return `${index ? ',\n' : ''}${JSON.stringify(pointJson(c))}`;
+export function reportPointPiece(index: number, c: PointCertificate, first = index === 0): string {
+  return pointEntryPiece(pointJson(c), first);
+}
+
+/** A `points` entry as the REPORT writes it: comma-separated, one per line. */
+export function pointEntryPiece(entry: object, first: boolean): string {
+  return `${first ? '' : ',\n'}${JSON.stringify(entry)}`;
 }
 
 /** The REPORT's last piece: the summary (`summaryJson` of every certificate). */

@@ -1,6 +1,7 @@
 // The TERMS file (JSON Lines, docs/FORMAT.md): a header line, then one line per extracted point.
 
 import type { Dataset } from '../data/dataset.ts';
+import { type ShardStamp, shardIndices } from '../data/shard.ts';
 import { InputError } from '../errors.ts';
 import type { Rational } from '../exact/rational.ts';
 import { type ScaledVector, scaledFromRationals, scaledToRationals } from '../exact/scaled.ts';
@@ -221,6 +222,8 @@ export interface ExtractOptions {
   /** File names for errors about the network and the data. */
   readonly networkFile?: string;
   readonly dataFile?: string;
+  /** Only this shard's points (src/data/shard.ts); its stamp goes into the header as `shard`. */
+  readonly shard?: ShardStamp;
 }
 
 /** What an extraction met: ties (ReLU and max-pool) and distinct activation patterns. */
@@ -253,14 +256,18 @@ export function termsLines(
   return (function* () {
     let ties = 0;
     const patterns = new Set<string>();
-    yield JSON.stringify(termsHeader(networkHash(net), opts.groupBy, opts.allClasses, net.notes));
-    for (const [index, x] of data.inputs.entries()) {
-      const p = termsPointLine(plan, opts, index, data.labels[index], x);
+    const header = termsHeader(networkHash(net), opts.groupBy, opts.allClasses, net.notes);
+    yield JSON.stringify(opts.shard ? { ...header, shard: opts.shard } : header);
+    const indices = opts.shard ? shardIndices(opts.shard, data.inputs.length) : data.inputs.keys();
+    let points = 0;
+    for (const index of indices) {
+      const p = termsPointLine(plan, opts, index, data.labels[index], data.inputs[index]);
       ties += p.ties;
       patterns.add(p.pattern);
+      points++;
       yield p.line;
     }
-    return { points: data.inputs.length, ties, patterns: patterns.size };
+    return { points, ties, patterns: patterns.size };
   })();
 }
 
