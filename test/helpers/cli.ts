@@ -20,7 +20,7 @@ export interface Run {
  * long a run takes, and a loaded machine would otherwise add lines to the stderr tests compare.
  */
 export function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, TROPCERT_PROGRESS_MS: '86400000', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, TROPCERT_PROGRESS_MS: '86400000', ...extra };
   if (!('npm_lifecycle_event' in extra)) delete env.npm_lifecycle_event;
   if (!('INIT_CWD' in extra)) delete env.INIT_CWD;
   delete env.TROPCERT_DEBUG;
