@@ -35,6 +35,20 @@ export interface BoundsArgs {
   json?: boolean;
 }
 
+/** The report's bounds in the order they are printed, the ones that do not apply left out. */
+function boundsListed(r: BoundsReport): Bound[] {
+  return [
+    r.serraUpper,
+    r.serraUpperRank,
+    r.serraLower,
+    r.montufarLower,
+    r.zaslavsky,
+    r.xiongOneLayer,
+    r.xiongLower,
+    r.xiongUpper,
+  ].filter((b) => b !== undefined);
+}
+
 /** The `--json` object of `bounds`: every bound an exact decimal string or null, with its condition. */
 export function boundsJson(r: BoundsReport): Record<string, unknown> {
   const detail = (b: Bound | undefined) =>
@@ -62,18 +76,7 @@ export function boundsJson(r: BoundsReport): Record<string, unknown> {
     out.xiongLower = boundString(r.xiongLower);
     out.xiongUpper = boundString(r.xiongUpper);
   }
-  out.details = [
-    r.serraUpper,
-    r.serraUpperRank,
-    r.serraLower,
-    r.montufarLower,
-    r.zaslavsky,
-    r.xiongOneLayer,
-    r.xiongLower,
-    r.xiongUpper,
-  ]
-    .filter((b) => b !== undefined)
-    .map(detail);
+  out.details = boundsListed(r).map(detail);
   out.notes = r.notes;
   return out;
 }
@@ -96,17 +99,7 @@ export function boundsCommand(p: Printer, args: BoundsArgs): BoundsReport {
   }
   p.out(`input dimension n_0 = ${r.inputSize}; ReLU widths ${r.widths.join(', ') || '(none)'}`);
   if (r.ranks) p.out(`ranks (exact over ℚ, ? = not decided) ${r.ranks.map((x) => x ?? '?').join(', ')}`);
-  for (const b of [
-    r.serraUpper,
-    r.serraUpperRank,
-    r.serraLower,
-    r.montufarLower,
-    r.zaslavsky,
-    r.xiongOneLayer,
-    r.xiongLower,
-    r.xiongUpper,
-  ]) {
-    if (!b) continue;
+  for (const b of boundsListed(r)) {
     const v =
       b.value == null
         ? 'n/a'
