@@ -141,48 +141,6 @@ function tiesAt(net: Net, fw: Forward): Ref[] {
   return ties.sort(order);
 }
 
-/** A constraint's form a·y + b (σ[g | c] for a unit, [g_k* − g_j | c_k* − c_j] for a comparison). */
-function constraintRow(rf: F.RegionForms, r: Ref): { row: F.Row; den: bigint } | string {
-  if (r.against === undefined) {
-    const u = rf.acts.find((a) => a.act.layer === r.layer);
-    if (!u || r.unit >= u.z.nums.length) return `${refText(r)} is not an activation unit`;
-    return {
-      row: F.combine(u.g.rows[r.unit], u.z.nums[r.unit] > 0n ? 1n : -1n, F.ZERO_ROW, 0n),
-      den: u.g.den,
-    };
-  }
-  const q = rf.pools.find((p) => p.pool.layer === r.layer);
-  if (!q || r.unit >= q.choice.length) return `${refText(r)} is not a max-pool window`;
-  const k = q.choice[r.unit];
-  if (
-    r.against === k ||
-    !q.pool.input.subarray(q.pool.start[r.unit], q.pool.start[r.unit + 1]).includes(r.against)
-  )
-    return `${refText(r)} is not a comparison of the window's choice ${k} with another of its inputs`;
-  return { row: F.combine(q.g.rows[k], 1n, q.g.rows[r.against], -1n), den: q.g.den };
-}
-
-/** Every constraint with g ≠ 0 and its ratio |form(x)| / ‖g‖₁ (MATH.md §5, the radius). */
-function ratios(rf: F.RegionForms): { ref: Ref; v: Q }[] {
-  const all: { ref: Ref; v: Q }[] = [];
-  for (const u of rf.acts)
-    u.g.rows.forEach((row, unit) => {
-      const l1 = F.rowL1(row);
-      if (l1 !== 0n)
-        all.push({
-          ref: { layer: u.act.layer, unit },
-          v: new Q(abs(u.z.nums[unit]) * u.g.den, u.z.den * l1),
-        });
-    });
-  for (const q of rf.pools)
-    F.forEachComparison(q.pool, q.choice, (unit, k, against) => {
-      const l1 = F.rowL1(F.combine(q.g.rows[k], 1n, q.g.rows[against], -1n));
-      const v = new Q((q.h.nums[k] - q.h.nums[against]) * q.g.den, q.h.den * l1 || 1n);
-      if (l1 !== 0n) all.push({ ref: { layer: q.pool.layer, unit, against }, v });
-    });
-  return all;
-}
-
 type Box = { lower: Q[]; upper: Q[] } | null;
 
 /** Reads the header and options, derives the domain, binds the terms: what every point is checked against. */
@@ -340,13 +298,13 @@ export function checkReport(input: CheckInput): CheckResult {
     if (p.str('pattern') !== pattern)
       bad('pattern', `the report says "${p.str('pattern')}", the pattern at x is "${pattern}"`);
     const ties = p.list('ties', (v) => refKeys(v, true)).map(readRef);
-    const exact = tiesAt(net, fw);
-    const t = firstDiff(ties, exact, refText);
+    const atX = tiesAt(net, fw);
+    const t = firstDiff(ties, atX, refText);
     const tie = (r?: Ref) => (r ? refText(r) : 'none');
     if (t !== undefined)
       bad(
         'ties',
-        `entry ${t} is ${tie(ties[t])}, the exact tie there is ${tie(exact[t])} (${exact.length} ties, sorted)`,
+        `entry ${t} is ${tie(ties[t])}, the exact tie there is ${tie(atX[t])} (${atX.length} ties, sorted)`,
       );
 
     // The claims, read strictly before the forms are computed.
@@ -374,38 +332,38 @@ export function checkReport(input: CheckInput): CheckResult {
         };
       },
     );
-    const named = [
-      unit?.layer ?? -1,
-      ...vacuous.map((r) => r.layer),
-      ...farkas.map((e) => e.ref?.layer ?? -1),
-    ];
 
-    // Forms; past the named layers only bounds, unless those do not clear the radius.
-    const ball = p.e.get('insphere');
-    const hint =
-      radius !== null && !statusIs(ball, 'certified') ? { after: Math.max(...named), radius } : undefined;
-    let rf = F.regionForms(net, fw, hint);
-    let all = ratios(rf);
-    const min = () => all.reduce<Q | null>((m, a) => (m === null || a.v.cmp(m) < 0 ? a.v : m), null);
-    if (rf.tail && !F.tailClears(rf.tail, min())) {
-      rf = F.regionForms(net, fw);
-      all = ratios(rf);
-    }
-    const best = min();
-    // Self-check: the forms reproduce the forward pass at x.
-    const self = (g: F.Forms, v: Vec, rows: Iterable<number>) => {
-      for (const k of rows)
-        if (F.rowAt(g.rows[k], x) * v.den !== v.nums[k] * g.den * x.den)
+    // The constraints at x with bounds on ‖g‖₁; an exact form only where a claim needs one.
+    const cons = F.constraints(net, fw);
+    const forms = new Map<F.Con, Vec>();
+    const exact = (c: F.Con): Vec => {
+      let g = forms.get(c);
+      if (!g) {
+        g = F.formOf(net, fw, c);
+        // Self-check: the form reproduces the constraint's value at x.
+        if (F.formAt(g, x) * c.vden !== c.v * g.den * x.den)
           throw new Error(`checker internal error: a form disagrees with the forward pass at point ${i}`);
+        forms.set(c, g);
+      }
+      return g;
     };
-    for (const u of rf.acts) self(u.g, u.z, u.z.nums.keys());
-    for (const q of rf.pools) self(q.g, q.h, q.pool.input);
+    let byRef: Map<string, F.Con> | undefined;
+    const find = (r: Ref): F.Con | string => {
+      byRef ??= new Map(cons.map((c) => [refKey(c), c]));
+      const c = byRef.get(refKey(r));
+      const n = net.poolIndex.get(r.layer);
+      if (c) return c;
+      if (r.against === undefined) return `${refText(r)} is not an activation unit`;
+      if (n === undefined || r.unit >= fw.choice[n].length) return `${refText(r)} is not a max-pool window`;
+      return `${refText(r)} is not a comparison of the window's choice ${fw.choice[n][r.unit]} with another of its inputs`;
+    };
 
     // Vacuous: each listed constraint identically zero on N_x (g = 0 and c = 0), sorted, once.
+    // A bound u = 0 gives g = 0, and then c = ±(value at x).
     for (const [k, r] of vacuous.entries()) {
-      const c = constraintRow(rf, r);
+      const c = find(r);
       if (typeof c === 'string') bad('vacuous', `entry ${k}: ${c}`);
-      else if (c.row.idx.length > 0 || c.row.c !== 0n)
+      else if (c.v !== 0n || (c.u !== 0n && exact(c).nums.some((v) => v !== 0n)))
         bad('vacuous', `entry ${k} ${refText(r)} is not identically zero on the point's region`);
       if (k > 0 && order(vacuous[k - 1], r) >= 0)
         bad('vacuous', `entry ${k} is not after entry ${k - 1} (sorted, each once)`);
@@ -417,7 +375,7 @@ export function checkReport(input: CheckInput): CheckResult {
       st === 'certified'
         ? checkWitness(net, fw, region.exacts('witness'), domain, vac)
         : st === 'empty'
-          ? checkFarkas(rf, farkas, domain, vac, d)
+          ? checkFarkas(find, exact, farkas, domain, vac, d)
           : void region.str('reason');
     if (why) bad(`region ${st === 'certified' ? 'witness' : 'farkas'}`, why);
     const strict = st === 'certified' && vacuous.length === 0;
@@ -426,17 +384,18 @@ export function checkReport(input: CheckInput): CheckResult {
 
     // Radius, radiusUnit, onBoundary.
     checked++;
+    const seed = unit ? find(unit) : undefined;
+    const { best, seed: hit } = F.radiusFrom(cons, exact, typeof seed === 'string' ? undefined : seed);
     if (radius === null ? best !== null : best === null || !radius.eq(best))
       bad('radius', `the report says ${radius ?? 'null'}, the exact radius is ${best ?? 'null'}`);
-    const hit = unit && all.find((a) => refKey(a.ref) === refKey(unit));
     if ((unit === null) !== (best === null))
       bad(
         'radius',
         `radiusUnit is ${unit ? refText(unit) : 'null'}, expected ${best ? 'a constraint' : 'null'}`,
       );
     else if (unit && !hit) bad('radius', `radiusUnit ${refText(unit)} is not a constraint with g ≠ 0`);
-    else if (hit && best && !hit.v.eq(best))
-      bad('radius', `radiusUnit ${refText(unit!)} gives ${hit.v}, not the minimum ${best}`);
+    else if (hit && best && !hit.eq(best))
+      bad('radius', `radiusUnit ${refText(unit!)} gives ${hit}, not the minimum ${best}`);
     const boundary = best?.sign() === 0;
     if (p.bool('onBoundary') !== boundary)
       bad('onBoundary', `expected ${boundary} (radius ${best ?? 'null'})`);
@@ -465,6 +424,7 @@ export function checkReport(input: CheckInput): CheckResult {
     }
 
     // Inscribed ball.
+    const ball = p.e.get('insphere');
     if ((ball !== undefined) !== withInsphere)
       p.fail(
         'insphere',
@@ -480,7 +440,7 @@ export function checkReport(input: CheckInput): CheckResult {
       if (est !== 'number' && est !== 'null')
         iv.fail('optimumEstimate', 'expected a number (an estimate) or null');
       checked++;
-      const why = checkInsphere(rf, iv.exacts('centre'), iv.exact('radius'), domain, d);
+      const why = checkInsphere(net, fw, cons, exact, iv.exacts('centre'), iv.exact('radius'), domain);
       if (why) bad('insphere', why);
     } else if (iv) iv.str('reason');
     claims.push({ region: st, match, ball: ballStatus, ties: ties.length, vac: vacuous.length, best });
@@ -559,35 +519,40 @@ function checkWitness(net: Net, fx: Forward, w: Q[], box: Box, vac: Set<string>)
 type FarkasEntry = { ref?: Ref; box?: { input: number; bound: 'lower' | 'upper' }; lambda: Q };
 
 /** λ ≥ 0, not all 0, Σλa = 0, Σλb ≤ 0 over non-vacuous constraints and box faces, each once. */
-function checkFarkas(rf: F.RegionForms, farkas: FarkasEntry[], box: Box, vac: Set<string>, d: number) {
+function checkFarkas(
+  find: (r: Ref) => F.Con | string,
+  exact: (c: F.Con) => Vec,
+  farkas: FarkasEntry[],
+  box: Box,
+  vac: Set<string>,
+  d: number,
+) {
   if (farkas.length === 0) return 'no multipliers';
   const seen = new Set<string>();
-  const sum = new Array<bigint>(d + 1).fill(0n);
+  let sum = new Array<bigint>(d + 1).fill(0n);
   let sumDen = 1n;
   for (const [n, e] of farkas.entries()) {
     const key = e.ref ? refKey(e.ref) : `${e.box!.input}:${e.box!.bound}`;
     if (seen.has(key)) return `entry ${n} repeats a constraint`;
     seen.add(key);
     if (e.lambda.sign() < 0) return `entry ${n} has λ = ${e.lambda} < 0`;
-    let c: { row: F.Row; den: bigint } | string;
-    if (e.ref) c = vac.has(key) ? `${refText(e.ref)} is listed as vacuous` : constraintRow(rf, e.ref);
+    let c: F.Con | Vec | string;
+    if (e.ref) c = vac.has(key) ? `${refText(e.ref)} is listed as vacuous` : find(e.ref);
     else if (!box || e.box!.input >= d)
       c = `the ${e.box!.bound} bound of input ${e.box!.input} is not a face of the domain`;
     else {
       // y_i − LO ≥ 0 or HI − y_i ≥ 0.
       const lower = e.box!.bound === 'lower';
       const b = lower ? box.lower[e.box!.input] : box.upper[e.box!.input];
-      c = {
-        row: { idx: Int32Array.of(e.box!.input), val: [lower ? b.den : -b.den], c: lower ? -b.num : b.num },
-        den: b.den,
-      };
+      const nums = new Array<bigint>(d + 1).fill(0n);
+      [nums[e.box!.input], nums[d]] = lower ? [b.den, -b.num] : [-b.den, b.num];
+      c = { nums, den: b.den };
     }
     if (typeof c === 'string') return `entry ${n}: ${c}`;
-    const { den, fa, fb } = common(sumDen, e.lambda.den * c.den);
-    for (let k = 0; k <= d; k++) sum[k] *= fa;
+    const f = 'nums' in c ? c : exact(c);
+    const { den, fa, fb } = common(sumDen, e.lambda.den * f.den);
     const lam = e.lambda.num * fb;
-    for (const [t, k] of c.row.idx.entries()) sum[k] += lam * c.row.val[t];
-    sum[d] += lam * c.row.c;
+    sum = sum.map((v, k) => v * fa + lam * f.nums[k]);
     sumDen = den;
   }
   if (farkas.every((e) => e.lambda.sign() === 0)) return 'every multiplier is 0';
@@ -613,14 +578,7 @@ function checkMatch(
   if (m.cls !== c) return `class is ${m.cls}, the point's ${terms.groupBy} is ${c}`;
   if (typeof net.top === 'string') return m.status === 'unresolved' ? undefined : `no own term: ${net.top}`;
   const own = F.ownTerms(net, net.top, c, fw);
-  const value = (v: Vec) => {
-    const row = {
-      idx: Int32Array.from({ length: net.d }, (_, k) => k),
-      val: v.nums.slice(0, -1),
-      c: v.nums[net.d],
-    };
-    return new Q(F.rowAt(row, x), v.den * x.den);
-  };
+  const value = (v: Vec) => new Q(F.formAt(v, x), v.den * x.den);
   if (!value(own.f).sub(value(own.g)).eq(logits[c]))
     throw new Error(`checker internal error: F_c(x) − G(x) ≠ logit ${c}`);
   const list = terms.byClass[c].vecs;
@@ -657,25 +615,34 @@ function checkMatch(
     : undefined;
 }
 
-/** ρ > 0; σ(g·centre + c) − ρ‖g‖₁ ≥ 0 for every constraint (Hölder); the ball inside the closed box. */
-function checkInsphere(rf: F.RegionForms, centre: Q[], rho: Q, box: Box, d: number): string | undefined {
+/**
+ * ρ > 0; the ball inside the closed box; σ(g·centre + c) − ρ‖g‖₁ ≥ 0 for every constraint (Hölder),
+ * with σ(g·centre + c) from N_x's forward pass at the centre and ‖g‖₁ from its bound where
+ * σ(g·centre + c) ≥ ρ·u already, else from its exact form.
+ */
+function checkInsphere(
+  net: Net,
+  fw: Forward,
+  cons: F.Con[],
+  exact: (c: F.Con) => Vec,
+  centre: Q[],
+  rho: Q,
+  box: Box,
+): string | undefined {
   if (rho.sign() <= 0) return `the radius ${rho} is not positive`;
-  if (centre.length !== d) return `the centre has ${centre.length} coordinates, expected ${d}`;
+  if (centre.length !== net.d) return `the centre has ${centre.length} coordinates, expected ${net.d}`;
   const out = (v: Q, i: number) => v.sub(rho).cmp(box!.lower[i]) < 0 || box!.upper[i].cmp(v.add(rho)) < 0;
   const k = box ? centre.findIndex(out) : -1;
   if (k >= 0) return `the ball leaves the domain at coordinate ${k}`;
-  const c = toVec(centre);
-  const fits = (row: F.Row) => F.rowAt(row, c) * rho.den - rho.num * F.rowL1(row) * c.den >= 0n;
+  const atCentre = forward(net, toVec(centre), fw);
   const why = ' crosses the ball (σ(g·centre + c) < radius·‖g‖₁)';
-  for (const u of rf.acts)
-    for (const [n, row] of u.g.rows.entries())
-      if (!fits(F.combine(row, u.z.nums[n] > 0n ? 1n : -1n, F.ZERO_ROW, 0n)))
-        return `unit ${n} of layer ${u.act.layer}${why}`;
-  let bad: string | undefined;
-  for (const q of rf.pools)
-    F.forEachComparison(q.pool, q.choice, (o, kk, j) => {
-      if (!bad && !fits(F.combine(q.g.rows[kk], 1n, q.g.rows[j], -1n)))
-        bad = `comparison ${j} of window ${o} of layer ${q.pool.layer}${why}`;
-    });
-  return bad;
+  for (const c of cons) {
+    const { num, den } = F.valueIn(c, atCentre);
+    const fits = (l1: bigint, l1den: bigint) => num * rho.den * l1den >= rho.num * l1 * den;
+    if (fits(c.u, c.uden) || fits(F.formL1(exact(c)), exact(c).den)) continue;
+    return c.against === undefined
+      ? `unit ${c.unit} of layer ${c.layer}${why}`
+      : `comparison ${c.against} of window ${c.unit} of layer ${c.layer}${why}`;
+  }
+  return undefined;
 }

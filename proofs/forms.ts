@@ -1,222 +1,143 @@
-// The kernel's affine forms on x's region (proofs/README.md, Notation): every pre-activation and
-// every max-pool input as g·y + c, by forward propagation of the Jacobian with x's choices
-// (sparse rows: a unit's form is non-zero only on its receptive field); optionally, past the
-// layers a point's claims name, exact bounds on ‖g‖₁ instead of forms ("Computing the minimum
-// without every form"); and the point's own tropical term by pulling the closing functional
-// back through every layer ("Tropical match"). One engine, plain bigint arithmetic.
-import type { Act, Forward, Net, Pool, Taps, Top } from './net.ts';
-import { abs, common, gcd, Q, reduce, type Vec } from './rat.ts';
+// The kernel's affine forms on x's region (proofs/README.md, Notation): every constraint (an
+// activation unit or a max-pool comparison) with its value at x and an exact upper bound on the
+// ‖g‖₁ of its form g·y + c, from one forward propagation of |W| along x's pattern; the exact
+// form of one constraint by one backward pass (a vector–matrix chain), computed only where a
+// claim needs it ("Computing the radius with few forms"); and the point's own tropical term by
+// pulling the closing functional back through every layer ("Tropical match"). One engine, plain
+// bigint arithmetic.
+import type { Forward, Net, Pool, Top } from './net.ts';
+import { abs, common, Q, reduce, type Vec } from './rat.ts';
 
-/** A sparse affine form Σ val[t]·y[idx[t]] + c (numerators; the denominator is the layer's). */
-export type Row = { readonly idx: Int32Array; readonly val: bigint[]; readonly c: bigint };
-
-export type Forms = { readonly rows: Row[]; readonly den: bigint };
-
-export const ZERO_ROW: Row = { idx: new Int32Array(0), val: [], c: 0n };
-
-export type ActForms = { readonly act: Act; readonly z: Vec; readonly g: Forms };
-
-export type PoolForms = { pool: Pool; h: Vec; choice: Int32Array; g: Forms };
-
-/** Exact upper bounds nums[k]/den on ‖g_k‖₁. */
-export type Norms = { readonly nums: bigint[]; readonly den: bigint };
-
-/** A constraint past the exact forms: |gap|/gden its value at x, u/uden ≥ its ‖g‖₁. */
-export type Bound = {
+/**
+ * A constraint at x: unit `unit` of activation layer `layer`, or (with `against`) the comparison
+ * of window `unit`'s choice with its input `against`. It reads the output h of layer `slot`
+ * (−1: the input) as sign·h[plus] (σ_k z_k, sign = σ_k) or h[plus] − h[minus] (h_k* − h_j);
+ * n is its layer's position in net.acts or net.pools. Its value at x is v/vden ≥ 0 and
+ * u/uden ≥ ‖g‖₁ (formBounds).
+ */
+export type Con = {
   layer: number;
   unit: number;
   against?: number;
-  gap: bigint;
-  gden: bigint;
+  n: number;
+  slot: number;
+  plus: number;
+  minus: number;
+  sign: bigint;
+  v: bigint;
+  vden: bigint;
   u: bigint;
   uden: bigint;
 };
 
-// Constraint layers past the exact ones, with bounds only.
-export type RegionForms = { readonly acts: ActForms[]; readonly pools: PoolForms[]; readonly tail?: Bound[] };
-
-export const rowL1 = (r: Row): bigint => r.val.reduce((s, v) => s + abs(v), 0n);
-
-/** a·fa + b·fb, merged by index. */
-export function combine(a: Row, fa: bigint, b: Row, fb: bigint): Row {
-  const idx: number[] = [];
-  const val: bigint[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.idx.length || j < b.idx.length) {
-    const ka = i < a.idx.length ? a.idx[i] : Infinity;
-    const kb = j < b.idx.length ? b.idx[j] : Infinity;
-    const k = Math.min(ka, kb);
-    const v = (ka === k ? a.val[i++] * fa : 0n) + (kb === k ? b.val[j++] * fb : 0n);
-    if (v !== 0n) val.push(v) && idx.push(k);
-  }
-  return { idx: Int32Array.from(idx), val, c: a.c * fa + b.c * fb };
+/** A constraint's value read from one forward pass (x's, or N_x's at another point), over h.den. */
+export function valueIn(c: Omit<Con, 'v' | 'vden' | 'u' | 'uden'>, f: Forward): { num: bigint; den: bigint } {
+  const h = c.against === undefined ? f.pre[c.n] : f.poolIn[c.n];
+  return { num: c.sign * (h.nums[c.plus] - (c.minus < 0 ? 0n : h.nums[c.minus])), den: h.den };
 }
 
-/** row · y as a numerator over (form den)·y.den. */
-export function rowAt(r: Row, y: Vec): bigint {
-  let acc = r.c * y.den;
-  for (let t = 0; t < r.idx.length; t++) acc += r.val[t] * y.nums[r.idx[t]];
+/**
+ * Upper bounds U ≥ ‖g_k‖₁ for the forms of every layer's outputs on x's region (README, "Computing
+ * the radius with few forms"): U = 1 at the input; |A|·U through an affine map A (triangle
+ * inequality; biases do not enter g); U·1 or U·α through an activation; U at x's choice through a
+ * max pool; U_a + U_b at an add. Returns U of a layer's output (−1: the input).
+ */
+export function formBounds(net: Net, fw: Forward): (slot: number) => Vec {
+  const ones: Vec = { nums: new Array<bigint>(net.d).fill(1n), den: 1n };
+  const out: Vec[] = [];
+  const of = (i: number) => (i < 0 ? ones : out[i]);
+  net.steps.forEach((s, i) => {
+    const u = of(net.from[i]);
+    if (s.kind === 'taps') {
+      const { t } = s;
+      const nums = t.b.map((_, o) => {
+        let acc = 0n;
+        for (let k = t.start[o]; k < t.start[o + 1]; k++) acc += abs(t.w[k]) * u.nums[t.input[k]];
+        return acc;
+      });
+      out.push(reduce({ nums, den: u.den * t.wden }));
+    } else if (s.kind === 'id') out.push(u);
+    else if (s.kind === 'add') {
+      const b = of(s.other);
+      const { den, fa, fb } = common(u.den, b.den);
+      out.push(reduce({ nums: u.nums.map((v, k) => v * fa + b.nums[k] * fb), den }));
+    } else if (s.kind === 'act') {
+      const z = fw.pre[net.actIndex.get(i)!].nums;
+      const { p, q } = s.act;
+      out.push(reduce({ nums: u.nums.map((v, k) => v * (z[k] > 0n ? q : p)), den: u.den * q }));
+    } else out.push({ nums: Array.from(fw.choice[net.poolIndex.get(i)!], (k) => u.nums[k]), den: u.den });
+  });
+  return of;
+}
+
+/** Every constraint at x, units by layer then pool comparisons by layer, with values and bounds. */
+export function constraints(net: Net, fw: Forward): Con[] {
+  const bound = formBounds(net, fw);
+  const all: Con[] = [];
+  const add = (layer: number, n: number, unit: number, plus: number, minus: number, sign: bigint) => {
+    const slot = net.from[layer];
+    const c = { layer, unit, ...(minus < 0 ? {} : { against: minus }), n, slot, plus, minus, sign };
+    const { num, den } = valueIn(c, fw);
+    const u = bound(slot);
+    all.push({ ...c, v: num, vden: den, u: u.nums[plus] + (minus < 0 ? 0n : u.nums[minus]), uden: u.den });
+  };
+  for (const [n, a] of net.acts.entries())
+    for (const [k, z] of fw.pre[n].nums.entries()) add(a.layer, n, k, k, -1, z > 0n ? 1n : -1n);
+  for (const [n, p] of net.pools.entries())
+    forEachComparison(p, fw.choice[n], (o, k, j) => add(p.layer, n, o, k, j, 1n));
+  return all;
+}
+
+/**
+ * The constraint's exact form [a | b] (a·y + b = sign·h̃_plus − h̃_minus on N_x, a = σg for a unit,
+ * g_k* − g_j for a comparison): the covector e_plus pulled back to the input, one backward pass.
+ */
+export function formOf(net: Net, fw: Forward, c: Con): Vec {
+  const size = c.slot < 0 ? net.d : net.sizes[c.slot];
+  const j = new Array<bigint>(size).fill(0n);
+  j[c.plus] = c.sign;
+  if (c.minus >= 0) j[c.minus] = -1n;
+  return pullBack(net, fw, c.slot, { s: new Array<bigint>(size).fill(0n), j, den: 1n }, Q.ZERO);
+}
+
+/** [a | b]·(y, 1) as a numerator over (form den)·y.den. */
+export function formAt(f: Vec, y: Vec): bigint {
+  let acc = f.nums[y.nums.length] * y.den;
+  for (let k = 0; k < y.nums.length; k++) acc += f.nums[k] * y.nums[k];
   return acc;
 }
 
-/** Divides out the common factor of every value and the denominator. */
-function reduceForms(f: Forms): Forms {
-  let g = f.den;
-  for (const r of f.rows) {
-    if (g === 1n) return f;
-    if (r.c !== 0n) g = gcd(g, r.c);
-    for (const v of r.val) if (g !== 1n && v !== 0n) g = gcd(g, v);
-  }
-  if (g === 1n) return f;
-  return {
-    rows: f.rows.map((r) => ({ idx: r.idx, val: r.val.map((v) => v / g), c: r.c / g })),
-    den: f.den / g,
+/** ‖a‖₁ of a form [a | b] (numerator). */
+export const formL1 = (f: Vec): bigint =>
+  f.nums.reduce((s, v, k) => (k < f.nums.length - 1 ? s + abs(v) : s), 0n);
+
+/** |value|/‖g‖₁ ≥ r from the bound alone: |value|/u ≥ r (u = 0 means g = 0, which the radius skips). */
+export const clears = (c: Con, r: Q): boolean => c.u === 0n || c.v * c.uden * r.den >= r.num * c.u * c.vden;
+
+/**
+ * The radius r = min |value|/‖g‖₁ over constraints with g ≠ 0 (null if none), and the ratio of
+ * `seed` (null if its g = 0). Starting from the seed's ratio, a constraint whose bound clears the
+ * running minimum cannot lower it, so only the others get an exact form (`exact`).
+ */
+export function radiusFrom(
+  cons: Con[],
+  exact: (c: Con) => Vec,
+  seed?: Con,
+): { best: Q | null; seed: Q | null } {
+  const ratio = (c: Con) => {
+    const f = exact(c);
+    const l1 = formL1(f);
+    return l1 === 0n ? null : new Q(c.v * f.den, c.vden * l1);
   };
-}
-
-/** out_o = Σ_t w_t·row[input_t] + b_o through one affine layer, with a dense scratch accumulator. */
-function tapForms(t: Taps, m: Forms, d: number): Forms {
-  const { den, fa, fb } = common(t.wden * m.den, t.bden);
-  const acc = new Array<bigint>(d).fill(0n);
-  const seen = new Uint8Array(d);
-  const rows: Row[] = new Array(t.b.length);
-  for (let o = 0; o < rows.length; o++) {
-    const touched: number[] = [];
-    let c = 0n;
-    for (let k = t.start[o]; k < t.start[o + 1]; k++) {
-      const w = t.w[k];
-      const r = m.rows[t.input[k]];
-      if (w === 0n || r === ZERO_ROW) continue;
-      c += w * r.c;
-      for (let s = 0; s < r.idx.length; s++) {
-        const i = r.idx[s];
-        if (seen[i] === 0) touched.push(i);
-        seen[i] = 1;
-        acc[i] += w * r.val[s];
-      }
-    }
-    touched.sort((a, b) => a - b);
-    const idx: number[] = [];
-    const val: bigint[] = [];
-    for (const i of touched) {
-      if (acc[i] !== 0n) val.push(acc[i] * fa) && idx.push(i);
-      acc[i] = 0n;
-      seen[i] = 0;
-    }
-    c = c * fa + t.b[o] * fb;
-    rows[o] = idx.length === 0 && c === 0n ? ZERO_ROW : { idx: Int32Array.from(idx), val, c };
+  const own = seed ? ratio(seed) : null;
+  let best = own;
+  for (const c of cons) {
+    if (c.u === 0n || (best !== null && clears(c, best))) continue;
+    const v = ratio(c);
+    if (v !== null && (best === null || v.cmp(best) < 0)) best = v;
   }
-  return reduceForms({ rows, den });
+  return { best, seed: own };
 }
-
-const scaleRow = (r: Row, f: bigint): Row =>
-  f === 0n ? ZERO_ROW : f === 1n ? r : { idx: r.idx, val: r.val.map((v) => v * f), c: r.c * f };
-
-/** Index of the last constraint layer. */
-const lastConstraint = (net: Net) =>
-  Math.max(-1, ...net.acts.map((a) => a.layer), ...net.pools.map((p) => p.layer));
-
-/**
- * The forms of every constraint layer; with `hint`, the layers after the first activation layer
- * ≥ hint.after get bounds u_k ≥ ‖g_k‖₁ instead (Bound); the caller checks them against the radius
- * it computes from the exact forms (tailClears) and computes every form if they do not clear it.
- */
-export function regionForms(net: Net, fw: Forward, hint?: { after: number; radius: Q }): RegionForms {
-  const d = net.d;
-  const last = lastConstraint(net);
-  const rows = Array.from({ length: d }, (_, i) => ({ idx: Int32Array.of(i), val: [1n], c: 0n }));
-  const identity: Forms = { rows, den: 1n };
-  const out: Forms[] = [];
-  const acts: ActForms[] = [];
-  const pools: PoolForms[] = [];
-  const formsOf = (i: number) => (i < 0 ? identity : out[i]);
-  for (let i = 0; i <= last; i++) {
-    const s = net.steps[i];
-    const m = formsOf(net.from[i]);
-    if (s.kind === 'act') {
-      const z = fw.pre[net.actIndex.get(i)!];
-      acts.push({ act: s.act, z, g: m });
-      if (hint && hint.radius.sign() > 0 && i >= hint.after && i < last)
-        return { acts, pools, tail: tailBounds(net, fw, i, formsOf, last) };
-      const { p, q } = s.act;
-      const rows = m.rows.map((r, k) => scaleRow(r, z.nums[k] > 0n ? q : p));
-      out.push(q === 1n ? { rows, den: m.den } : reduceForms({ rows, den: m.den * q }));
-    } else if (s.kind === 'pool') {
-      const n = net.poolIndex.get(i)!;
-      pools.push({ pool: s.pool, h: fw.poolIn[n], choice: fw.choice[n], g: m });
-      out.push({ rows: Array.from(fw.choice[n], (k) => m.rows[k]), den: m.den });
-    } else if (s.kind === 'taps') out.push(tapForms(s.t, m, d));
-    else if (s.kind === 'id') out.push(m);
-    else {
-      const b = formsOf(s.other);
-      const { den, fa, fb } = common(m.den, b.den);
-      out.push(reduceForms({ rows: m.rows.map((r, k) => combine(r, fa, b.rows[k], fb)), den }));
-    }
-  }
-  return { acts, pools };
-}
-
-/**
- * Bounds on ‖g‖₁ of every constraint after activation layer `at` (whose forms are exact), through
- * each layer by the triangle inequality: ‖Σ_j w_j g_j‖₁ ≤ Σ_j |w_j| u_j (biases do not enter g),
- * u·1 or u·α through an activation, u_{k*} through a max pool, u_a + u_b at an add, and
- * ‖g_k* − g_j‖₁ ≤ u_k* + u_j for a pool comparison.
- */
-function tailBounds(net: Net, fw: Forward, at: number, formsOf: (i: number) => Forms, last: number): Bound[] {
-  const l1s = (f: Forms): Norms => ({ nums: f.rows.map(rowL1), den: f.den });
-  const norms = new Map<number, Norms>();
-  const bounds: Bound[] = [];
-  for (let i = at; i <= last; i++) {
-    const s = net.steps[i];
-    const u = net.from[i] < at ? l1s(formsOf(net.from[i])) : norms.get(net.from[i])!;
-    let o: Norms;
-    if (s.kind === 'act') {
-      const z = fw.pre[net.actIndex.get(i)!];
-      for (const [unit, v] of u.nums.entries())
-        if (i > at) bounds.push({ layer: i, unit, gap: abs(z.nums[unit]), gden: z.den, u: v, uden: u.den });
-      o = { nums: u.nums.map((v, k) => v * (z.nums[k] > 0n ? s.act.q : s.act.p)), den: u.den * s.act.q };
-    } else if (s.kind === 'pool') {
-      const n = net.poolIndex.get(i)!;
-      const h = fw.poolIn[n];
-      forEachComparison(s.pool, fw.choice[n], (unit, k, against) => {
-        const gap = h.nums[k] - h.nums[against];
-        bounds.push({
-          layer: i,
-          unit,
-          against,
-          gap,
-          gden: h.den,
-          u: u.nums[k] + u.nums[against],
-          uden: u.den,
-        });
-      });
-      o = { nums: Array.from(fw.choice[n], (k) => u.nums[k]), den: u.den };
-    } else if (s.kind === 'taps') {
-      const { t } = s;
-      const nums = t.b.map((_, q) => {
-        let acc = 0n;
-        for (let k = t.start[q]; k < t.start[q + 1]; k++) acc += abs(t.w[k]) * u.nums[t.input[k]];
-        return acc;
-      });
-      o = { nums, den: u.den * t.wden };
-    } else if (s.kind === 'id') o = u;
-    else {
-      const b = s.other < at ? l1s(formsOf(s.other)) : norms.get(s.other)!;
-      const { den, fa, fb } = common(u.den, b.den);
-      o = { nums: u.nums.map((v, k) => v * fa + b.nums[k] * fb), den };
-    }
-    norms.set(i, o);
-  }
-  return bounds;
-}
-
-/**
- * Whether every bounded constraint has |value| / bound ≥ r, so that none is below r (r null never
- * clears): then |value|/‖g‖₁ ≥ |value|/u ≥ r (u = 0 means g = 0, which the radius skips).
- */
-export const tailClears = (tail: Bound[], r: Q | null): boolean =>
-  r !== null && tail.every((b) => b.u === 0n || abs(b.gap) * b.uden * r.den >= r.num * b.u * b.gden);
 
 /** Every comparison of every window: the window o, its choice k, another input j. */
 export function forEachComparison(p: Pool, ch: Int32Array, f: (o: number, k: number, j: number) => void) {
@@ -308,12 +229,12 @@ function pullBack(net: Net, fw: Forward, at: number, start: Covector, c0: Q): Ve
       const { t } = st;
       let cb = 0n;
       for (let o = 0; o < t.b.length; o++) {
-        if (s[o] === 0n && j[o] === 0n) continue;
-        cb += (s[o] + j[o]) * t.b[o];
+        const [so, jo] = [s[o], j[o]];
+        if (so === 0n && jo === 0n) continue;
+        cb += (so + jo) * t.b[o];
         for (let k = t.start[o]; k < t.start[o + 1]; k++) {
-          const w = t.w[k];
-          si[t.input[k]] += abs(w) * s[o];
-          ji[t.input[k]] += w * j[o];
+          if (so !== 0n) si[t.input[k]] += abs(t.w[k]) * so;
+          if (jo !== 0n) ji[t.input[k]] += t.w[k] * jo;
         }
       }
       constant = constant.add(new Q(cb, den * t.bden));

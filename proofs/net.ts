@@ -350,8 +350,8 @@ export function poolChoice(p: Pool, o: number, h: readonly bigint[]): number {
 // Each max pool's input and choice per window, in the order of Net.pools.
 export type Forward = { out: Vec[]; logits: Vec; pre: Vec[]; poolIn: Vec[]; choice: Int32Array[] };
 
-/** The kernel's exact forward pass at x. */
-export function forward(net: Net, x: Vec): Forward {
+/** The kernel's exact forward pass at x; with `at`, of N_at (at's factor at every unit, at's choice at every max pool). */
+export function forward(net: Net, x: Vec, at?: Forward): Forward {
   const out: Vec[] = [];
   const pre: Vec[] = [];
   const poolIn: Vec[] = [];
@@ -368,11 +368,13 @@ export function forward(net: Net, x: Vec): Forward {
       v = reduce({ nums: h.nums.map((n, i) => n * fa + b.nums[i] * fb), den });
     } else if (s.kind === 'act') {
       pre.push(h);
+      const side = (at ?? { pre }).pre[pre.length - 1].nums;
       const { p, q } = s.act;
-      v = reduce({ nums: h.nums.map((n) => (n > 0n ? n * q : n * p)), den: h.den * q });
+      v = reduce({ nums: h.nums.map((n, k) => (side[k] > 0n ? n * q : n * p)), den: h.den * q });
     } else {
       poolIn.push(h);
-      const ch = range(s.pool.start.length - 1, (o) => poolChoice(s.pool, o, h.nums));
+      const ch =
+        at?.choice[choice.length] ?? range(s.pool.start.length - 1, (o) => poolChoice(s.pool, o, h.nums));
       choice.push(ch);
       v = { nums: Array.from(ch, (k) => h.nums[k]), den: h.den };
     }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { type CheckResult, readNetwork } from '../proofs/checker.ts';
-import { combine, type RegionForms, type Row, regionForms, rowL1, tailClears } from '../proofs/forms.ts';
+import { type Con, constraints, formOf, radiusFrom } from '../proofs/forms.ts';
 import { forward } from '../proofs/net.ts';
 import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
 import {
@@ -27,7 +27,6 @@ import {
 import type { Domain } from '../src/certify/types.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { vnnlibDataset } from '../src/data/vnnlib.ts';
-import { absBig } from '../src/exact/bigint.ts';
 import { Rational } from '../src/exact/rational.ts';
 import { scaledFromRationals, scaledToRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';
@@ -49,6 +48,7 @@ import {
   type WindowGeometry,
   windowOut,
 } from './helpers/cnn-reference.ts';
+import { fullBallCrossing, fullConstraints, fullRadius } from './helpers/full-forms.ts';
 import { kernelCheck, toV2 } from './helpers/kernel.ts';
 import { REPO_ROOT } from './helpers/paths.ts';
 
@@ -547,9 +547,70 @@ test('random CNN reports: altering a witness coordinate, radius, Farkas λ, logi
     t.true((counts.get(key) ?? 0) >= 2, `only ${counts.get(key) ?? 0} × ${key}`);
 });
 
-test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, and the tail clears exactly when no tail constraint is below the radius', async (t) => {
+test('random CNNs: every bound is at least the exact ‖g‖₁, one backward pass gives the full path’s form, and the radius from any seed is the full path’s', (t) => {
+  const counts = new Map<string, number>();
+  assertProperty(
+    t,
+    fc.gen(),
+    (g) => {
+      const { spec } = drawCnn(g);
+      const net = parseNativeNetwork(cnnText(spec), 'cnn.json');
+      const info = readNetwork(serializeNetwork(net), 'cnn.json');
+      for (const point of drawPoints(g, net.inputSize)) {
+        const fw = forward(info, scaledFromRationals(point));
+        const cons = constraints(info, fw);
+        const full = fullConstraints(info, fw, point);
+        check(
+          cons.length === full.length,
+          () => `${cons.length} constraints, the full path has ${full.length}`,
+        );
+        let formsComputed = 0;
+        const exact = (c: Con) => {
+          formsComputed++;
+          return formOf(info, fw, c);
+        };
+        for (const [k, c] of cons.entries()) {
+          const f = full[k];
+          const at = `${c.layer}:${c.unit}:${c.against ?? ''}`;
+          check(
+            f.layer === c.layer && f.unit === c.unit && f.against === c.against,
+            () => `constraint ${k} is ${at}, the full path's ${f.layer}:${f.unit}:${f.against ?? ''}`,
+          );
+          check(Rational.of(c.v, c.vden).eq(f.value), () => `value at ${at}`);
+          const u = Rational.of(c.u, c.uden);
+          check(f.l1.le(u), () => `bound ${u} below ‖g‖₁ = ${f.l1} at ${at}`);
+          bump(counts, u.eq(f.l1) ? 'bound tight' : 'bound loose');
+          const form = exact(c);
+          const coef = form.nums.map((n) => Rational.of(n, form.den));
+          check(
+            coef.slice(0, -1).every((v, i) => v.eq(f.form.g[i])) && coef[info.d].eq(f.form.c),
+            () => `the backward pass's form at ${at} is not the full path's`,
+          );
+        }
+        const r = fullRadius(full);
+        const seeds = [undefined, ...cons.filter(() => chance(g, 20))];
+        for (const seed of seeds) {
+          formsComputed = 0;
+          const { best } = radiusFrom(cons, exact, seed);
+          check(
+            r === null ? best === null : best !== null && Rational.of(best.num, best.den).eq(r),
+            () => `radius ${best} from seed ${seed?.layer}:${seed?.unit}, the full path's is ${r}`,
+          );
+          bump(counts, formsComputed < cons.length ? 'radius with fewer forms' : 'radius with every form');
+        }
+      }
+    },
+    { numRuns: 60, seed: 0x7a11 },
+  );
+  t.log(countLog(counts));
+  for (const key of ['bound tight', 'bound loose', 'radius with fewer forms'])
+    t.true((counts.get(key) ?? 0) >= 5, `only ${counts.get(key) ?? 0} × ${key}`);
+});
+
+test('random CNNs: with the radius, radiusUnit or inscribed ball altered, the kernel accepts exactly what the full exact-form path accepts', async (t) => {
   const lps = await oracles;
   const counts = new Map<string, number>();
+  const tiny = R(1, 10 ** 9);
   assertProperty(
     t,
     fc.gen(),
@@ -557,90 +618,72 @@ test('random CNNs: forms bounded past the claims bound every exact ‖g‖₁, a
       const { spec } = drawCnn(g);
       const p = produce(g, spec, lps);
       const info = readNetwork(serializeNetwork(p.net), 'cnn.json');
-      for (const x of p.data.inputs) {
-        const fw = forward(info, x);
-        const full = regionForms(info, fw);
-        // The exact radius over every constraint, and per layer the exact ‖g‖₁ to compare with.
-        const ratios: Rational[] = [];
-        const l1 = new Map<number, bigint[]>();
-        for (const u of full.acts) {
-          const norms = u.g.rows.map(rowL1);
-          l1.set(u.act.layer, norms);
-          norms.forEach((n, k) => {
-            if (n !== 0n) ratios.push(Rational.of(absBig(u.z.nums[k]) * u.g.den, u.z.den * n));
-          });
-        }
-        const pairs = new Map<number, (k: number, j: number) => bigint>();
-        for (const q of full.pools) {
-          pairs.set(q.pool.layer, (k, j) => diffL1(q.g.rows[k], q.g.rows[j]));
-          for (let o = 0; o < q.choice.length; o++)
-            for (let s = q.pool.start[o]; s < q.pool.start[o + 1]; s++) {
-              const k = q.choice[o];
-              const j = q.pool.input[s];
-              const n = diffL1(q.g.rows[k], q.g.rows[j]);
-              if (j !== k && n !== 0n)
-                ratios.push(Rational.of((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * n));
-            }
-        }
-        if (ratios.length === 0) continue;
-        const r = ratios.reduce((a, b) => (b.lt(a) ? b : a));
-        for (const bar of [r, r.mul(R(1, 4)), r.mul(R(3))]) {
-          if (bar.sign() <= 0) continue;
-          const cut = regionForms(info, fw, { after: -1, radius: bar });
-          if (!cut.tail) {
-            bump(counts, 'no tail');
-            continue;
-          }
-          bump(counts, 'tail');
-          // The exact part is the full forms' prefix; every bound is at least the exact ‖g‖₁.
-          const bounded = new Set(cut.tail.map((b) => b.layer));
-          const exactLayers = cut.acts.length + cut.pools.length;
-          check(exactLayers + bounded.size <= full.acts.length + full.pools.length, () => 'tail layers');
-          for (const b of cut.tail) {
-            const q = full.pools.find((f) => f.pool.layer === b.layer);
-            const n =
-              b.against === undefined
-                ? Rational.of(l1.get(b.layer)![b.unit], fullDen(full, b.layer))
-                : Rational.of(pairs.get(b.layer)!(q!.choice[b.unit], b.against), q!.g.den);
-            check(n.le(Rational.of(b.u, b.uden)), () => `bound below ‖g‖₁ at ${b.layer}:${b.unit}`);
-          }
-          // With the exact radius over the prefix, the tail clears iff every tail bound allows it;
-          // clearing implies no tail constraint is below it, so the radius over all is r.
-          const prefix: Rational[] = [];
-          for (const u of cut.acts)
-            u.g.rows.forEach((row, k) => {
-              const n = rowL1(row);
-              if (n !== 0n) prefix.push(Rational.of(absBig(u.z.nums[k]) * u.g.den, u.z.den * n));
-            });
-          for (const q of cut.pools)
-            for (let o = 0; o < q.choice.length; o++)
-              for (let s = q.pool.start[o]; s < q.pool.start[o + 1]; s++) {
-                const k = q.choice[o];
-                const j = q.pool.input[s];
-                const n = diffL1(q.g.rows[k], q.g.rows[j]);
-                if (j !== k && n !== 0n)
-                  prefix.push(Rational.of((q.h.nums[k] - q.h.nums[j]) * q.g.den, q.h.den * n));
-              }
-          const rPrefix = prefix.length === 0 ? null : prefix.reduce((a, b) => (b.lt(a) ? b : a));
-          if (tailClears(cut.tail, rPrefix)) {
-            bump(counts, 'tail clears');
-            check(rPrefix?.eq(r) === true, () => `the tail cleared ${rPrefix} but the radius is ${r}`);
-          } else bump(counts, 'tail refused');
-        }
+      const i = int(g, 0, p.data.inputs.length - 1);
+      const point = scaledToRationals(p.data.inputs[i]);
+      const full = fullConstraints(info, forward(info, p.data.inputs[i]), point);
+      const r = fullRadius(full);
+      const doc = JSON.parse(JSON.stringify(p.doc));
+      const q = doc.points[i];
+      // The radius claim: the true one, one nudged by a tiny rational, another constraint's ratio,
+      // or null; the unit: the reported one, any constraint, or null.
+      const ratios = full.filter((c) => !c.l1.isZero()).map((c) => c.value.div(c.l1));
+      const radius = pick(g, [
+        r,
+        r?.add(tiny),
+        r?.sub(tiny),
+        r?.mul(R(1 + int(g, 1, 3), 1 + int(g, 1, 3))),
+        ratios.length ? pick(g, ratios) : null,
+        null,
+      ]);
+      q.radius = radius === undefined || radius === null ? null : String(radius);
+      const choice = pick(g, ['keep', 'any', 'null'] as const);
+      if (choice !== 'keep' || q.radiusUnit === undefined) {
+        const c = full.length ? pick(g, full) : undefined;
+        q.radiusUnit =
+          choice === 'null' || !c
+            ? null
+            : { layer: c.layer, unit: c.unit, ...(c.against === undefined ? {} : { against: c.against }) };
       }
+      const claimed = q.radius === null ? null : Rational.parse(q.radius)!;
+      const u = q.radiusUnit;
+      const named =
+        u && full.find((c) => c.layer === u.layer && c.unit === u.unit && c.against === u.against);
+      const radiusOk =
+        (claimed === null ? r === null : r !== null && claimed.eq(r)) &&
+        (u === null) === (r === null) &&
+        (u === null || (named !== undefined && !named.l1.isZero() && named.value.div(named.l1).eq(r!)));
+      let ballOk = true;
+      if (q.insphere?.status === 'certified') {
+        const rho = Rational.parse(q.insphere.radius)!.mul(pick(g, [R(1), R(1).add(tiny), R(2), R(1, 2)]));
+        q.insphere.radius = String(rho);
+        const centre = (q.insphere.centre as string[]).map((v) => Rational.parse(v)!);
+        const inBox =
+          !p.domain ||
+          centre.every((c, k) => p.domain!.lower[k].le(c.sub(rho)) && c.add(rho).le(p.domain!.upper[k]));
+        ballOk = inBox && fullBallCrossing(full, centre, rho) === undefined;
+        bump(counts, ballOk ? 'ball accepted' : 'ball rejected');
+      }
+      const res = checkDoc(p, doc);
+      const failed = (cert: string) => res.failures.some((f) => f.index === i && f.certificate === cert);
+      check(
+        failed('radius') === !radiusOk,
+        () => `radius ${q.radius} unit ${JSON.stringify(u)}: full path ${radiusOk}, kernel ${messages(res)}`,
+      );
+      check(failed('insphere') === !ballOk, () => `ball: full path ${ballOk}, kernel ${messages(res)}`);
+      check(
+        res.failures.every(
+          (f) => f.index === i && (f.certificate === 'radius' || f.certificate === 'insphere'),
+        ),
+        () => `other failures: ${messages(res)}`,
+      );
+      bump(counts, radiusOk ? 'radius accepted' : 'radius rejected');
     },
-    { numRuns: 60, seed: 0x7a11 },
+    { numRuns: 80, seed: 0x5eed },
   );
   t.log(countLog(counts));
-  t.true((counts.get('tail clears') ?? 0) >= 5, `only ${counts.get('tail clears') ?? 0} tails cleared`);
+  for (const key of ['radius accepted', 'radius rejected', 'ball accepted', 'ball rejected'])
+    t.true((counts.get(key) ?? 0) >= 3, `only ${counts.get(key) ?? 0} × ${key}`);
 });
-
-const diffL1 = (a: Row, b: Row): bigint => rowL1(combine(a, 1n, b, -1n));
-
-/** The denominator of the full forms at an activation layer. */
-function fullDen(full: RegionForms, layer: number): bigint {
-  return full.acts.find((u) => u.act.layer === layer)!.g.den;
-}
 
 // ---------------------------------------------------------------------------------------------
 // 3. The real CNN (ERAN/oval21 cifar_deep_kw: 4 conv + 2 dense, 3×32×32 → 10)

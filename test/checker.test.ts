@@ -5,7 +5,10 @@
 import { createHash } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
-import { type CheckResult, Refusal } from '../proofs/checker.ts';
+import { type CheckResult, Refusal, readNetwork } from '../proofs/checker.ts';
+import { clears, constraints } from '../proofs/forms.ts';
+import { forward } from '../proofs/net.ts';
+import { Q } from '../proofs/rat.ts';
 import { type CertifyOptions, certifyPoint } from '../src/certify/certify.ts';
 import {
   pointJson,
@@ -21,7 +24,7 @@ import { scaledFromRationals } from '../src/exact/scaled.ts';
 import { createOracle } from '../src/lp/index.ts';
 import type { LpOracle } from '../src/lp/oracle.ts';
 import type { Layer, Network } from '../src/network/model.ts';
-import { denseLayer, networkHash, validateNetwork } from '../src/network/native.ts';
+import { denseLayer, networkHash, serializeNetwork, validateNetwork } from '../src/network/native.ts';
 import { seededRandom } from '../src/random.ts';
 import { type AffineTerm, extractPoint, planExtraction } from '../src/tropical/extract.ts';
 import { buildTropical } from '../src/tropical/function.ts';
@@ -288,6 +291,75 @@ test('a wrong radius fails, bigger or smaller', (t) => {
     }),
   );
   t.is(messages(dead), 'point 1: radius: radiusUnit (layer 3, unit 0) is not a constraint with g ≠ 0');
+});
+
+test('a radius too large by a tiny rational, or attained by no unit, is rejected although every other bound clears it', async (t) => {
+  await lps();
+  // One hidden layer (its bounds are the exact ‖g‖₁): at x = (2, 1/4) the ratios are
+  // h0 = y0 − y1: 7/4 / 2 = 7/8, h1 = y0 + y1 − 1: 5/4 / 2 = 5/8 (the radius), h2 = 2y0: 4 / 2 = 2.
+  const net = validateNetwork({
+    inputShape: [2],
+    inputSize: 2,
+    layers: [
+      denseLayer(
+        [
+          [r(1), r(-1)],
+          [r(1), r(1)],
+          [r(2), r(0)],
+        ],
+        [r(0), r(-1), r(0)],
+      ),
+      { type: 'relu', size: 3 },
+      denseLayer(
+        [
+          [r(1), r(-1), r(1)],
+          [r(-1), r(2), r(0)],
+        ],
+        [r(0), r(1)],
+      ),
+    ],
+    outputSize: 2,
+  });
+  const data: Dataset = { inputs: [scaledFromRationals([r(2), r(1, 4)])], labels: [0], width: 2 };
+  const doc = (await produce(net, data, { insphere: false })) as Doc;
+  t.deepEqual(check(doc, net, data).failures, []);
+  t.is(doc.points[0].radius, '5/8');
+  t.deepEqual(doc.points[0].radiusUnit, { layer: 1, unit: 1 });
+  const ulp = Rational.of(1n, 10n ** 30n);
+  const tooLarge = r(5, 8).add(ulp);
+  // The premise: every constraint's bound clears the larger radius except the attaining unit's,
+  // so only the exact form of (layer 1, unit 1) can catch it.
+  const info = readNetwork(serializeNetwork(net), 'net.json');
+  const cons = constraints(info, forward(info, data.inputs[0]));
+  const bar = new Q(tooLarge.num, tooLarge.den);
+  t.deepEqual(
+    cons.filter((c) => !clears(c, bar)).map((c) => [c.layer, c.unit]),
+    [[1, 1]],
+  );
+  const says = (v: Rational) => `point 0: radius: the report says ${v}, the exact radius is 5/8`;
+  const cases: [Rational, { layer: number; unit: number }, string[]][] = [
+    [tooLarge, { layer: 1, unit: 1 }, [says(tooLarge)]],
+    [r(5, 8).sub(ulp), { layer: 1, unit: 1 }, [says(r(5, 8).sub(ulp))]],
+    // Between the two smallest ratios: no constraint attains 3/4.
+    [r(3, 4), { layer: 1, unit: 1 }, [says(r(3, 4))]],
+    [
+      r(3, 4),
+      { layer: 1, unit: 0 },
+      [says(r(3, 4)), 'point 0: radius: radiusUnit (layer 1, unit 0) gives 7/8, not the minimum 5/8'],
+    ],
+    // Attained, but not the minimum.
+    [
+      r(7, 8),
+      { layer: 1, unit: 0 },
+      [says(r(7, 8)), 'point 0: radius: radiusUnit (layer 1, unit 0) gives 7/8, not the minimum 5/8'],
+    ],
+  ];
+  for (const [radius, unit, expected] of cases) {
+    const d = structuredClone(doc);
+    d.points[0].radius = String(radius);
+    d.points[0].radiusUnit = unit;
+    t.is(messages(check(d, net, data)), expected.join('\n'), `${radius} at ${unit.layer}:${unit.unit}`);
+  }
 });
 
 test('Farkas multipliers that are negative, zero or do not cancel fail', (t) => {
