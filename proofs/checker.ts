@@ -373,7 +373,7 @@ export function checkReport(input: CheckInput): CheckResult {
     checked += st === 'unresolved' ? 0 : 1;
     const why =
       st === 'certified'
-        ? checkWitness(net, fw, region.exacts('witness'), domain, vac)
+        ? checkWitness(net, x, fw, region.exacts('witness'), domain, vac)
         : st === 'empty'
           ? checkFarkas(find, exact, farkas, domain, vac, d)
           : void region.str('reason');
@@ -492,12 +492,13 @@ export function checkReport(input: CheckInput): CheckResult {
  * The network itself at w: every non-vacuous unit strictly on x's side, every window's maximum
  * at x's choice and strictly above every input not in a vacuous comparison; w strictly inside the box.
  */
-function checkWitness(net: Net, fx: Forward, w: Q[], box: Box, vac: Set<string>): string | undefined {
+function checkWitness(net: Net, x: Vec, fx: Forward, w: Q[], box: Box, vac: Set<string>): string | undefined {
   if (w.length !== net.d) return `the witness has ${w.length} coordinates, expected ${net.d}`;
   const k = box ? w.findIndex((v, i) => !(box.lower[i].cmp(v) < 0 && v.cmp(box.upper[i]) < 0)) : -1;
   if (k >= 0)
     return `witness coordinate ${k} = ${w[k]} is not strictly inside the domain (${box!.lower[k]}, ${box!.upper[k]})`;
-  const fw = forward(net, toVec(w));
+  // The network at w (at x itself, its forward pass is x's).
+  const fw = w.every((v, i) => v.num * x.den === x.nums[i] * v.den) ? fx : forward(net, toVec(w));
   for (const [n, a] of net.acts.entries())
     for (let u = 0; u < fw.pre[n].nums.length; u++) {
       const active = fx.pre[n].nums[u] > 0n;

@@ -36,6 +36,9 @@ export function valueIn(c: Omit<Con, 'v' | 'vden' | 'u' | 'uden'>, f: Forward): 
   return { num: c.sign * (h.nums[c.plus] - (c.minus < 0 ? 0n : h.nums[c.minus])), den: h.den };
 }
 
+// Bounds of the layers before the first activation or max pool, which do not depend on x, per net.
+const fixed = new WeakMap<Net, Vec[]>();
+
 /**
  * Upper bounds U ≥ ‖g_k‖₁ for the forms of every layer's outputs on x's region (README, "Computing
  * the radius with few forms"): U = 1 at the input; |A|·U through an affine map A (triangle
@@ -44,9 +47,10 @@ export function valueIn(c: Omit<Con, 'v' | 'vden' | 'u' | 'uden'>, f: Forward): 
  */
 export function formBounds(net: Net, fw: Forward): (slot: number) => Vec {
   const ones: Vec = { nums: new Array<bigint>(net.d).fill(1n), den: 1n };
-  const out: Vec[] = [];
+  const out: Vec[] = [...(fixed.get(net) ?? [])];
   const of = (i: number) => (i < 0 ? ones : out[i]);
-  net.steps.forEach((s, i) => {
+  for (let i = out.length; i < net.steps.length; i++) {
+    const s = net.steps[i];
     const u = of(net.from[i]);
     if (s.kind === 'taps') {
       const { t } = s;
@@ -66,7 +70,9 @@ export function formBounds(net: Net, fw: Forward): (slot: number) => Vec {
       const { p, q } = s.act;
       out.push(reduce({ nums: u.nums.map((v, k) => v * (z[k] > 0n ? q : p)), den: u.den * q }));
     } else out.push({ nums: Array.from(fw.choice[net.poolIndex.get(i)!], (k) => u.nums[k]), den: u.den });
-  });
+  }
+  const first = net.steps.findIndex((s) => s.kind === 'act' || s.kind === 'pool');
+  if (!fixed.has(net)) fixed.set(net, out.slice(0, first < 0 ? out.length : first));
   return of;
 }
 
@@ -97,7 +103,7 @@ export function formOf(net: Net, fw: Forward, c: Con): Vec {
   const j = new Array<bigint>(size).fill(0n);
   j[c.plus] = c.sign;
   if (c.minus >= 0) j[c.minus] = -1n;
-  return pullBack(net, fw, c.slot, { s: new Array<bigint>(size).fill(0n), j, den: 1n }, Q.ZERO);
+  return pullBack(net, fw, c.slot, { nums: j, den: 1n }, Q.ZERO);
 }
 
 /** [a | b]·(y, 1) as a numerator over (form den)·y.den. */
@@ -148,35 +154,38 @@ export function forEachComparison(p: Pool, ch: Int32Array, f: (o: number, k: num
 // ---------------------------------------------------------------------------------------------
 // The own tropical term
 
-/** A linear functional Σ_k (s[k]·S_k + j[k]·J_k)/den of one layer's outputs, S = F + G, J = F − G. */
-type Covector = { s: bigint[]; j: bigint[]; den: bigint };
+/** The S half of a pull-back: the covector on S at each layer's output (index i + 1; 0: the input), and Σ λ_S·b. */
+type Chain = { s: (Vec | undefined)[]; c: Q };
+
+const chains = new WeakMap<Top, Chain>();
 
 /**
  * The terms of F_c and of the shared G chosen at x (homogeneous vectors of length d + 1):
  * F_c = B_c·F_h + (A⁻ + B_max − B_c)·G_h + b_c, G = A⁻·F_h + B_max·G_h at the top dense layer's
  * input h (F_h = (S+J)/2, G_h = (S−J)/2), then each trailing activation with x's choice:
- * F ← F + αG or αF + G (active or not), G ← (1+α)G (MATH.md §2).
+ * F ← F + αG or αF + G (active or not), G ← (1+α)G (MATH.md §2). On (S_h, J_h) both functionals
+ * have the S half (A⁻ + B_max)/2, whose pull-back needs no pattern: computed once per network.
  */
 export function ownTerms(net: Net, top: Top, c: number, fw: Forward): { f: Vec; g: Vec } {
   const two = 2n * top.t.wden;
-  const closure = (u: bigint[], v: bigint[]): Covector => ({
-    s: u.map((x, h) => x + v[h]),
-    j: u.map((x, h) => x - v[h]),
-    den: two,
-  });
-  const bc = top.b[c];
   const from = net.from[top.index];
-  let f = pullBack(
+  let chain = chains.get(top);
+  if (!chain) {
+    chain = sChain(net, from, { nums: top.aMinus.map((a, h) => a + top.bMax[h]), den: two });
+    chains.set(top, chain);
+  }
+  const bc = top.b[c];
+  // J halves u − v: F_c: B_c − (A⁻ + B_max − B_c); G: A⁻ − B_max.
+  const jf = { nums: bc.map((b, h) => 2n * b - top.aMinus[h] - top.bMax[h]), den: two };
+  let f = pullBack(net, fw, from, jf, new Q(top.t.b[c], top.t.bden), chain);
+  let g = pullBack(
     net,
     fw,
     from,
-    closure(
-      bc,
-      bc.map((b, h) => top.aMinus[h] + top.bMax[h] - b),
-    ),
-    new Q(top.t.b[c], top.t.bden),
+    { nums: top.aMinus.map((a, h) => a - top.bMax[h]), den: two },
+    Q.ZERO,
+    chain,
   );
-  let g = pullBack(net, fw, from, closure(top.aMinus, top.bMax), Q.ZERO);
   for (const a of top.trailing) {
     const active = fw.pre[net.actIndex.get(a.layer)!].nums[c] > 0n;
     // Over the common denominator q: F ← (q·F + p·G)/q or (p·F + q·G)/q; G ← (q + p)·G/q.
@@ -188,83 +197,116 @@ export function ownTerms(net: Net, top: Top, c: number, fw: Forward): { f: Vec; 
   return { f, g };
 }
 
+/** Adds the covector v into pending[to + 1] (the output of layer `to`; −1: the input), on one denominator. */
+function send(pending: (Vec | undefined)[], to: number, v: Vec) {
+  const old = pending[to + 1];
+  const { den, fa, fb } = common(old?.den ?? v.den, v.den);
+  pending[to + 1] = old ? reduce({ nums: old.nums.map((x, k) => x * fa + v.nums[k] * fb), den }) : reduce(v);
+}
+
+const sizeIn = (net: Net, i: number) => (net.from[i] < 0 ? net.d : net.sizes[net.from[i]]);
+
 /**
- * λ(S, J) + c0 as an affine function of the input, λ a covector on the output of layer `at`:
- * pushed back through the transpose of each layer's map on (S, J) (dense/conv: S ← |W|S + b,
- * J ← WJ + b; activation S ← ((q+p)S_z − e·J_z)/q, J ← f·J_z/q, (e, f) = (p, q) active, (q, p)
- * not; max pool S_o = S_k* + Σ_{j≠k*} (S_j − J_j), J_o = J_k*), so λ·(M v + β) = (Mᵀλ)·v + λ·β;
- * at the input S = J = y.
+ * The S half of λ pushed back through the transposes of the layers' maps on S (below): |W|ᵀ at an
+ * affine map, (q+p)/q at an activation, the window's entry to each of its inputs at a max pool;
+ * none of these depends on x's pattern.
  */
-function pullBack(net: Net, fw: Forward, at: number, start: Covector, c0: Q): Vec {
-  const d = net.d;
-  const pending: (Covector | undefined)[] = [];
-  let constant = c0;
-  const send = (to: number, cv: Covector) => {
-    const old = pending[to + 1];
-    let sum = cv;
-    if (old) {
-      const { den, fa, fb } = common(old.den, cv.den);
-      sum = {
-        s: old.s.map((v, k) => v * fa + cv.s[k] * fb),
-        j: old.j.map((v, k) => v * fa + cv.j[k] * fb),
-        den,
-      };
-    }
-    const r = reduce({ nums: [...sum.s, ...sum.j], den: sum.den });
-    const n = sum.s.length;
-    pending[to + 1] = { s: r.nums.slice(0, n), j: r.nums.slice(n), den: r.den };
-  };
-  const sizeIn = (i: number) => (net.from[i] < 0 ? d : net.sizes[net.from[i]]);
-  send(at, start);
+function sChain(net: Net, at: number, s0: Vec): Chain {
+  const s: (Vec | undefined)[] = [];
+  let c = Q.ZERO;
+  send(s, at, s0);
   for (let i = at; i >= 0; i--) {
-    const cv = pending[i + 1];
-    if (cv === undefined) continue;
-    pending[i + 1] = undefined;
+    const v = s[i + 1];
     const st = net.steps[i];
-    const from = net.from[i];
-    const { s, j, den } = cv;
-    const si = new Array<bigint>(sizeIn(i)).fill(0n);
-    const ji = new Array<bigint>(sizeIn(i)).fill(0n);
+    if (!v) continue;
+    const out = new Array<bigint>(sizeIn(net, i)).fill(0n);
     if (st.kind === 'taps') {
       const { t } = st;
       let cb = 0n;
       for (let o = 0; o < t.b.length; o++) {
-        const [so, jo] = [s[o], j[o]];
-        if (so === 0n && jo === 0n) continue;
-        cb += (so + jo) * t.b[o];
-        for (let k = t.start[o]; k < t.start[o + 1]; k++) {
-          if (so !== 0n) si[t.input[k]] += abs(t.w[k]) * so;
-          if (jo !== 0n) ji[t.input[k]] += t.w[k] * jo;
-        }
+        if (v.nums[o] === 0n) continue;
+        cb += v.nums[o] * t.b[o];
+        for (let k = t.start[o]; k < t.start[o + 1]; k++) out[t.input[k]] += abs(t.w[k]) * v.nums[o];
       }
-      constant = constant.add(new Q(cb, den * t.bden));
-      send(from, { s: si, j: ji, den: den * t.wden });
-    } else if (st.kind === 'id') send(from, cv);
+      c = c.add(new Q(cb, v.den * t.bden));
+      send(s, net.from[i], { nums: out, den: v.den * t.wden });
+    } else if (st.kind === 'act')
+      send(s, net.from[i], { nums: v.nums.map((a) => (st.act.q + st.act.p) * a), den: v.den * st.act.q });
+    else if (st.kind === 'pool') {
+      const { start, input } = st.pool;
+      for (let o = 0; o < start.length - 1; o++)
+        for (let t = start[o]; t < start[o + 1]; t++) out[input[t]] += v.nums[o];
+      send(s, net.from[i], { nums: out, den: v.den });
+    } else {
+      send(s, net.from[i], v);
+      if (st.kind === 'add') send(s, st.other, v);
+    }
+  }
+  return { s, c };
+}
+
+/**
+ * λ_S·S + λ_J·J + c0 as an affine function of the input, λ = (λ_S, λ_J) a covector on the output
+ * of layer `at`, its S half given by `chain` (none: λ_S = 0, a plain form of N_x). Pushed back
+ * through the transpose of each layer's map on (S, J) (dense/conv: S ← |W|S + b, J ← WJ + b;
+ * activation S ← ((q+p)S_z − e·J_z)/q, J ← f·J_z/q, (e, f) = (p, q) active, (q, p) not; max pool
+ * S_o = S_k* + Σ_{j≠k*} (S_j − J_j), J_o = J_k*), so λ·(M v + β) = (Mᵀλ)·v + λ·β; the J half
+ * here, which receives −e·λ_S/q at an activation and −λ_S at a pool's other inputs; at the input
+ * S = J = y.
+ */
+function pullBack(net: Net, fw: Forward, at: number, j0: Vec, c0: Q, chain?: Chain): Vec {
+  const d = net.d;
+  const j: (Vec | undefined)[] = [];
+  let constant = chain ? c0.add(chain.c) : c0;
+  const zeros = (n: number): Vec => ({ nums: new Array<bigint>(n).fill(0n), den: 1n });
+  send(j, at, j0);
+  for (let i = at; i >= 0; i--) {
+    const st = net.steps[i];
+    const from = net.from[i];
+    const s = chain?.s[i + 1];
+    const v = j[i + 1] ?? (s && (st.kind === 'act' || st.kind === 'pool') ? zeros(net.sizes[i]) : undefined);
+    if (!v) continue;
+    // λ_S and λ_J on one denominator: sv·fb and v·fa over den.
+    const sv = s ?? zeros(v.nums.length);
+    const { den, fa, fb } = common(v.den, sv.den);
+    if (st.kind === 'taps') {
+      const { t } = st;
+      const out = new Array<bigint>(sizeIn(net, i)).fill(0n);
+      let cb = 0n;
+      for (let o = 0; o < t.b.length; o++) {
+        const jo = v.nums[o];
+        if (jo === 0n) continue;
+        cb += jo * t.b[o];
+        for (let k = t.start[o]; k < t.start[o + 1]; k++) out[t.input[k]] += t.w[k] * jo;
+      }
+      constant = constant.add(new Q(cb, v.den * t.bden));
+      send(j, from, { nums: out, den: v.den * t.wden });
+    } else if (st.kind === 'id') send(j, from, v);
     else if (st.kind === 'add') {
-      send(from, cv);
-      send(st.other, cv);
+      send(j, from, v);
+      send(j, st.other, v);
     } else if (st.kind === 'act') {
       const { p, q } = st.act;
       const z = fw.pre[net.actIndex.get(i)!].nums;
-      send(from, {
-        s: s.map((a) => (q + p) * a),
-        j: j.map((b, k) => (z[k] > 0n ? q * b - p * s[k] : p * b - q * s[k])),
-        den: den * q,
+      const nums = v.nums.map((b, k) => {
+        const [e, f] = z[k] > 0n ? [p, q] : [q, p];
+        return f * b * fa - e * sv.nums[k] * fb;
       });
+      send(j, from, { nums, den: den * q });
     } else {
       const choice = fw.choice[net.poolIndex.get(i)!];
-      for (let o = 0; o < choice.length; o++) {
-        si[choice[o]] += s[o];
-        ji[choice[o]] += j[o];
-      }
+      const out = new Array<bigint>(sizeIn(net, i)).fill(0n);
+      for (let o = 0; o < choice.length; o++) out[choice[o]] += v.nums[o] * fa;
       forEachComparison(st.pool, choice, (o, _k, h) => {
-        si[h] += s[o];
-        ji[h] -= s[o];
+        out[h] -= sv.nums[o] * fb;
       });
-      send(from, { s: si, j: ji, den });
+      send(j, from, { nums: out, den });
     }
   }
-  const cv = pending[0] ?? { s: new Array(d).fill(0n), j: new Array(d).fill(0n), den: 1n };
-  const { den, fa, fb } = common(cv.den, constant.den);
-  return reduce({ nums: [...cv.s.map((v, k) => (v + cv.j[k]) * fa), constant.num * fb], den });
+  const sIn = chain?.s[0] ?? zeros(d);
+  const jIn = j[0] ?? zeros(d);
+  const { den, fa, fb } = common(sIn.den, jIn.den);
+  const k = common(den, constant.den);
+  const nums = sIn.nums.map((a, i) => (a * fa + jIn.nums[i] * fb) * k.fa);
+  return reduce({ nums: [...nums, constant.num * k.fb], den: k.den });
 }
