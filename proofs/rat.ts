@@ -9,6 +9,11 @@ export const abs = (v: bigint): bigint => (v < 0n ? -v : v);
 export function gcd(a: bigint, b: bigint): bigint {
   a = abs(a);
   b = abs(b);
+  // With a power of two 2^k (the denominators of binary floats), gcd = min(2^k, lowest set bit of the other).
+  if (a !== 0n && b !== 0n && ((a & (a - 1n)) === 0n || (b & (b - 1n)) === 0n)) {
+    const [la, lb] = [a & -a, b & -b];
+    return la < lb ? la : lb;
+  }
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
 }
