@@ -174,18 +174,16 @@ export function ownTerms(net: Net, top: Top, c: number, fw: Forward): { f: Vec; 
     chain = sChain(net, from, { nums: top.aMinus.map((a, h) => a + top.bMax[h]), den: two });
     chains.set(top, chain);
   }
-  const bc = top.b[c];
-  // J halves u − v: F_c: B_c − (A⁻ + B_max − B_c); G: A⁻ − B_max.
-  const jf = { nums: bc.map((b, h) => 2n * b - top.aMinus[h] - top.bMax[h]), den: two };
-  let f = pullBack(net, fw, from, jf, new Q(top.t.b[c], top.t.bden), chain);
-  let g = pullBack(
-    net,
-    fw,
-    from,
-    { nums: top.aMinus.map((a, h) => a - top.bMax[h]), den: two },
-    Q.ZERO,
-    chain,
-  );
+  // G's J half is u − v = A⁻ − B_max; F_c's is B_c − (A⁻ + B_max − B_c), which differs from it by
+  // 2W_c (B_c = W_c + A⁻): so F_c = G + (W_c·J_h + b_c), the logit's piece, one plain pull-back
+  // (through the active units only).
+  const jg = { nums: top.aMinus.map((a, h) => a - top.bMax[h]), den: two };
+  let g = pullBack(net, fw, from, jg, Q.ZERO, chain);
+  const cols = top.aMinus.length;
+  const wc = { nums: top.t.w.slice(c * cols, (c + 1) * cols), den: top.t.wden };
+  const piece = pullBack(net, fw, from, wc, new Q(top.t.b[c], top.t.bden));
+  const sum = common(g.den, piece.den);
+  let f = reduce({ nums: g.nums.map((v, k) => v * sum.fa + piece.nums[k] * sum.fb), den: sum.den });
   for (const a of top.trailing) {
     const active = fw.pre[net.actIndex.get(a.layer)!].nums[c] > 0n;
     // Over the common denominator q: F ← (q·F + p·G)/q or (p·F + q·G)/q; G ← (q + p)·G/q.
