@@ -5,7 +5,7 @@
 // claim needs it ("Computing the radius with few forms"); and the point's own tropical term by
 // pulling the closing functional back through every layer ("Tropical match"). One engine, plain
 // bigint arithmetic.
-import type { Forward, Net, Pool, Top } from './net.ts';
+import type { Forward, Net, Pool, Taps, Top } from './net.ts';
 import { abs, common, Q, reduce, type Vec } from './rat.ts';
 
 /**
@@ -155,7 +155,7 @@ export function forEachComparison(p: Pool, ch: Int32Array, f: (o: number, k: num
 // The own tropical term
 
 /** The S half of a pull-back: the covector on S at each layer's output (index i + 1; 0: the input), and Σ λ_S·b. */
-type Chain = { s: (Vec | undefined)[]; c: Q };
+type Chain = { s: (Vec | undefined)[]; c: Q; minusW: ({ out: Vec; c: Q } | undefined)[] };
 
 const chains = new WeakMap<Top, Chain>();
 
@@ -211,6 +211,7 @@ const sizeIn = (net: Net, i: number) => (net.from[i] < 0 ? net.d : net.sizes[net
  */
 function sChain(net: Net, at: number, s0: Vec): Chain {
   const s: (Vec | undefined)[] = [];
+  const minusW: Chain['minusW'] = [];
   let c = Q.ZERO;
   send(s, at, s0);
   for (let i = at; i >= 0; i--) {
@@ -219,15 +220,10 @@ function sChain(net: Net, at: number, s0: Vec): Chain {
     if (!v) continue;
     const out = new Array<bigint>(sizeIn(net, i)).fill(0n);
     if (st.kind === 'taps') {
-      const { t } = st;
-      let cb = 0n;
-      for (let o = 0; o < t.b.length; o++) {
-        if (v.nums[o] === 0n) continue;
-        cb += v.nums[o] * t.b[o];
-        for (let k = t.start[o]; k < t.start[o + 1]; k++) out[t.input[k]] += abs(t.w[k]) * v.nums[o];
-      }
-      c = c.add(new Q(cb, v.den * t.bden));
-      send(s, net.from[i], { nums: out, den: v.den * t.wden });
+      const r = transpose(st.t, v, out.length, true);
+      c = c.add(r.c);
+      send(s, net.from[i], r.out);
+      minusW[i] = transpose(st.t, { nums: v.nums.map((x) => -x), den: v.den }, out.length);
     } else if (st.kind === 'act')
       send(s, net.from[i], { nums: v.nums.map((a) => (st.act.q + st.act.p) * a), den: v.den * st.act.q });
     else if (st.kind === 'pool') {
@@ -240,7 +236,21 @@ function sChain(net: Net, at: number, s0: Vec): Chain {
       if (st.kind === 'add') send(s, st.other, v);
     }
   }
-  return { s, c };
+  return { s, c, minusW };
+}
+
+/** (Wᵀv, v·b) of an affine map (|W|ᵀv with `absolute`), skipping v's zero entries. */
+function transpose(t: Taps, v: Vec, n: number, absolute = false): { out: Vec; c: Q } {
+  const out = new Array<bigint>(n).fill(0n);
+  let cb = 0n;
+  for (let o = 0; o < t.b.length; o++) {
+    const vo = v.nums[o];
+    if (vo === 0n) continue;
+    cb += vo * t.b[o];
+    for (let k = t.start[o]; k < t.start[o + 1]; k++)
+      out[t.input[k]] += (absolute ? abs(t.w[k]) : t.w[k]) * vo;
+  }
+  return { out: { nums: out, den: v.den * t.wden }, c: new Q(cb, v.den * t.bden) };
 }
 
 /**
@@ -268,17 +278,18 @@ function pullBack(net: Net, fw: Forward, at: number, j0: Vec, c0: Q, chain?: Cha
     const sv = s ?? zeros(v.nums.length);
     const { den, fa, fb } = common(v.den, sv.den);
     if (st.kind === 'taps') {
-      const { t } = st;
-      const out = new Array<bigint>(sizeIn(net, i)).fill(0n);
-      let cb = 0n;
-      for (let o = 0; o < t.b.length; o++) {
-        const jo = v.nums[o];
-        if (jo === 0n) continue;
-        cb += jo * t.b[o];
-        for (let k = t.start[o]; k < t.start[o + 1]; k++) out[t.input[k]] += t.w[k] * jo;
+      // With λ_S here, Wᵀλ_J = Wᵀ(λ_J + λ_S) − Wᵀλ_S (and so for λ·b), the last once per net:
+      // λ_J + λ_S is 0 at every unit a ReLU switched off, so only the others' rows are read.
+      const minus = chain?.minusW[i];
+      const r = transpose(
+        st.t,
+        minus ? { nums: v.nums.map((x, k) => x * fa + sv.nums[k] * fb), den } : v,
+        sizeIn(net, i),
+      );
+      for (const part of minus ? [r, minus] : [r]) {
+        constant = constant.add(part.c);
+        send(j, from, part.out);
       }
-      constant = constant.add(new Q(cb, v.den * t.bden));
-      send(j, from, { nums: out, den: v.den * t.wden });
     } else if (st.kind === 'id') send(j, from, v);
     else if (st.kind === 'add') {
       send(j, from, v);
