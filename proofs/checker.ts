@@ -351,9 +351,9 @@ export function checkReport(input: CheckInput): CheckResult {
     const find = (r: Ref): F.Con | string => {
       byRef ??= new Map(cons.map((c) => [refKey(c), c]));
       const c = byRef.get(refKey(r));
-      const n = net.poolIndex.get(r.layer);
       if (c) return c;
       if (r.against === undefined) return `${refText(r)} is not an activation unit`;
+      const n = net.poolIndex.get(r.layer);
       if (n === undefined || r.unit >= fw.choice[n].length) return `${refText(r)} is not a max-pool window`;
       return `${refText(r)} is not a comparison of the window's choice ${fw.choice[n][r.unit]} with another of its inputs`;
     };
